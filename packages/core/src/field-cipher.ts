@@ -1,0 +1,91 @@
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { buildAad, type ValuePlace } from './aad.js';
+import { asBuffer } from './bytes.js';
+import { DecryptionError, EncryptionError } from './errors.js';
+import { nextIv } from './iv-source.js';
+import { commitmentMatches, type DerivedDataKey } from './key-derivation.js';
+import { FLAG_BINARY, FLAG_ROW_BOUND, isEncryptedValue, parseValue, serializeValue, TAG_LENGTH } from './value-format.js';
+
+/** A value fieldseal can encrypt. */
+export type PlaintextValue = string | Uint8Array;
+
+/** How a value is encrypted. */
+export interface EncryptValueOptions {
+  /**
+   * `text` (`fs1:` + base64url, for text columns) or `binary` (`fs1:` + raw bytes, for
+   * binary columns). Defaults to `text` for strings and `binary` for bytes.
+   */
+  readonly output?: 'text' | 'binary';
+  /** Fixed IV, for test vectors only. Never set it in applications: an IV must not repeat. */
+  readonly iv?: Uint8Array;
+}
+
+/**
+ * Encrypts one value for its place with AES-256-GCM under the derived data key.
+ * Refuses a string that already looks like fieldseal ciphertext (never encrypts twice).
+ */
+export function encryptValue(
+  key: DerivedDataKey,
+  place: ValuePlace,
+  value: PlaintextValue,
+  options: EncryptValueOptions = {},
+): string | Uint8Array {
+  const binary = typeof value !== 'string';
+  if (binary && !(value instanceof Uint8Array)) {
+    throw new EncryptionError('unsupported-type', `Only strings and Uint8Array can be encrypted, got ${typeof value}`, { location: place });
+  }
+  if (isEncryptedValue(value)) {
+    throw new EncryptionError('already-encrypted', 'Value is already fieldseal ciphertext; refusing to encrypt it twice', { location: place });
+  }
+  const flags = (binary ? FLAG_BINARY : 0) | (place.rowId === undefined ? 0 : FLAG_ROW_BOUND);
+  const iv = options.iv ? asBuffer(options.iv) : nextIv();
+  const cipher = createCipheriv('aes-256-gcm', key.encryptionKey, iv);
+  cipher.setAAD(buildAad(place, flags));
+  const input = binary ? asBuffer(value) : Buffer.from(value, 'utf8');
+  const head = cipher.update(input);
+  const tail = cipher.final();
+  const ciphertext = tail.length === 0 ? head : Buffer.concat([head, tail]);
+  return serializeValue(
+    { flags, commitment: key.commitment, iv, ciphertext, tag: cipher.getAuthTag() },
+    options.output ?? (binary ? 'binary' : 'text'),
+  );
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Decrypts one stored value. Throws `DecryptionError` — never returns wrong plaintext — when
+ * the value is malformed, of an unknown version, made with another data key
+ * (`wrong-data-key`), or altered or moved from another place (`authentication-failed`).
+ */
+export function decryptValue(key: DerivedDataKey, place: ValuePlace, stored: string | Uint8Array): PlaintextValue {
+  const parsed = parseValue(stored, place);
+  if (!commitmentMatches(key.commitment, parsed.commitment)) {
+    throw new DecryptionError(
+      'wrong-data-key',
+      "Value was encrypted with a different data key than the row's data-key column holds (was the value or the data key copied from another row?)",
+      { location: place },
+    );
+  }
+  if ((parsed.flags & FLAG_ROW_BOUND) !== 0 && place.rowId === undefined) {
+    throw new DecryptionError('authentication-failed', 'Value is bound to its row id, but no row id was given to decrypt it', { location: place });
+  }
+  const boundPlace = (parsed.flags & FLAG_ROW_BOUND) !== 0 ? place : { table: place.table, column: place.column };
+  const decipher = createDecipheriv('aes-256-gcm', key.encryptionKey, parsed.iv, { authTagLength: TAG_LENGTH });
+  decipher.setAAD(buildAad(boundPlace, parsed.flags));
+  decipher.setAuthTag(parsed.tag);
+  let plaintext: Buffer;
+  try {
+    const head = decipher.update(parsed.ciphertext);
+    const tail = decipher.final();
+    plaintext = tail.length === 0 ? head : Buffer.concat([head, tail]);
+  } catch (cause) {
+    throw new DecryptionError(
+      'authentication-failed',
+      'Value failed authentication: it was altered, truncated, or moved here from another table, column or row',
+      { location: place, cause },
+    );
+  }
+  if ((parsed.flags & FLAG_BINARY) !== 0) return new Uint8Array(plaintext);
+  return utf8.decode(plaintext);
+}

@@ -1,0 +1,51 @@
+export { buildAad, type ValuePlace } from './aad.js';
+export { fromBase64, fromBase64Url, toBase64Url } from './bytes.js';
+export { DATA_KEY_PREFIX, formatDataKey, parseDataKey, type StoredDataKey } from './data-key-format.js';
+export { assertEncryptionContext, canonicalContext, type EncryptionContext } from './encryption-context.js';
+export {
+  ConfigError,
+  DecryptionError,
+  type DecryptionErrorCode,
+  EncryptionError,
+  type EncryptionErrorCode,
+  type ErrorLocation,
+  FieldsealError,
+  type FieldsealErrorOptions,
+  isFieldsealError,
+  KeyringError,
+  type KeyringErrorCode,
+} from './errors.js';
+export { decryptValue, type EncryptValueOptions, encryptValue, type PlaintextValue } from './field-cipher.js';
+export { IV_LENGTH } from './iv-source.js';
+export { COMMITMENT_LENGTH, type DerivedDataKey, deriveDataKey, wipeDataKey } from './key-derivation.js';
+export {
+  DATA_KEY_LENGTH,
+  type DataKeyHint,
+  type DataKeyMaterial,
+  isRewrappingKeyring,
+  type Keyring,
+  type RewrappingKeyring,
+} from './keyring.js';
+export { LocalKeyring, type LocalKeyringOptions } from './local-keyring.js';
+export { type LocalMasterKey, MASTER_KEY_LENGTH, parseMasterKeys } from './master-keys.js';
+export {
+  type DecryptRowInput,
+  type EncryptedRow,
+  type EncryptRowInput,
+  type ReadMode,
+  RowEnvelope,
+  type RowEnvelopeOptions,
+  type RowValues,
+  TABLE_CONTEXT_KEY,
+} from './row-envelope.js';
+export {
+  FLAG_BINARY,
+  FLAG_ROW_BOUND,
+  FORMAT_VERSION,
+  isEncryptedValue,
+  MIN_BODY_LENGTH,
+  type ParsedValue,
+  parseValue,
+  TAG_LENGTH,
+  VALUE_PREFIX,
+} from './value-format.js';

@@ -1,0 +1,67 @@
+import type { EncryptionContext } from './encryption-context.js';
+
+/** Length in bytes of every data key: AES-256. */
+export const DATA_KEY_LENGTH = 32;
+
+/**
+ * A fresh data key: its plaintext (used at once, then dropped) and its wrapped form
+ * (stored in the row's data-key column).
+ */
+export interface DataKeyMaterial {
+  /**
+   * The 32-byte plaintext data key. It belongs to the keyring: a caching keyring may
+   * zero-fill it after eviction, so use it right away and do not keep it across awaits.
+   */
+  readonly plaintextKey: Uint8Array;
+  /** The data key wrapped by the master key; opaque to everyone but the keyring. */
+  readonly encryptedKey: Uint8Array;
+  /** The id (or ARN) of the master key that wrapped it. Not secret. */
+  readonly keyId: string;
+}
+
+/**
+ * What the caller is about to protect with a data key, so a caching keyring can enforce
+ * its bounds. A keyring that does not cache may ignore it.
+ */
+export interface DataKeyHint {
+  /** Plaintext bytes to be encrypted under the key by this call (all values of the row). */
+  readonly plaintextBytes?: number;
+  /** AES-GCM encryptions (values) to be made under the key by this call. Defaults to 1. */
+  readonly encryptions?: number;
+}
+
+/**
+ * The seam every master-key provider implements (local keys, AWS KMS, a cache in front of
+ * either). Two methods, both asynchronous because a remote service may sit behind them.
+ */
+export interface Keyring {
+  /**
+   * A stable, human-readable name of this keyring and its master key(s). A caching keyring
+   * partitions its cache by it, so two keyrings never share a data key. Not secret.
+   */
+  readonly name: string;
+  /** Makes a new data key wrapped under the primary master key, bound to `context`. */
+  generateDataKey(context: EncryptionContext, hint?: DataKeyHint): Promise<DataKeyMaterial>;
+  /**
+   * Unwraps a data key made by `generateDataKey` with the same `context`. Fails with a
+   * `KeyringError` when the key was wrapped under another context or an unknown master key.
+   */
+  decryptDataKey(encryptedKey: Uint8Array, context: EncryptionContext): Promise<Uint8Array>;
+}
+
+/**
+ * A keyring that can re-wrap a data key under another master key without the caller
+ * seeing the plaintext key (KMS `ReEncrypt`); used by key rotation.
+ */
+export interface RewrappingKeyring extends Keyring {
+  reEncryptDataKey(
+    encryptedKey: Uint8Array,
+    context: EncryptionContext,
+    options: { readonly destinationKeyId: string },
+  ): Promise<{ readonly encryptedKey: Uint8Array; readonly keyId: string }>;
+}
+
+/** True when `keyring` can re-wrap data keys itself. */
+export function isRewrappingKeyring(keyring: Keyring): keyring is RewrappingKeyring {
+  return typeof (keyring as Partial<RewrappingKeyring>).reEncryptDataKey === 'function';
+}

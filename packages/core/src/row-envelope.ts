@@ -1,0 +1,188 @@
+import type { ValuePlace } from './aad.js';
+import { formatDataKey, parseDataKey } from './data-key-format.js';
+import { assertEncryptionContext, type EncryptionContext } from './encryption-context.js';
+import { ConfigError, DecryptionError, FieldsealError, KeyringError } from './errors.js';
+import { decryptValue, encryptValue, type PlaintextValue } from './field-cipher.js';
+import { deriveDataKey } from './key-derivation.js';
+import type { Keyring } from './keyring.js';
+import { isEncryptedValue } from './value-format.js';
+
+/**
+ * How reads treat a value that is not ciphertext in an encrypted column:
+ * `strict` fails (the default, once a table is fully migrated); `tolerant` returns it as
+ * it is (while a live table is being migrated from plaintext).
+ */
+export type ReadMode = 'strict' | 'tolerant';
+
+/** Key in every data key's encryption context naming the table. */
+export const TABLE_CONTEXT_KEY = 'fieldseal:table';
+
+/** Options of {@link RowEnvelope}. */
+export interface RowEnvelopeOptions {
+  /** Wraps and unwraps data keys; usually a `CachingKeyring` around a KMS or local keyring. */
+  readonly keyring: Keyring;
+  /** Pairs added to every data key's encryption context (e.g. `{ app: 'billing' }`). Defaults to none. */
+  readonly encryptionContext?: EncryptionContext;
+  /** Default read mode. Defaults to `'strict'`. */
+  readonly readMode?: ReadMode;
+}
+
+/** A row's values keyed by column; `null` and `undefined` are never encrypted. */
+export type RowValues<T = PlaintextValue> = Readonly<Record<string, T | null | undefined>>;
+
+/** Input of {@link RowEnvelope.encryptRow}. */
+export interface EncryptRowInput {
+  /** Table (or model) name; bound into each value and into the data key's context. */
+  readonly table: string;
+  /** The encrypted columns' plaintext values. Columns absent here are left alone. */
+  readonly values: RowValues;
+  /** Binds every value to this row id too; only when the id is known before the write. */
+  readonly rowId?: string | number | bigint;
+  /** Per column `text` or `binary`; defaults to `text` for strings and `binary` for bytes. */
+  readonly output?: Readonly<Record<string, 'text' | 'binary'>>;
+}
+
+/** What to write: the ciphertext of each column and the row's data-key column. */
+export interface EncryptedRow {
+  readonly values: Record<string, string | Uint8Array | null | undefined>;
+  /** The data-key column's new value; `null` when the row had nothing to encrypt. */
+  readonly dataKey: string | null;
+}
+
+/** Input of {@link RowEnvelope.decryptRow}. */
+export interface DecryptRowInput {
+  readonly table: string;
+  /** The stored values of the encrypted columns to decrypt. */
+  readonly values: RowValues<unknown>;
+  /** The row's data-key column, as stored. */
+  readonly dataKey: unknown;
+  /** The row id: named in errors, and required for values bound to their row. */
+  readonly rowId?: string | number | bigint;
+  /** Overrides the envelope's read mode. */
+  readonly readMode?: ReadMode;
+}
+
+/**
+ * Encrypts and decrypts all encrypted columns of one row under one data key, whose wrapped
+ * form is stored in the row itself. This is the logic every ORM adapter shares.
+ *
+ * @example
+ * const envelope = new RowEnvelope({ keyring });
+ * const { values, dataKey } = await envelope.encryptRow({ table: 'User', values: { email } });
+ * const plain = await envelope.decryptRow({ table: 'User', values, dataKey });
+ */
+export class RowEnvelope {
+  readonly keyring: Keyring;
+  readonly readMode: ReadMode;
+  readonly #baseContext: EncryptionContext;
+  // One frozen context object per table, so a cache can recognise it by identity.
+  readonly #contexts = new Map<string, EncryptionContext>();
+
+  constructor(options: RowEnvelopeOptions) {
+    if (!options?.keyring || typeof options.keyring.generateDataKey !== 'function') {
+      throw new ConfigError('keyring', 'a Keyring is required (e.g. new LocalKeyring(...) or a CachingKeyring)');
+    }
+    const base = options.encryptionContext ?? {};
+    assertEncryptionContext(base);
+    if (TABLE_CONTEXT_KEY in base) throw new ConfigError('encryptionContext', `"${TABLE_CONTEXT_KEY}" is reserved; fieldseal sets it`);
+    const readMode = options.readMode ?? 'strict';
+    if (readMode !== 'strict' && readMode !== 'tolerant') throw new ConfigError('readMode', 'must be "strict" or "tolerant"');
+    this.keyring = options.keyring;
+    this.readMode = readMode;
+    this.#baseContext = Object.freeze({ ...base });
+  }
+
+  /** The encryption context of a table's data keys: the configured pairs plus `fieldseal:table`. */
+  contextFor(table: string): EncryptionContext {
+    let context = this.#contexts.get(table);
+    if (!context) {
+      context = Object.freeze({ ...this.#baseContext, [TABLE_CONTEXT_KEY]: table });
+      this.#contexts.set(table, context);
+    }
+    return context;
+  }
+
+  /**
+   * Encrypts every non-null value of the row under one new data key (from the keyring, or
+   * its cache). Write all returned values *and* `dataKey` together, in one statement.
+   */
+  async encryptRow(input: EncryptRowInput): Promise<EncryptedRow> {
+    const { table, rowId } = input;
+    let plaintextBytes = 0;
+    let encryptions = 0;
+    for (const column in input.values) {
+      const value = input.values[column];
+      if (value === null || value === undefined) continue;
+      plaintextBytes += typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.byteLength;
+      encryptions++;
+    }
+    const values: Record<string, string | Uint8Array | null | undefined> = { ...input.values } as Record<string, never>;
+    if (encryptions === 0) return { values, dataKey: null };
+    const material = await this.#keyringCall({ table, rowId }, () =>
+      this.keyring.generateDataKey(this.contextFor(table), { plaintextBytes, encryptions }),
+    );
+    // Used synchronously from here on: a cache may wipe the plaintext key after this turn.
+    const key = deriveDataKey(material.plaintextKey);
+    for (const column in input.values) {
+      const value = input.values[column];
+      if (value === null || value === undefined) continue;
+      const place: ValuePlace = rowId === undefined ? { table, column } : { table, column, rowId };
+      const output = input.output?.[column];
+      values[column] = encryptValue(key, place, value, output ? { output } : {});
+    }
+    return { values, dataKey: formatDataKey(material) };
+  }
+
+  /**
+   * Decrypts the row's values with the data key stored in the row. `null`/`undefined` pass
+   * through. A value that is not ciphertext fails in strict mode and is returned as it is in
+   * tolerant mode. Throws `DecryptionError` or `KeyringError`; never returns wrong plaintext.
+   */
+  async decryptRow(input: DecryptRowInput): Promise<Record<string, PlaintextValue | null | undefined>> {
+    const { table, rowId } = input;
+    const mode = input.readMode ?? this.readMode;
+    const out: Record<string, PlaintextValue | null | undefined> = {};
+    const encrypted: string[] = [];
+    for (const column in input.values) {
+      const value = input.values[column];
+      if (value === null || value === undefined) out[column] = value;
+      else if (isEncryptedValue(value)) {
+        encrypted.push(column);
+        out[column] = undefined; // keeps the caller's column order
+      }
+      else if (mode === 'tolerant' && (typeof value === 'string' || value instanceof Uint8Array)) out[column] = value;
+      else {
+        throw new DecryptionError(
+          'plaintext-in-strict-mode',
+          'Encrypted column holds a value that is not fieldseal ciphertext (legacy plaintext? use readMode "tolerant" while migrating)',
+          { location: { table, column, ...(rowId === undefined ? {} : { rowId }) } },
+        );
+      }
+    }
+    if (encrypted.length === 0) return out;
+    const location = rowId === undefined ? { table } : { table, rowId };
+    if (input.dataKey === null || input.dataKey === undefined) {
+      throw new DecryptionError('missing-data-key', "Row holds ciphertext but its data-key column is empty; the row's data key was lost", { location });
+    }
+    const stored = parseDataKey(input.dataKey, location);
+    const plaintextKey = await this.#keyringCall(location, () => this.keyring.decryptDataKey(stored.encryptedKey, this.contextFor(table)));
+    const key = deriveDataKey(plaintextKey);
+    for (const column of encrypted) {
+      const place: ValuePlace = rowId === undefined ? { table, column } : { table, column, rowId };
+      out[column] = decryptValue(key, place, input.values[column] as string | Uint8Array);
+    }
+    return out;
+  }
+
+  /** Runs a keyring call, naming the table and row in any failure it raises. */
+  async #keyringCall<T>(location: { table: string; rowId?: string | number | bigint | undefined }, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (cause) {
+      const where = location.rowId === undefined ? { table: location.table } : { table: location.table, rowId: location.rowId };
+      if (cause instanceof KeyringError) throw new KeyringError(cause.code, cause.message, { location: where, cause, ...(cause.keyId ? { keyId: cause.keyId } : {}) });
+      if (cause instanceof FieldsealError) throw cause;
+      throw new KeyringError('unavailable', 'Keyring call failed', { location: where, cause });
+    }
+  }
+}
