@@ -3,7 +3,7 @@ import { formatDataKey, parseDataKey } from './data-key-format.js';
 import { assertEncryptionContext, type EncryptionContext } from './encryption-context.js';
 import { ConfigError, DecryptionError, FieldsealError, KeyringError } from './errors.js';
 import { decryptValue, encryptValue, type PlaintextValue } from './field-cipher.js';
-import { deriveDataKey } from './key-derivation.js';
+import { type DerivedDataKey, deriveDataKey } from './key-derivation.js';
 import type { Keyring } from './keyring.js';
 import { isEncryptedValue } from './value-format.js';
 
@@ -45,8 +45,8 @@ export interface EncryptRowInput {
 /** What to write: the ciphertext of each column and the row's data-key column. */
 export interface EncryptedRow {
   readonly values: Record<string, string | Uint8Array | null | undefined>;
-  /** The data-key column's new value; `null` when the row had nothing to encrypt. */
-  readonly dataKey: string | null;
+  /** The data-key column's value. Every row gets one, even with all values null, so later writes reuse it. */
+  readonly dataKey: string;
 }
 
 /** Input of {@link RowEnvelope.decryptRow}. */
@@ -103,7 +103,7 @@ export class RowEnvelope {
   }
 
   /**
-   * Encrypts every non-null value of the row under one new data key (from the keyring, or
+   * Encrypts every non-null value of a new row under one new data key (from the keyring, or
    * its cache). Write all returned values *and* `dataKey` together, in one statement.
    */
   async encryptRow(input: EncryptRowInput): Promise<EncryptedRow> {
@@ -116,21 +116,32 @@ export class RowEnvelope {
       plaintextBytes += typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.byteLength;
       encryptions++;
     }
-    const values: Record<string, string | Uint8Array | null | undefined> = { ...input.values } as Record<string, never>;
-    if (encryptions === 0) return { values, dataKey: null };
-    const material = await this.#keyringCall({ table, rowId }, () =>
-      this.keyring.generateDataKey(this.contextFor(table), { plaintextBytes, encryptions }),
+    const material = await this.#keyringCall(rowId === undefined ? { table } : { table, rowId }, () =>
+      this.keyring.generateDataKey(this.contextFor(table), { plaintextBytes, encryptions: Math.max(encryptions, 1) }),
     );
     // Used synchronously from here on: a cache may wipe the plaintext key after this turn.
-    const key = deriveDataKey(material.plaintextKey);
-    for (const column in input.values) {
-      const value = input.values[column];
-      if (value === null || value === undefined) continue;
-      const place: ValuePlace = rowId === undefined ? { table, column } : { table, column, rowId };
-      const output = input.output?.[column];
-      values[column] = encryptValue(key, place, value, output ? { output } : {});
+    return { values: encryptColumns(input, deriveDataKey(material.plaintextKey)), dataKey: formatDataKey(material) };
+  }
+
+  /**
+   * Encrypts values being written into an existing row, under the data key the row already
+   * holds, so every encrypted value of the row keeps opening with the row's data key even
+   * when other columns are not rewritten (the per-row invariant). A row's plaintext data key
+   * never changes once set; rotation only re-wraps it. When the row has no data key yet
+   * (`dataKey` null: a legacy plaintext row, or one with nothing encrypted), a new one is
+   * made and returned with `isNewKey: true` — write it in the same statement, guarded by
+   * "data-key column is still null", so two writers never give one row two keys.
+   */
+  async encryptForRow(input: EncryptRowInput & { readonly dataKey: unknown }): Promise<EncryptedRow & { readonly isNewKey: boolean }> {
+    if (input.dataKey === null || input.dataKey === undefined) {
+      const fresh = await this.encryptRow(input);
+      return { ...fresh, isNewKey: true };
     }
-    return { values, dataKey: formatDataKey(material) };
+    const location = input.rowId === undefined ? { table: input.table } : { table: input.table, rowId: input.rowId };
+    const stored = parseDataKey(input.dataKey, location);
+    const plaintextKey = await this.#keyringCall(location, () => this.keyring.decryptDataKey(stored.encryptedKey, this.contextFor(input.table)));
+    const encrypted = encryptColumns(input, deriveDataKey(plaintextKey));
+    return { values: encrypted, dataKey: input.dataKey as string, isNewKey: false };
   }
 
   /**
@@ -185,4 +196,20 @@ export class RowEnvelope {
       throw new KeyringError('unavailable', 'Keyring call failed', { location: where, cause });
     }
   }
+}
+
+function encryptColumns(input: EncryptRowInput, key: DerivedDataKey): Record<string, string | Uint8Array | null | undefined> {
+  const { table, rowId } = input;
+  const values: Record<string, string | Uint8Array | null | undefined> = {};
+  for (const column in input.values) {
+    const value = input.values[column];
+    if (value === null || value === undefined) {
+      values[column] = value;
+      continue;
+    }
+    const place: ValuePlace = rowId === undefined ? { table, column } : { table, column, rowId };
+    const output = input.output?.[column];
+    values[column] = encryptValue(key, place, value, output ? { output } : {});
+  }
+  return values;
 }

@@ -1,0 +1,83 @@
+import { createHmac } from 'node:crypto';
+import { inspect } from 'node:util';
+import { formatDataKey, parseDataKey } from './data-key-format.js';
+import type { EncryptionContext } from './encryption-context.js';
+import { ConfigError, EncryptionError } from './errors.js';
+import { DATA_KEY_LENGTH, type Keyring } from './keyring.js';
+
+/** Encryption context of the blind-index key, so a row's data key can never serve as one. */
+export const BLIND_INDEX_CONTEXT: EncryptionContext = Object.freeze({ 'fieldseal:purpose': 'blind-index' });
+
+/** Options of {@link BlindIndex.open}. */
+export interface BlindIndexOptions {
+  /** The keyring that wrapped the index key (the same one as the data keys, usually). */
+  readonly keyring: Keyring;
+  /** The wrapped index key, as printed by `BlindIndex.generateKey` (`fsk1:…`). Keep it with your config. */
+  readonly wrappedKey: string;
+  /**
+   * Bytes of HMAC-SHA-256 kept per index value, 8–32. Defaults to 16 (128 bits, 32 hex
+   * characters): no collisions in practice, so the index column can be `@unique`.
+   */
+  readonly bytes?: number;
+}
+
+const COLUMN_LABEL = 'fieldseal v1 blind index';
+
+/**
+ * Keyed hashes of encrypted values for equality lookups (`where: { email }`). One index key,
+ * separate from every data key and wrapped by the keyring, is turned into a key per
+ * table/column, so equal values in two columns do not match. An index reveals which rows
+ * hold equal values (and so value frequencies); it does not reveal the values.
+ */
+export class BlindIndex {
+  /** Hex characters of every index value. */
+  readonly length: number;
+  readonly #bytes: number;
+  readonly #key: Buffer;
+  readonly #columnKeys = new Map<string, Buffer>();
+
+  private constructor(key: Buffer, bytes: number) {
+    this.#key = key;
+    this.#bytes = bytes;
+    this.length = bytes * 2;
+  }
+
+  /** Makes a new random index key wrapped by `keyring`; store the returned text in your config. */
+  static async generateKey(keyring: Keyring): Promise<string> {
+    const material = await keyring.generateDataKey(BLIND_INDEX_CONTEXT);
+    return formatDataKey(material);
+  }
+
+  /** Unwraps the index key once; the returned object hashes synchronously. */
+  static async open(options: BlindIndexOptions): Promise<BlindIndex> {
+    const bytes = options.bytes ?? 16;
+    if (!Number.isInteger(bytes) || bytes < 8 || bytes > 32) throw new ConfigError('bytes', 'must be a whole number from 8 to 32');
+    const stored = parseDataKey(options.wrappedKey, { table: '(blind index key)' });
+    const key = await options.keyring.decryptDataKey(stored.encryptedKey, BLIND_INDEX_CONTEXT);
+    if (key.length !== DATA_KEY_LENGTH) throw new ConfigError('wrappedKey', 'does not hold a 32-byte key');
+    return new BlindIndex(Buffer.from(key), bytes);
+  }
+
+  /** The index value (lower-case hex) of `value` in `table.column`. Deterministic. */
+  compute(table: string, column: string, value: string | Uint8Array): string {
+    const id = `${table}\u0000${column}`;
+    let columnKey = this.#columnKeys.get(id);
+    if (!columnKey) {
+      columnKey = createHmac('sha256', this.#key).update(`${COLUMN_LABEL}\u0000${id}`, 'utf8').digest();
+      this.#columnKeys.set(id, columnKey);
+    }
+    const hmac = createHmac('sha256', columnKey);
+    if (typeof value === 'string') hmac.update(Uint8Array.of(0)).update(value, 'utf8');
+    else if (value instanceof Uint8Array) hmac.update(Uint8Array.of(1)).update(value);
+    else throw new EncryptionError('unsupported-type', `Only strings and Uint8Array can be indexed, got ${typeof value}`, { location: { table, column } });
+    return hmac.digest().subarray(0, this.#bytes).toString('hex');
+  }
+
+  toJSON(): object {
+    return { type: 'BlindIndex', bytes: this.#bytes };
+  }
+
+  [inspect.custom](): string {
+    return `BlindIndex { bytes: ${this.#bytes} }`;
+  }
+}
