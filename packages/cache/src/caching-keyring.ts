@@ -1,0 +1,264 @@
+import { inspect } from 'node:util';
+import {
+  canonicalContext,
+  type DataKeyHint,
+  type DataKeyMaterial,
+  type EncryptionContext,
+  type Keyring,
+  KeyringError,
+  wipeDataKey,
+} from '@fieldseal/core';
+import { LRUCache } from 'lru-cache';
+import { type CacheEvent, type CacheSide, type CacheStats, type EvictionReason, StatsCounter } from './events.js';
+import { type CachingKeyringOptions, GCM_ENCRYPTION_LIMIT, type ResolvedOptions, resolveOptions } from './options.js';
+
+interface EncryptEntry {
+  readonly material: DataKeyMaterial;
+  readonly createdAt: number;
+  uses: number;
+  bytes: number;
+  encryptions: number;
+}
+
+interface DecryptEntry {
+  readonly plaintextKey: Uint8Array;
+  readonly createdAt: number;
+}
+
+/**
+ * A `Keyring` in front of another one (KMS, local) that reuses data keys within bounds, so
+ * the master-key service is called rarely without one data key protecting too much.
+ *
+ * - Encrypt side: one data key per partition (wrapped keyring × encryption context), reused
+ *   until it reaches `maxAge`, `maxUses` rows, `maxBytes` plaintext bytes or 2^32 AES-GCM
+ *   encryptions — whichever comes first. The bound is checked *before* each use, so no key
+ *   ever exceeds one.
+ * - Decrypt side: wrapped key → plaintext key, for `decryptMaxAge`, at most `capacity` entries.
+ * - Concurrent misses for the same entry make one call to the wrapped keyring.
+ * - Keys leaving the cache are zero-filled (on the next turn of the event loop, so a caller
+ *   that just received one can still use it synchronously).
+ *
+ * @example
+ * const keyring = new CachingKeyring(new AwsKmsKeyring({ keyId }), { maxAge: 60_000, maxUses: 10_000 });
+ */
+export class CachingKeyring implements Keyring {
+  readonly name: string;
+  /** The wrapped keyring. */
+  readonly inner: Keyring;
+  /** The options in force, defaults applied. */
+  readonly options: Readonly<Omit<ResolvedOptions, 'onEvent' | 'now'>>;
+  readonly #opts: ResolvedOptions;
+  readonly #stats = new StatsCounter();
+  readonly #encrypt: LRUCache<string, EncryptEntry>;
+  readonly #decrypt: LRUCache<string, DecryptEntry>;
+  readonly #pending = new Map<string, Promise<unknown>>();
+  readonly #contextKeys = new WeakMap<EncryptionContext, string>();
+  #evicting: EvictionReason = 'capacity';
+
+  constructor(inner: Keyring, options: CachingKeyringOptions = {}) {
+    if (!inner || typeof inner.generateDataKey !== 'function' || typeof inner.decryptDataKey !== 'function') {
+      throw new KeyringError('not-allowed', 'CachingKeyring needs a Keyring to wrap');
+    }
+    this.#opts = resolveOptions(options);
+    const { now: _now, onEvent: _onEvent, ...visible } = this.#opts;
+    this.options = Object.freeze(visible);
+    this.inner = inner;
+    this.name = inner.name;
+    this.#encrypt = new LRUCache({
+      max: this.#opts.capacity,
+      dispose: (entry) => this.#retire('encrypt', entry.material.plaintextKey),
+    });
+    this.#decrypt = new LRUCache({
+      max: this.#opts.capacity,
+      dispose: (entry) => this.#retire('decrypt', entry.plaintextKey),
+    });
+  }
+
+  async generateDataKey(context: EncryptionContext, hint: DataKeyHint = {}): Promise<DataKeyMaterial> {
+    const bytes = hint.plaintextBytes ?? 0;
+    const encryptions = hint.encryptions ?? 1;
+    if (!(bytes >= 0) || !(encryptions >= 1) || !Number.isInteger(bytes) || !Number.isInteger(encryptions)) {
+      throw new KeyringError('not-allowed', 'Data-key hint must hold non-negative whole numbers');
+    }
+    if (bytes > this.#opts.maxBytes || encryptions > GCM_ENCRYPTION_LIMIT) {
+      // No cached key could take this request without exceeding a bound: use a key once.
+      this.#stats.bypasses++;
+      this.#emit({ type: 'bypass', side: 'encrypt', reason: bytes > this.#opts.maxBytes ? 'maxBytes' : 'gcmLimit' });
+      return this.#call('encrypt', () => this.inner.generateDataKey(context, hint));
+    }
+    const partition = this.#partition(context);
+    let waited = false;
+    for (;;) {
+      const entry = this.#encrypt.get(partition);
+      if (entry && this.#admit(partition, entry, bytes, encryptions)) {
+        this.#stats.hits++;
+        this.#emit({ type: 'hit', side: 'encrypt' });
+        // A key with no use left is dropped at once rather than kept until the next request.
+        if (entry.uses >= this.#opts.maxUses) this.#evict(this.#encrypt, partition, 'maxUses');
+        return entry.material;
+      }
+      const pending = this.#pending.get(partition);
+      if (pending) {
+        if (!waited) this.#stats.coalesced++;
+        waited = true;
+        await pending;
+        continue;
+      }
+      this.#stats.misses++;
+      this.#emit({ type: 'miss', side: 'encrypt' });
+      const fetch = this.#call('encrypt', () => this.inner.generateDataKey(context, hint)).then((material) => {
+        checkKey(material.plaintextKey);
+        this.#encrypt.set(partition, { material, createdAt: this.#opts.now(), uses: 0, bytes: 0, encryptions: 0 });
+        // Rows written now are often read soon: let reads of this key skip the keyring too.
+        this.#decrypt.set(this.#decryptKey(partition, material.encryptedKey), {
+          plaintextKey: Uint8Array.from(material.plaintextKey),
+          createdAt: this.#opts.now(),
+        });
+      });
+      this.#track(partition, fetch);
+      await fetch;
+    }
+  }
+
+  async decryptDataKey(encryptedKey: Uint8Array, context: EncryptionContext): Promise<Uint8Array> {
+    const key = this.#decryptKey(this.#partition(context), encryptedKey);
+    let waited = false;
+    for (;;) {
+      const entry = this.#decrypt.get(key);
+      if (entry) {
+        if (this.#opts.now() - entry.createdAt < this.#opts.decryptMaxAge) {
+          this.#stats.hits++;
+          this.#emit({ type: 'hit', side: 'decrypt' });
+          return entry.plaintextKey;
+        }
+        this.#evict(this.#decrypt, key, 'maxAge');
+      }
+      const pending = this.#pending.get(key);
+      if (pending) {
+        if (!waited) this.#stats.coalesced++;
+        waited = true;
+        await pending;
+        continue;
+      }
+      this.#stats.misses++;
+      this.#emit({ type: 'miss', side: 'decrypt' });
+      const fetch = this.#call('decrypt', () => this.inner.decryptDataKey(encryptedKey, context)).then((plaintextKey) => {
+        checkKey(plaintextKey);
+        this.#decrypt.set(key, { plaintextKey, createdAt: this.#opts.now() });
+      });
+      this.#track(key, fetch);
+      await fetch;
+    }
+  }
+
+  /** Counters since construction. */
+  stats(): CacheStats {
+    return this.#stats.snapshot({ encrypt: this.#encrypt.size, decrypt: this.#decrypt.size });
+  }
+
+  /** Drops entries past `maxAge` now (they are otherwise dropped when next looked up). */
+  purgeExpired(): void {
+    const now = this.#opts.now();
+    for (const [key, entry] of this.#encrypt.entries()) {
+      if (now - entry.createdAt >= this.#opts.maxAge) this.#evict(this.#encrypt, key, 'maxAge');
+    }
+    for (const [key, entry] of this.#decrypt.entries()) {
+      if (now - entry.createdAt >= this.#opts.decryptMaxAge) this.#evict(this.#decrypt, key, 'maxAge');
+    }
+  }
+
+  /** Empties the cache, zero-filling every key. */
+  clear(): void {
+    for (const key of [...this.#encrypt.keys()]) this.#evict(this.#encrypt, key, 'cleared');
+    for (const key of [...this.#decrypt.keys()]) this.#evict(this.#decrypt, key, 'cleared');
+  }
+
+  /** Takes one use of `entry` if that keeps it within every bound; otherwise evicts it. */
+  #admit(partition: string, entry: EncryptEntry, bytes: number, encryptions: number): boolean {
+    const o = this.#opts;
+    let reason: EvictionReason | undefined;
+    if (o.now() - entry.createdAt >= o.maxAge) reason = 'maxAge';
+    else if (entry.uses + 1 > o.maxUses) reason = 'maxUses';
+    else if (entry.bytes + bytes > o.maxBytes) reason = 'maxBytes';
+    else if (entry.encryptions + encryptions > GCM_ENCRYPTION_LIMIT) reason = 'gcmLimit';
+    if (reason) {
+      this.#evict(this.#encrypt, partition, reason);
+      return false;
+    }
+    entry.uses++;
+    entry.bytes += bytes;
+    entry.encryptions += encryptions;
+    return true;
+  }
+
+  #evict(cache: LRUCache<string, EncryptEntry> | LRUCache<string, DecryptEntry>, key: string, reason: EvictionReason): void {
+    this.#evicting = reason;
+    try {
+      cache.delete(key);
+    } finally {
+      this.#evicting = 'capacity';
+    }
+  }
+
+  /** Called by the LRU for every entry leaving it; `#evicting` says why (LRU pressure otherwise). */
+  #retire(side: CacheSide, plaintextKey: Uint8Array): void {
+    const reason = this.#evicting;
+    this.#stats.evictions[reason]++;
+    this.#emit({ type: 'eviction', side, reason });
+    // Deferred: a caller may have received this key in the current turn and not used it yet.
+    setImmediate(() => wipeDataKey(plaintextKey)).unref();
+  }
+
+  #track(key: string, fetch: Promise<void>): void {
+    const settled = fetch.finally(() => this.#pending.delete(key));
+    // Waiters share the outcome, failure included: a failing KMS gets one call, not one per waiter.
+    settled.catch(() => undefined);
+    this.#pending.set(key, settled);
+  }
+
+  async #call<T>(side: CacheSide, call: () => Promise<T>): Promise<T> {
+    if (side === 'encrypt') this.#stats.generate++;
+    else this.#stats.decrypt++;
+    const started = performance.now();
+    try {
+      const result = await call();
+      this.#emit({ type: 'keyring-call', side, durationMs: performance.now() - started, ok: true });
+      return result;
+    } catch (error) {
+      this.#emit({ type: 'keyring-call', side, durationMs: performance.now() - started, ok: false });
+      throw error;
+    }
+  }
+
+  #partition(context: EncryptionContext): string {
+    let key = this.#contextKeys.get(context);
+    if (key === undefined) {
+      key = `${this.inner.name}\u0000${canonicalContext(context)}`;
+      this.#contextKeys.set(context, key);
+    }
+    return key;
+  }
+
+  #decryptKey(partition: string, encryptedKey: Uint8Array): string {
+    return `${partition}\u0000${Buffer.from(encryptedKey.buffer, encryptedKey.byteOffset, encryptedKey.byteLength).toString('base64')}`;
+  }
+
+  #emit(event: CacheEvent): void {
+    this.#opts.onEvent?.(event);
+  }
+
+  /** Never prints key bytes. */
+  toJSON(): object {
+    return { type: 'CachingKeyring', inner: this.inner.name, options: this.options, stats: this.stats() };
+  }
+
+  [inspect.custom](): string {
+    return `CachingKeyring ${inspect({ inner: this.inner.name, options: this.options, stats: this.stats() }, { depth: 3 })}`;
+  }
+}
+
+function checkKey(key: Uint8Array): void {
+  if (!(key instanceof Uint8Array) || key.length !== 32) {
+    throw new KeyringError('invalid-key-material', 'Wrapped keyring returned a data key that is not 32 bytes');
+  }
+}

@@ -1,0 +1,51 @@
+/** Why a data key left the cache. */
+export type EvictionReason = 'maxAge' | 'maxUses' | 'maxBytes' | 'gcmLimit' | 'capacity' | 'cleared';
+
+/** Which side of the cache an event concerns. */
+export type CacheSide = 'encrypt' | 'decrypt';
+
+/** One thing the cache did; delivered to `onEvent`. Never carries key bytes. */
+export type CacheEvent =
+  | { readonly type: 'hit'; readonly side: CacheSide }
+  | { readonly type: 'miss'; readonly side: CacheSide }
+  | { readonly type: 'keyring-call'; readonly side: CacheSide; readonly durationMs: number; readonly ok: boolean }
+  | { readonly type: 'eviction'; readonly side: CacheSide; readonly reason: EvictionReason }
+  | { readonly type: 'bypass'; readonly side: 'encrypt'; readonly reason: 'maxBytes' | 'gcmLimit' };
+
+/** Counters since the cache was made. */
+export interface CacheStats {
+  readonly hits: number;
+  readonly misses: number;
+  /** Calls made to the wrapped keyring, per side. Coalesced misses count once. */
+  readonly keyringCalls: { readonly generate: number; readonly decrypt: number };
+  /** Requests that waited on another caller's keyring call instead of making their own. */
+  readonly coalesced: number;
+  /** Requests too large for any cached key (hint over maxBytes), served by a key used once. */
+  readonly bypasses: number;
+  readonly evictions: Readonly<Record<EvictionReason, number>>;
+  /** Entries held now, per side. */
+  readonly size: { readonly encrypt: number; readonly decrypt: number };
+}
+
+/** Mutable counters behind {@link CacheStats}. */
+export class StatsCounter {
+  hits = 0;
+  misses = 0;
+  generate = 0;
+  decrypt = 0;
+  coalesced = 0;
+  bypasses = 0;
+  readonly evictions: Record<EvictionReason, number> = { maxAge: 0, maxUses: 0, maxBytes: 0, gcmLimit: 0, capacity: 0, cleared: 0 };
+
+  snapshot(size: { encrypt: number; decrypt: number }): CacheStats {
+    return {
+      hits: this.hits,
+      misses: this.misses,
+      keyringCalls: { generate: this.generate, decrypt: this.decrypt },
+      coalesced: this.coalesced,
+      bypasses: this.bypasses,
+      evictions: { ...this.evictions },
+      size,
+    };
+  }
+}
