@@ -54,6 +54,7 @@ export class CachingKeyring implements Keyring {
   readonly #pending = new Map<string, Promise<unknown>>();
   readonly #contextKeys = new WeakMap<EncryptionContext, string>();
   #evicting: EvictionReason = 'capacity';
+  readonly #purgeTimer: NodeJS.Timeout | undefined;
 
   constructor(inner: Keyring, options: CachingKeyringOptions = {}) {
     if (!inner || typeof inner.generateDataKey !== 'function' || typeof inner.decryptDataKey !== 'function') {
@@ -72,6 +73,18 @@ export class CachingKeyring implements Keyring {
       max: this.#opts.capacity,
       dispose: (entry) => this.#retire('decrypt', entry.plaintextKey),
     });
+    // Expired keys would otherwise stay in memory until looked up again. Unref'd: never keeps
+    // the process alive. Not started with an injected clock (tests purge explicitly).
+    if (options.now === undefined) {
+      const every = Math.max(1_000, Math.min(this.#opts.maxAge, this.#opts.decryptMaxAge, 60_000));
+      this.#purgeTimer = setInterval(() => this.purgeExpired(), every).unref();
+    }
+  }
+
+  /** Stops the background purge and wipes every cached key. The cache stays usable. */
+  close(): void {
+    if (this.#purgeTimer) clearInterval(this.#purgeTimer);
+    this.clear();
   }
 
   async generateDataKey(context: EncryptionContext, hint: DataKeyHint = {}): Promise<DataKeyMaterial> {

@@ -178,6 +178,34 @@ describe('CachingKeyring decrypt side', () => {
   });
 });
 
+describe('CachingKeyring expiry without traffic', () => {
+  it('purgeExpired drops and zero-fills keys past their age on both sides', async () => {
+    const clock = new FakeClock();
+    const cache = new CachingKeyring(new RecordingKeyring(clock.now), { maxAge: 100, now: clock.now });
+    const material = await cache.generateDataKey(ctx);
+    const unwrapped = await cache.decryptDataKey(material.encryptedKey, ctx);
+    expect(cache.stats().size).toEqual({ encrypt: 1, decrypt: 1 });
+    clock.advance(100);
+    cache.purgeExpired();
+    expect(cache.stats().size).toEqual({ encrypt: 0, decrypt: 0 });
+    expect(cache.stats().evictions.maxAge).toBe(2);
+    await nextTurn();
+    expect(material.plaintextKey.every((b) => b === 0) && unwrapped.every((b) => b === 0)).toBe(true);
+  });
+
+  it('close() wipes every key and the cache keeps working afterwards', async () => {
+    const inner = new RecordingKeyring();
+    const cache = new CachingKeyring(inner, { maxAge: 50 });
+    const first = await cache.generateDataKey(ctx);
+    cache.close();
+    await nextTurn();
+    expect(first.plaintextKey.every((b) => b === 0)).toBe(true);
+    const second = await cache.generateDataKey(ctx);
+    expect(second.encryptedKey).not.toBe(first.encryptedKey);
+    expect(cache.stats().evictions.cleared).toBe(2);
+  });
+});
+
 describe('CachingKeyring observability and hygiene', () => {
   it('reports hits, misses, keyring calls with durations and evictions to onEvent', async () => {
     const events: CacheEvent[] = [];

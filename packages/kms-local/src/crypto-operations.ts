@@ -19,14 +19,20 @@ const ALGORITHM = 'SYMMETRIC_DEFAULT';
 
 function rejectUnsupported(body: RequestBody): void {
   if (body.Recipient !== undefined && body.Recipient !== null) {
-    throw new KmsError('UnsupportedOperationException', 'kms-local does not support Recipient (Nitro Enclaves).');
+    throw new KmsError(
+      'UnsupportedOperationException',
+      'kms-local does not support Recipient (Nitro Enclaves).',
+    );
   }
 }
 
 /** Ends a request that asked for `DryRun` once its checks passed, as KMS does. */
 function dryRun(body: RequestBody): void {
   if (optionalBoolean(body, 'DryRun') === true) {
-    throw new KmsError('DryRunOperationException', 'The request would have succeeded, but the DryRun option is set.');
+    throw new KmsError(
+      'DryRunOperationException',
+      'The request would have succeeded, but the DryRun option is set.',
+    );
   }
 }
 
@@ -70,7 +76,9 @@ function dataKeyLength(body: RequestBody): number {
   if (bytes !== undefined) return bytes;
   if (spec === 'AES_256') return 32;
   if (spec === 'AES_128') return 16;
-  throw validation(`Value '${spec}' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]`);
+  throw validation(
+    `Value '${spec}' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]`,
+  );
 }
 
 function generate(store: KeyStore, body: RequestBody) {
@@ -98,7 +106,11 @@ const generateDataKey: Operation = (store, body) => {
 const generateDataKeyWithoutPlaintext: Operation = (store, body) => {
   const { plaintext, blob, key, material } = generate(store, body);
   plaintext.fill(0);
-  return { CiphertextBlob: blob.toString('base64'), KeyId: store.keyArn(key.keyId), KeyMaterialId: material.id };
+  return {
+    CiphertextBlob: blob.toString('base64'),
+    KeyId: store.keyArn(key.keyId),
+    KeyMaterialId: material.id,
+  };
 };
 
 const encrypt: Operation = (store, body) => {
@@ -109,7 +121,11 @@ const encrypt: Operation = (store, body) => {
   store.assertUsable(key);
   dryRun(body);
   const { blob } = encryptUnder(store, key, plaintext, context);
-  return { CiphertextBlob: blob.toString('base64'), KeyId: store.keyArn(key.keyId), EncryptionAlgorithm: ALGORITHM };
+  return {
+    CiphertextBlob: blob.toString('base64'),
+    KeyId: store.keyArn(key.keyId),
+    EncryptionAlgorithm: ALGORITHM,
+  };
 };
 
 const decrypt: Operation = (store, body) => {

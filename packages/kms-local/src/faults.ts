@@ -38,15 +38,22 @@ function nonNegative(option: string, value: unknown): number {
 
 function checkFailNext(value: unknown): FailNext | null {
   if (value === null) return null;
-  if (typeof value !== 'object') throw new KmsLocalConfigError('failNext', 'must be { count, errorType?, operations? } or null');
+  if (typeof value !== 'object')
+    throw new KmsLocalConfigError('failNext', 'must be { count, errorType?, operations? } or null');
   const { count, errorType, operations } = value as Record<string, unknown>;
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
     throw new KmsLocalConfigError('failNext.count', 'must be an integer >= 0');
   }
   if (errorType !== undefined && (typeof errorType !== 'string' || !/^\w+$/.test(errorType))) {
-    throw new KmsLocalConfigError('failNext.errorType', 'must be an exception name such as ThrottlingException');
+    throw new KmsLocalConfigError(
+      'failNext.errorType',
+      'must be an exception name such as ThrottlingException',
+    );
   }
-  if (operations !== undefined && (!Array.isArray(operations) || !operations.every((op) => typeof op === 'string'))) {
+  if (
+    operations !== undefined &&
+    (!Array.isArray(operations) || !operations.every((op) => typeof op === 'string'))
+  ) {
     throw new KmsLocalConfigError('failNext.operations', 'must be an array of operation names');
   }
   if (count === 0) return null;
@@ -122,7 +129,10 @@ export class Faults {
     const pending = this.current.failNext;
     if (!pending || (pending.operations && !pending.operations.includes(operation))) return undefined;
     const rest = pending.count - 1;
-    this.current = Object.freeze({ ...this.current, failNext: rest > 0 ? { ...pending, count: rest } : null });
+    this.current = Object.freeze({
+      ...this.current,
+      failNext: rest > 0 ? { ...pending, count: rest } : null,
+    });
     const type = pending.errorType ?? 'KMSInternalException';
     return new KmsError(type, `Injected failure (${type}) from kms-local's failNext setting.`);
   }

@@ -2,7 +2,13 @@ import { ACCOUNT_ID, DAY_MS, type StoredKey, toEpochSeconds } from './key-model.
 import type { KeyStore } from './key-store.js';
 import { KmsError } from './kms-error.js';
 import type { Operation } from './operation.js';
-import { optionalBoolean, optionalInteger, optionalString, paginate, requireString } from './request-fields.js';
+import {
+  optionalBoolean,
+  optionalInteger,
+  optionalString,
+  paginate,
+  requireString,
+} from './request-fields.js';
 
 /** `KeyMetadata` as KMS returns it for a symmetric encryption key. */
 export function keyMetadata(store: KeyStore, key: StoredKey): Record<string, unknown> {
@@ -17,7 +23,9 @@ export function keyMetadata(store: KeyStore, key: StoredKey): Record<string, unk
     KeyUsage: 'ENCRYPT_DECRYPT',
     KeyState: key.state,
     ...(key.deletionDate === undefined ? {} : { DeletionDate: toEpochSeconds(key.deletionDate) }),
-    ...(key.pendingWindowInDays === undefined ? {} : { PendingDeletionWindowInDays: key.pendingWindowInDays }),
+    ...(key.pendingWindowInDays === undefined
+      ? {}
+      : { PendingDeletionWindowInDays: key.pendingWindowInDays }),
     Origin: 'AWS_KMS',
     KeyManager: 'CUSTOMER',
     CustomerMasterKeySpec: 'SYMMETRIC_DEFAULT',
@@ -40,7 +48,10 @@ export function keyMetadata(store: KeyStore, key: StoredKey): Record<string, unk
 function unsupported(body: Record<string, unknown>, member: string, allowed: string): void {
   const value = optionalString(body, member);
   if (value !== undefined && value !== allowed) {
-    throw new KmsError('UnsupportedOperationException', `kms-local supports ${member} ${allowed} only, not ${value}.`);
+    throw new KmsError(
+      'UnsupportedOperationException',
+      `kms-local supports ${member} ${allowed} only, not ${value}.`,
+    );
   }
 }
 
@@ -115,7 +126,10 @@ const getKeyRotationStatus: Operation = (store, body) => {
     KeyId: store.keyArn(key.keyId),
     KeyRotationEnabled: enabled,
     ...(enabled
-      ? { RotationPeriodInDays: periodInDays, NextRotationDate: toEpochSeconds(since + periodInDays * DAY_MS) }
+      ? {
+          RotationPeriodInDays: periodInDays,
+          NextRotationDate: toEpochSeconds(since + periodInDays * DAY_MS),
+        }
       : {}),
   };
 };

@@ -96,7 +96,8 @@ export class KeyStore {
     const resource = arn ? arn.resource : ref;
     let keyId: string | undefined;
     if (resource.startsWith('alias/')) {
-      if (!allowAlias) throw notFound(`This operation does not accept an alias ('${ref}'); give a key id or key ARN.`);
+      if (!allowAlias)
+        throw notFound(`This operation does not accept an alias ('${ref}'); give a key id or key ARN.`);
       keyId = this.aliases.get(resource)?.targetKeyId;
       if (keyId === undefined) throw notFound(`Alias ${this.aliasArn(resource)} is not found.`);
     } else {
@@ -115,7 +116,8 @@ export class KeyStore {
 
   /** Throws what KMS throws when a disabled or deleting key is used for cryptography. */
   assertUsable(key: StoredKey): void {
-    if (key.state === 'Disabled') throw new KmsError('DisabledException', `${this.keyArn(key.keyId)} is disabled.`);
+    if (key.state === 'Disabled')
+      throw new KmsError('DisabledException', `${this.keyArn(key.keyId)} is disabled.`);
     if (key.state === 'PendingDeletion') throw this.pendingDeletion(key);
   }
 
@@ -181,9 +183,16 @@ export class KeyStore {
 
   createAlias(name: string, targetRef: string): void {
     if (!ALIAS_NAME.test(name) || name.startsWith('alias/aws/')) {
-      throw new KmsError('InvalidAliasNameException', `Alias name '${name}' is not valid (alias/<name>, not alias/aws/…).`);
+      throw new KmsError(
+        'InvalidAliasNameException',
+        `Alias name '${name}' is not valid (alias/<name>, not alias/aws/…).`,
+      );
     }
-    if (this.aliases.has(name)) throw new KmsError('AlreadyExistsException', `An alias with the name ${this.aliasArn(name)} already exists`);
+    if (this.aliases.has(name))
+      throw new KmsError(
+        'AlreadyExistsException',
+        `An alias with the name ${this.aliasArn(name)} already exists`,
+      );
     const key = this.find(targetRef, false);
     if (key.state === 'PendingDeletion') throw this.pendingDeletion(key);
     const now = this.now();
@@ -202,7 +211,11 @@ export class KeyStore {
   }
 
   snapshot(): StoreSnapshot {
-    return { format: 'fieldseal-kms-local/1', keys: [...this.keys.values()], aliases: [...this.aliases.values()] };
+    return {
+      format: 'fieldseal-kms-local/1',
+      keys: [...this.keys.values()],
+      aliases: [...this.aliases.values()],
+    };
   }
 
   private changed(): void {
@@ -214,12 +227,17 @@ export class KeyStore {
     const now = this.now();
     if (key.state === 'PendingDeletion' && key.deletionDate !== undefined && now >= key.deletionDate) {
       this.keys.delete(key.keyId);
-      for (const alias of this.aliases.values()) if (alias.targetKeyId === key.keyId) this.aliases.delete(alias.name);
+      for (const alias of this.aliases.values())
+        if (alias.targetKeyId === key.keyId) this.aliases.delete(alias.name);
       this.changed();
       return false;
     }
     const rotation = key.rotation;
-    if (rotation.enabled && key.state === 'Enabled' && now >= rotation.since + rotation.periodInDays * DAY_MS) {
+    if (
+      rotation.enabled &&
+      key.state === 'Enabled' &&
+      now >= rotation.since + rotation.periodInDays * DAY_MS
+    ) {
       key.materials.push(newMaterial(this.currentMaterial(key).version + 1, now));
       rotation.since = now;
       this.changed();

@@ -65,5 +65,8 @@ export function validation(message: string): KmsError {
 /** `InvalidCiphertextException`: the blob is malformed, altered or bound to another context. */
 export function invalidCiphertext(): KmsError {
   // KMS says the same thing for tampering and for a wrong encryption context, on purpose.
-  return new KmsError('InvalidCiphertextException', 'The ciphertext is invalid or the encryption context does not match.');
+  return new KmsError(
+    'InvalidCiphertextException',
+    'The ciphertext is invalid or the encryption context does not match.',
+  );
 }

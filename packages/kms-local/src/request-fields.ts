@@ -9,7 +9,9 @@ function serialization(member: string, expected: string): KmsError {
 }
 
 function missing(member: string): KmsError {
-  return validation(`1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`);
+  return validation(
+    `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
+  );
 }
 
 /** A required string member. */
@@ -36,12 +38,19 @@ export function optionalBoolean(body: RequestBody, member: string): boolean | un
 }
 
 /** An optional integer member within `[min, max]`. */
-export function optionalInteger(body: RequestBody, member: string, min: number, max: number): number | undefined {
+export function optionalInteger(
+  body: RequestBody,
+  member: string,
+  min: number,
+  max: number,
+): number | undefined {
   const value = body[member];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value)) throw serialization(member, 'an integer');
   if (value < min || value > max) {
-    throw validation(`Value '${value}' at '${member}' failed to satisfy constraint: Member must be between ${min} and ${max}`);
+    throw validation(
+      `Value '${value}' at '${member}' failed to satisfy constraint: Member must be between ${min} and ${max}`,
+    );
   }
   return value;
 }
@@ -55,7 +64,9 @@ export function requireBlob(body: RequestBody, member: string, min: number, max:
   if (typeof value !== 'string' || !BASE64.test(value)) throw serialization(member, 'base64 text');
   const bytes = Buffer.from(value, 'base64');
   if (bytes.length < min || bytes.length > max) {
-    throw validation(`Value at '${member}' failed to satisfy constraint: Member must have length between ${min} and ${max}`);
+    throw validation(
+      `Value at '${member}' failed to satisfy constraint: Member must have length between ${min} and ${max}`,
+    );
   }
   return bytes;
 }
@@ -75,12 +86,18 @@ export function optionalContext(body: RequestBody, member: string): EncryptionCo
 export function checkAlgorithm(body: RequestBody, member: string): void {
   const value = optionalString(body, member);
   if (value !== undefined && value !== 'SYMMETRIC_DEFAULT') {
-    throw new KmsError('InvalidKeyUsageException', `${value} is not a valid encryption algorithm for a symmetric key.`);
+    throw new KmsError(
+      'InvalidKeyUsageException',
+      `${value} is not a valid encryption algorithm for a symmetric key.`,
+    );
   }
 }
 
 /** A page of `items` per KMS's `Limit` / `Marker` / `NextMarker` / `Truncated`. */
-export function paginate<T>(body: RequestBody, items: readonly T[]): { page: T[]; NextMarker?: string; Truncated: boolean } {
+export function paginate<T>(
+  body: RequestBody,
+  items: readonly T[],
+): { page: T[]; NextMarker?: string; Truncated: boolean } {
   const limit = optionalInteger(body, 'Limit', 1, 1000) ?? 100;
   const marker = optionalString(body, 'Marker');
   const start = marker === undefined ? 0 : Number(marker);
@@ -89,5 +106,7 @@ export function paginate<T>(body: RequestBody, items: readonly T[]): { page: T[]
   }
   const page = items.slice(start, start + limit);
   const next = start + page.length;
-  return next < items.length ? { page, NextMarker: String(next), Truncated: true } : { page, Truncated: false };
+  return next < items.length
+    ? { page, NextMarker: String(next), Truncated: true }
+    : { page, Truncated: false };
 }

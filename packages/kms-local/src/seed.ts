@@ -30,7 +30,10 @@ export function readSeedFile(path: string): KmsSeed {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as KmsSeed;
   } catch (error) {
-    throw new KmsLocalConfigError('seedFile', `${path} could not be read as JSON (${(error as Error).message})`);
+    throw new KmsLocalConfigError(
+      'seedFile',
+      `${path} could not be read as JSON (${(error as Error).message})`,
+    );
   }
 }
 
@@ -40,15 +43,24 @@ export function applySeed(store: KeyStore, seed: KmsSeed): void {
     throw new KmsLocalConfigError('seed', 'must be an object { keys: [...] }');
   }
   for (const [index, entry] of (seed.keys ?? []).entries()) {
-    const aliases = entry.aliases ?? [];
+    const aliases: readonly string[] = entry.aliases ?? [];
     const firstAlias = aliases[0];
     if (entry.keyId === undefined && firstAlias === undefined) {
-      throw new KmsLocalConfigError(`seed.keys[${index}]`, 'needs a keyId or at least one alias, so that restarts do not duplicate it');
+      throw new KmsLocalConfigError(
+        `seed.keys[${index}]`,
+        'needs a keyId or at least one alias, so that restarts do not duplicate it',
+      );
     }
     const known = entry.keyId ?? store.listAliases().find((alias) => alias.name === firstAlias)?.targetKeyId;
     const keyId = known !== undefined && store.byId(known) ? known : createSeedKey(store, entry, index);
     const taken = new Set(store.listAliases().map((alias) => alias.name));
-    for (const alias of aliases) if (!taken.has(alias)) store.createAlias(alias, keyId);
+    for (const alias of aliases.filter((name) => !taken.has(name))) {
+      try {
+        store.createAlias(alias, keyId);
+      } catch (error) {
+        throw new KmsLocalConfigError(`seed.keys[${index}].aliases`, (error as Error).message);
+      }
+    }
   }
 }
 

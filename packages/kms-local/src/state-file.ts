@@ -22,8 +22,15 @@ export function loadState(path: string): StoreSnapshot | undefined {
     throw new KmsLocalConfigError('dataFile', `${path} is not JSON; move it away or give another path`);
   }
   const state = parsed as Partial<StoreSnapshot> | null;
-  if (state?.format !== 'fieldseal-kms-local/1' || !Array.isArray(state.keys) || !Array.isArray(state.aliases)) {
-    throw new KmsLocalConfigError('dataFile', `${path} is not a kms-local data file (format fieldseal-kms-local/1)`);
+  if (
+    state?.format !== 'fieldseal-kms-local/1' ||
+    !Array.isArray(state.keys) ||
+    !Array.isArray(state.aliases)
+  ) {
+    throw new KmsLocalConfigError(
+      'dataFile',
+      `${path} is not a kms-local data file (format fieldseal-kms-local/1)`,
+    );
   }
   return state as StoreSnapshot;
 }

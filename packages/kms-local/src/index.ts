@@ -1,0 +1,5 @@
+export { KmsLocalConfigError } from './config-error.js';
+export type { FailNext, FaultSettings } from './faults.js';
+export type { KmsSeed, SeedKey } from './seed.js';
+export { type KmsServer, type KmsServerOptions, startKmsServer } from './server.js';
+export type { KmsServerStats } from './stats.js';
