@@ -9,8 +9,19 @@ import {
   wipeDataKey,
 } from '@fieldseal/core';
 import { LRUCache } from 'lru-cache';
-import { type CacheEvent, type CacheSide, type CacheStats, type EvictionReason, StatsCounter } from './events.js';
-import { type CachingKeyringOptions, GCM_ENCRYPTION_LIMIT, type ResolvedOptions, resolveOptions } from './options.js';
+import {
+  type CacheEvent,
+  type CacheSide,
+  type CacheStats,
+  type EvictionReason,
+  StatsCounter,
+} from './events.js';
+import {
+  type CachingKeyringOptions,
+  GCM_ENCRYPTION_LIMIT,
+  type ResolvedOptions,
+  resolveOptions,
+} from './options.js';
 
 interface EncryptEntry {
   readonly material: DataKeyMaterial;
@@ -53,6 +64,9 @@ export class CachingKeyring implements Keyring {
   readonly #decrypt: LRUCache<string, DecryptEntry>;
   readonly #pending = new Map<string, Promise<unknown>>();
   readonly #contextKeys = new WeakMap<EncryptionContext, string>();
+  // The row envelope hands over the same wrapped-key object for rows sharing a data-key column:
+  // encode it once instead of on every read.
+  readonly #wrappedKeys = new WeakMap<Uint8Array, string>();
   #evicting: EvictionReason = 'capacity';
   readonly #purgeTimer: NodeJS.Timeout | undefined;
 
@@ -96,7 +110,11 @@ export class CachingKeyring implements Keyring {
     if (bytes > this.#opts.maxBytes || encryptions > GCM_ENCRYPTION_LIMIT) {
       // No cached key could take this request without exceeding a bound: use a key once.
       this.#stats.bypasses++;
-      this.#emit({ type: 'bypass', side: 'encrypt', reason: bytes > this.#opts.maxBytes ? 'maxBytes' : 'gcmLimit' });
+      this.#emit({
+        type: 'bypass',
+        side: 'encrypt',
+        reason: bytes > this.#opts.maxBytes ? 'maxBytes' : 'gcmLimit',
+      });
       return this.#call('encrypt', () => this.inner.generateDataKey(context, hint));
     }
     const partition = this.#partition(context);
@@ -119,15 +137,23 @@ export class CachingKeyring implements Keyring {
       }
       this.#stats.misses++;
       this.#emit({ type: 'miss', side: 'encrypt' });
-      const fetch = this.#call('encrypt', () => this.inner.generateDataKey(context, hint)).then((material) => {
-        checkKey(material.plaintextKey);
-        this.#encrypt.set(partition, { material, createdAt: this.#opts.now(), uses: 0, bytes: 0, encryptions: 0 });
-        // Rows written now are often read soon: let reads of this key skip the keyring too.
-        this.#decrypt.set(this.#decryptKey(partition, material.encryptedKey), {
-          plaintextKey: Uint8Array.from(material.plaintextKey),
-          createdAt: this.#opts.now(),
-        });
-      });
+      const fetch = this.#call('encrypt', () => this.inner.generateDataKey(context, hint)).then(
+        (material) => {
+          checkKey(material.plaintextKey);
+          this.#encrypt.set(partition, {
+            material,
+            createdAt: this.#opts.now(),
+            uses: 0,
+            bytes: 0,
+            encryptions: 0,
+          });
+          // Rows written now are often read soon: let reads of this key skip the keyring too.
+          this.#decrypt.set(this.#decryptKey(partition, material.encryptedKey), {
+            plaintextKey: Uint8Array.from(material.plaintextKey),
+            createdAt: this.#opts.now(),
+          });
+        },
+      );
       this.#track(partition, fetch);
       await fetch;
     }
@@ -155,13 +181,20 @@ export class CachingKeyring implements Keyring {
       }
       this.#stats.misses++;
       this.#emit({ type: 'miss', side: 'decrypt' });
-      const fetch = this.#call('decrypt', () => this.inner.decryptDataKey(encryptedKey, context)).then((plaintextKey) => {
-        checkKey(plaintextKey);
-        this.#decrypt.set(key, { plaintextKey, createdAt: this.#opts.now() });
-      });
+      const fetch = this.#call('decrypt', () => this.inner.decryptDataKey(encryptedKey, context)).then(
+        (plaintextKey) => {
+          checkKey(plaintextKey);
+          this.#decrypt.set(key, { plaintextKey, createdAt: this.#opts.now() });
+        },
+      );
       this.#track(key, fetch);
       await fetch;
     }
+  }
+
+  /** Forwards to the wrapped keyring (see `Keyring.keyIdOf`). */
+  keyIdOf(encryptedKey: Uint8Array): string | undefined {
+    return this.inner.keyIdOf?.(encryptedKey);
   }
 
   /** Counters since construction. */
@@ -204,7 +237,11 @@ export class CachingKeyring implements Keyring {
     return true;
   }
 
-  #evict(cache: LRUCache<string, EncryptEntry> | LRUCache<string, DecryptEntry>, key: string, reason: EvictionReason): void {
+  #evict(
+    cache: LRUCache<string, EncryptEntry> | LRUCache<string, DecryptEntry>,
+    key: string,
+    reason: EvictionReason,
+  ): void {
     this.#evicting = reason;
     try {
       cache.delete(key);
@@ -253,7 +290,14 @@ export class CachingKeyring implements Keyring {
   }
 
   #decryptKey(partition: string, encryptedKey: Uint8Array): string {
-    return `${partition}\u0000${Buffer.from(encryptedKey.buffer, encryptedKey.byteOffset, encryptedKey.byteLength).toString('base64')}`;
+    let encoded = this.#wrappedKeys.get(encryptedKey);
+    if (encoded === undefined) {
+      encoded = Buffer.from(encryptedKey.buffer, encryptedKey.byteOffset, encryptedKey.byteLength).toString(
+        'base64',
+      );
+      this.#wrappedKeys.set(encryptedKey, encoded);
+    }
+    return `${partition}\u0000${encoded}`;
   }
 
   #emit(event: CacheEvent): void {
@@ -272,6 +316,9 @@ export class CachingKeyring implements Keyring {
 
 function checkKey(key: Uint8Array): void {
   if (!(key instanceof Uint8Array) || key.length !== 32) {
-    throw new KeyringError('invalid-key-material', 'Wrapped keyring returned a data key that is not 32 bytes');
+    throw new KeyringError(
+      'invalid-key-material',
+      'Wrapped keyring returned a data key that is not 32 bytes',
+    );
   }
 }

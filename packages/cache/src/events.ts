@@ -8,7 +8,12 @@ export type CacheSide = 'encrypt' | 'decrypt';
 export type CacheEvent =
   | { readonly type: 'hit'; readonly side: CacheSide }
   | { readonly type: 'miss'; readonly side: CacheSide }
-  | { readonly type: 'keyring-call'; readonly side: CacheSide; readonly durationMs: number; readonly ok: boolean }
+  | {
+      readonly type: 'keyring-call';
+      readonly side: CacheSide;
+      readonly durationMs: number;
+      readonly ok: boolean;
+    }
   | { readonly type: 'eviction'; readonly side: CacheSide; readonly reason: EvictionReason }
   | { readonly type: 'bypass'; readonly side: 'encrypt'; readonly reason: 'maxBytes' | 'gcmLimit' };
 
@@ -35,7 +40,14 @@ export class StatsCounter {
   decrypt = 0;
   coalesced = 0;
   bypasses = 0;
-  readonly evictions: Record<EvictionReason, number> = { maxAge: 0, maxUses: 0, maxBytes: 0, gcmLimit: 0, capacity: 0, cleared: 0 };
+  readonly evictions: Record<EvictionReason, number> = {
+    maxAge: 0,
+    maxUses: 0,
+    maxBytes: 0,
+    gcmLimit: 0,
+    capacity: 0,
+    cleared: 0,
+  };
 
   snapshot(size: { encrypt: number; decrypt: number }): CacheStats {
     return {

@@ -26,11 +26,22 @@ export interface CachingKeyringOptions {
 }
 
 /** Options with defaults applied and every value checked. */
-export type ResolvedOptions = Required<Omit<CachingKeyringOptions, 'onEvent'>> & Pick<CachingKeyringOptions, 'onEvent'>;
+export type ResolvedOptions = Required<Omit<CachingKeyringOptions, 'onEvent'>> &
+  Pick<CachingKeyringOptions, 'onEvent'>;
 
-function positive(name: string, value: number | undefined, fallback: number, { integer = false, max = Number.MAX_SAFE_INTEGER } = {}): number {
+function positive(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  { integer = false, max = Number.MAX_SAFE_INTEGER } = {},
+): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+  if (
+    typeof value !== 'number' ||
+    Number.isNaN(value) ||
+    value <= 0 ||
+    (integer && !Number.isInteger(value))
+  ) {
     throw new ConfigError(name, `must be a positive ${integer ? 'whole ' : ''}number, got ${String(value)}`);
   }
   if (value > max) throw new ConfigError(name, `must be at most ${max}`);

@@ -12,9 +12,10 @@ export interface ValuePlace {
 }
 
 const DOMAIN = Buffer.from('fieldseal', 'latin1');
-const MAX_CACHED_PLACES = 10_000;
+const MAX_CACHED_TABLES = 1_000;
 // Tables and columns are few and fixed; building their AAD once saves work on every value.
-const cache = new Map<string, Buffer>();
+// Nested maps, not a joined string key: any separator could also occur inside a name.
+const cache = new Map<string, Map<string, Buffer[]>>();
 
 function lengthPrefixed(text: string): Buffer {
   const bytes = Buffer.from(text, 'utf8');
@@ -29,12 +30,26 @@ function lengthPrefixed(text: string): Buffer {
  * `"fieldseal" | version | flags | len32(table) table | len32(column) column [| len32(rowId) rowId]`.
  */
 export function buildAad(place: ValuePlace, flags: number): Buffer {
-  const key = `${flags}\u0000${place.table}\u0000${place.column}`;
-  let base = cache.get(key);
+  let columns = cache.get(place.table);
+  if (!columns) {
+    if (cache.size >= MAX_CACHED_TABLES) cache.clear();
+    columns = new Map();
+    cache.set(place.table, columns);
+  }
+  let byFlags = columns.get(place.column);
+  if (!byFlags) {
+    byFlags = [];
+    columns.set(place.column, byFlags);
+  }
+  let base = byFlags[flags];
   if (!base) {
-    base = Buffer.concat([DOMAIN, Buffer.from([FORMAT_VERSION, flags]), lengthPrefixed(place.table), lengthPrefixed(place.column)]);
-    if (cache.size >= MAX_CACHED_PLACES) cache.clear();
-    cache.set(key, base);
+    base = Buffer.concat([
+      DOMAIN,
+      Buffer.from([FORMAT_VERSION, flags]),
+      lengthPrefixed(place.table),
+      lengthPrefixed(place.column),
+    ]);
+    byFlags[flags] = base;
   }
   if ((flags & FLAG_ROW_BOUND) === 0) return base;
   return Buffer.concat([base, lengthPrefixed(String(place.rowId))]);

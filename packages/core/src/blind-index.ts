@@ -51,7 +51,8 @@ export class BlindIndex {
   /** Unwraps the index key once; the returned object hashes synchronously. */
   static async open(options: BlindIndexOptions): Promise<BlindIndex> {
     const bytes = options.bytes ?? 16;
-    if (!Number.isInteger(bytes) || bytes < 8 || bytes > 32) throw new ConfigError('bytes', 'must be a whole number from 8 to 32');
+    if (!Number.isInteger(bytes) || bytes < 8 || bytes > 32)
+      throw new ConfigError('bytes', 'must be a whole number from 8 to 32');
     const stored = parseDataKey(options.wrappedKey, { table: '(blind index key)' });
     const key = await options.keyring.decryptDataKey(stored.encryptedKey, BLIND_INDEX_CONTEXT);
     if (key.length !== DATA_KEY_LENGTH) throw new ConfigError('wrappedKey', 'does not hold a 32-byte key');
@@ -63,13 +64,22 @@ export class BlindIndex {
     const id = `${table}\u0000${column}`;
     let columnKey = this.#columnKeys.get(id);
     if (!columnKey) {
+      // NUL separates the names in the key label; inside a name it would make two columns share a key.
+      if (table.includes('\u0000') || column.includes('\u0000')) {
+        throw new ConfigError('blind index', 'table and column names must not contain NUL characters');
+      }
       columnKey = createHmac('sha256', this.#key).update(`${COLUMN_LABEL}\u0000${id}`, 'utf8').digest();
       this.#columnKeys.set(id, columnKey);
     }
     const hmac = createHmac('sha256', columnKey);
     if (typeof value === 'string') hmac.update(Uint8Array.of(0)).update(value, 'utf8');
     else if (value instanceof Uint8Array) hmac.update(Uint8Array.of(1)).update(value);
-    else throw new EncryptionError('unsupported-type', `Only strings and Uint8Array can be indexed, got ${typeof value}`, { location: { table, column } });
+    else
+      throw new EncryptionError(
+        'unsupported-type',
+        `Only strings and Uint8Array can be indexed, got ${typeof value}`,
+        { location: { table, column } },
+      );
     return hmac.digest().subarray(0, this.#bytes).toString('hex');
   }
 

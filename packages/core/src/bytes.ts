@@ -1,6 +1,5 @@
 /** Byte helpers shared by the value format and the keyrings. Strict where Node is lenient. */
 
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** Encodes bytes as unpadded base64url. */
@@ -13,8 +12,11 @@ export function toBase64Url(bytes: Uint8Array): string {
  * (Node's own decoder silently skips invalid characters, which would hide tampering.)
  */
 export function fromBase64Url(text: string): Buffer | undefined {
-  if (text.length % 4 === 1 || !BASE64URL.test(text)) return undefined;
-  return Buffer.from(text, 'base64url');
+  if (text.length % 4 === 1) return undefined;
+  const bytes = Buffer.from(text, 'base64url');
+  // Canonical only: re-encoding must give the same text. This rejects characters outside the
+  // alphabet, '+', '/', '=' and set unused bits in the last character (which decode silently).
+  return bytes.toString('base64url') === text ? bytes : undefined;
 }
 
 /** Decodes standard base64 (padding optional), or returns `undefined` when malformed. */

@@ -30,7 +30,11 @@ export function formatDataKey(dataKey: StoredDataKey): string {
 /** Parses a data-key column value; throws `DecryptionError('malformed-data-key')` when it is not one. */
 export function parseDataKey(text: unknown, location?: ErrorLocation): StoredDataKey {
   const fail = (why: string) =>
-    new DecryptionError('malformed-data-key', `Data-key column does not hold a valid fieldseal data key: ${why}`, { location });
+    new DecryptionError(
+      'malformed-data-key',
+      `Data-key column does not hold a valid fieldseal data key: ${why}`,
+      { location },
+    );
   if (typeof text !== 'string') throw fail(`expected a string, got ${text === null ? 'null' : typeof text}`);
   if (!text.startsWith(DATA_KEY_PREFIX)) throw fail(`missing the "${DATA_KEY_PREFIX}" prefix`);
   const body = fromBase64Url(text.slice(DATA_KEY_PREFIX.length));

@@ -22,7 +22,10 @@ export function canonicalContext(context: EncryptionContext): string {
 }
 
 /** Checks that a context is a flat map of strings; throws `ConfigError` otherwise. */
-export function assertEncryptionContext(context: unknown, option = 'encryptionContext'): asserts context is EncryptionContext {
+export function assertEncryptionContext(
+  context: unknown,
+  option = 'encryptionContext',
+): asserts context is EncryptionContext {
   if (context === null || typeof context !== 'object' || Array.isArray(context)) {
     throw new ConfigError(option, 'must be an object mapping strings to strings');
   }

@@ -35,7 +35,10 @@ export abstract class FieldsealError extends Error {
   readonly location: ErrorLocation | undefined;
 
   constructor(message: string, options: FieldsealErrorOptions = {}) {
-    super(`${message}${describeLocation(options.location)}`, options.cause === undefined ? {} : { cause: options.cause });
+    super(
+      `${message}${describeLocation(options.location)}`,
+      options.cause === undefined ? {} : { cause: options.cause },
+    );
     this.name = new.target.name;
     this.location = options.location;
   }
@@ -95,7 +98,11 @@ export class KeyringError extends FieldsealError {
   readonly code: KeyringErrorCode;
   /** The master key involved, when known (an id or ARN — never key bytes). */
   readonly keyId: string | undefined;
-  constructor(code: KeyringErrorCode, message: string, options: FieldsealErrorOptions & { keyId?: string } = {}) {
+  constructor(
+    code: KeyringErrorCode,
+    message: string,
+    options: FieldsealErrorOptions & { keyId?: string } = {},
+  ) {
     super(message, options);
     this.code = code;
     this.keyId = options.keyId;

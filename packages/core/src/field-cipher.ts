@@ -4,7 +4,7 @@ import { asBuffer } from './bytes.js';
 import { DecryptionError, EncryptionError } from './errors.js';
 import { nextIv } from './iv-source.js';
 import { commitmentMatches, type DerivedDataKey } from './key-derivation.js';
-import { FLAG_BINARY, FLAG_ROW_BOUND, isEncryptedValue, parseValue, serializeValue, TAG_LENGTH } from './value-format.js';
+import { FLAG_BINARY, FLAG_ROW_BOUND, isEncryptedValue, parseValue, serializeValue } from './value-format.js';
 
 /** A value fieldseal can encrypt. */
 export type PlaintextValue = string | Uint8Array;
@@ -32,10 +32,18 @@ export function encryptValue(
 ): string | Uint8Array {
   const binary = typeof value !== 'string';
   if (binary && !(value instanceof Uint8Array)) {
-    throw new EncryptionError('unsupported-type', `Only strings and Uint8Array can be encrypted, got ${typeof value}`, { location: place });
+    throw new EncryptionError(
+      'unsupported-type',
+      `Only strings and Uint8Array can be encrypted, got ${typeof value}`,
+      { location: place },
+    );
   }
   if (isEncryptedValue(value)) {
-    throw new EncryptionError('already-encrypted', 'Value is already fieldseal ciphertext; refusing to encrypt it twice', { location: place });
+    throw new EncryptionError(
+      'already-encrypted',
+      'Value is already fieldseal ciphertext; refusing to encrypt it twice',
+      { location: place },
+    );
   }
   const flags = (binary ? FLAG_BINARY : 0) | (place.rowId === undefined ? 0 : FLAG_ROW_BOUND);
   const iv = options.iv ? asBuffer(options.iv) : nextIv();
@@ -58,7 +66,11 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * the value is malformed, of an unknown version, made with another data key
  * (`wrong-data-key`), or altered or moved from another place (`authentication-failed`).
  */
-export function decryptValue(key: DerivedDataKey, place: ValuePlace, stored: string | Uint8Array): PlaintextValue {
+export function decryptValue(
+  key: DerivedDataKey,
+  place: ValuePlace,
+  stored: string | Uint8Array,
+): PlaintextValue {
   const parsed = parseValue(stored, place);
   if (!commitmentMatches(key.commitment, parsed.commitment)) {
     throw new DecryptionError(
@@ -68,10 +80,15 @@ export function decryptValue(key: DerivedDataKey, place: ValuePlace, stored: str
     );
   }
   if ((parsed.flags & FLAG_ROW_BOUND) !== 0 && place.rowId === undefined) {
-    throw new DecryptionError('authentication-failed', 'Value is bound to its row id, but no row id was given to decrypt it', { location: place });
+    throw new DecryptionError(
+      'authentication-failed',
+      'Value is bound to its row id, but no row id was given to decrypt it',
+      { location: place },
+    );
   }
-  const boundPlace = (parsed.flags & FLAG_ROW_BOUND) !== 0 ? place : { table: place.table, column: place.column };
-  const decipher = createDecipheriv('aes-256-gcm', key.encryptionKey, parsed.iv, { authTagLength: TAG_LENGTH });
+  const boundPlace =
+    (parsed.flags & FLAG_ROW_BOUND) !== 0 ? place : { table: place.table, column: place.column };
+  const decipher = createDecipheriv('aes-256-gcm', key.encryptionKey, parsed.iv);
   decipher.setAAD(buildAad(boundPlace, parsed.flags));
   decipher.setAuthTag(parsed.tag);
   let plaintext: Buffer;

@@ -29,10 +29,16 @@ export function deriveDataKey(dataKey: Uint8Array): DerivedDataKey {
   const known = derived.get(dataKey);
   if (known) return known;
   if (wiped.has(dataKey)) {
-    throw new KeyringError('invalid-key-material', 'A data key was used after its cache wiped it; this is a bug in the caller (keys must be used right after they are obtained)');
+    throw new KeyringError(
+      'invalid-key-material',
+      'A data key was used after its cache wiped it; this is a bug in the caller (keys must be used right after they are obtained)',
+    );
   }
   if (dataKey.length !== DATA_KEY_LENGTH) {
-    throw new KeyringError('invalid-key-material', `A data key must be ${DATA_KEY_LENGTH} bytes, got ${dataKey.length}`);
+    throw new KeyringError(
+      'invalid-key-material',
+      `A data key must be ${DATA_KEY_LENGTH} bytes, got ${dataKey.length}`,
+    );
   }
   if (isAllZero(dataKey)) throw new KeyringError('invalid-key-material', 'Refusing an all-zero data key');
   const key = asBuffer(dataKey);

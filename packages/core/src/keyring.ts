@@ -47,6 +47,12 @@ export interface Keyring {
    * `KeyringError` when the key was wrapped under another context or an unknown master key.
    */
   decryptDataKey(encryptedKey: Uint8Array, context: EncryptionContext): Promise<Uint8Array>;
+  /**
+   * Optional: the id of the master key that wrapped `encryptedKey`, read from the wrapped key
+   * itself (where it is authenticated), or `undefined` when this keyring cannot tell offline.
+   * The row envelope uses it to reject a data-key column whose readable key id was altered.
+   */
+  keyIdOf?(encryptedKey: Uint8Array): string | undefined;
 }
 
 /**

@@ -45,16 +45,21 @@ export class LocalKeyring implements RewrappingKeyring {
 
   constructor(options: LocalKeyringOptions) {
     if (!options || !Array.isArray(options.keys) || options.keys.length === 0) {
-      throw new ConfigError('keys', 'at least one master key is required; generate one with "fieldseal keygen"');
+      throw new ConfigError(
+        'keys',
+        'at least one master key is required; generate one with "fieldseal keygen"',
+      );
     }
     const keys = new Map<string, Buffer>();
     options.keys.forEach((entry, index) => {
       assertKeyId(entry.keyId, `keys[${index}].keyId`);
-      if (keys.has(entry.keyId)) throw new ConfigError(`keys[${index}].keyId`, `key id "${entry.keyId}" is listed twice`);
+      if (keys.has(entry.keyId))
+        throw new ConfigError(`keys[${index}].keyId`, `key id "${entry.keyId}" is listed twice`);
       keys.set(entry.keyId, decodeMasterKey(entry.key, `keys[${index}].key (key id "${entry.keyId}")`));
     });
     const primary = options.primaryKeyId ?? (options.keys[0] as LocalMasterKey).keyId;
-    if (!keys.has(primary)) throw new ConfigError('primaryKeyId', `no key with id "${primary}" is listed in keys`);
+    if (!keys.has(primary))
+      throw new ConfigError('primaryKeyId', `no key with id "${primary}" is listed in keys`);
     this.#keys = keys;
     this.primaryKeyId = primary;
     this.keyIds = Object.freeze([...keys.keys()]);
@@ -92,7 +97,11 @@ export class LocalKeyring implements RewrappingKeyring {
     const { keyId, iv, ciphertext, tag } = parseWrapped(encryptedKey);
     const masterKey = this.#keys.get(keyId);
     if (!masterKey) {
-      throw new KeyringError('unknown-master-key', `Data key was wrapped by local master key "${keyId}", which this keyring does not hold; add it to the keyring's keys`, { keyId });
+      throw new KeyringError(
+        'unknown-master-key',
+        `Data key was wrapped by local master key "${keyId}", which this keyring does not hold; add it to the keyring's keys`,
+        { keyId },
+      );
     }
     try {
       const decipher = createDecipheriv('aes-256-gcm', masterKey, iv, { authTagLength: TAG_LENGTH });
@@ -100,7 +109,20 @@ export class LocalKeyring implements RewrappingKeyring {
       decipher.setAuthTag(tag);
       return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
     } catch (cause) {
-      throw new KeyringError('unwrap-failed', `Data key failed to unwrap under local master key "${keyId}": it was altered or belongs to another table or encryption context`, { keyId, cause });
+      throw new KeyringError(
+        'unwrap-failed',
+        `Data key failed to unwrap under local master key "${keyId}": it was altered or belongs to another table or encryption context`,
+        { keyId, cause },
+      );
+    }
+  }
+
+  /** The key id recorded (and authenticated) inside a wrapped key; `undefined` if it is not one of ours. */
+  keyIdOf(encryptedKey: Uint8Array): string | undefined {
+    try {
+      return parseWrapped(encryptedKey).keyId;
+    } catch {
+      return undefined;
     }
   }
 
@@ -111,7 +133,8 @@ export class LocalKeyring implements RewrappingKeyring {
     options: { readonly destinationKeyId: string },
   ): Promise<{ readonly encryptedKey: Uint8Array; readonly keyId: string }> {
     const keyId = options.destinationKeyId;
-    if (!this.#keys.has(keyId)) throw new ConfigError('destinationKeyId', `no key with id "${keyId}" is listed in this keyring`);
+    if (!this.#keys.has(keyId))
+      throw new ConfigError('destinationKeyId', `no key with id "${keyId}" is listed in this keyring`);
     const plaintextKey = await this.decryptDataKey(encryptedKey, context);
     try {
       return { encryptedKey: this.#wrap(keyId, plaintextKey, context), keyId };
@@ -148,7 +171,10 @@ function parseWrapped(encryptedKey: Uint8Array) {
   const idLength = bytes[1] ?? 0;
   const ivStart = 2 + idLength;
   if (bytes[0] !== FORMAT || bytes.length !== ivStart + IV_LENGTH + DATA_KEY_LENGTH + TAG_LENGTH) {
-    throw new KeyringError('malformed-encrypted-key', 'Encrypted data key is not a local-keyring wrapped key (wrong format or length)');
+    throw new KeyringError(
+      'malformed-encrypted-key',
+      'Encrypted data key is not a local-keyring wrapped key (wrong format or length)',
+    );
   }
   return {
     keyId: bytes.subarray(2, ivStart).toString('utf8'),

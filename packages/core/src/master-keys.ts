@@ -17,7 +17,10 @@ export const MASTER_KEY_LENGTH = 32;
 /** Checks a key id; throws `ConfigError` naming `option`. */
 export function assertKeyId(keyId: unknown, option: string): asserts keyId is string {
   if (typeof keyId !== 'string' || !KEY_ID.test(keyId)) {
-    throw new ConfigError(option, 'a key id must be 1–128 characters of letters, digits, ".", "_", "-" or "/"');
+    throw new ConfigError(
+      option,
+      'a key id must be 1–128 characters of letters, digits, ".", "_", "-" or "/"',
+    );
   }
 }
 
@@ -26,7 +29,10 @@ export function decodeMasterKey(key: Uint8Array | string, option: string): Buffe
   const bytes = typeof key === 'string' ? fromBase64(key) : Buffer.from(key);
   if (!bytes) throw new ConfigError(option, 'the key is not valid base64');
   if (bytes.length !== MASTER_KEY_LENGTH) {
-    throw new ConfigError(option, `a master key must be ${MASTER_KEY_LENGTH} bytes (AES-256), got ${bytes.length}`);
+    throw new ConfigError(
+      option,
+      `a master key must be ${MASTER_KEY_LENGTH} bytes (AES-256), got ${bytes.length}`,
+    );
   }
   return bytes;
 }
@@ -41,7 +47,8 @@ export function parseMasterKeys(text: string, source: string): LocalMasterKey[] 
     .split(/[\n,]/)
     .map((line) => line.replace(/#.*$/, '').trim())
     .filter((line) => line.length > 0);
-  if (entries.length === 0) throw new ConfigError(source, 'no master keys found (expected "keyId:base64key" entries)');
+  if (entries.length === 0)
+    throw new ConfigError(source, 'no master keys found (expected "keyId:base64key" entries)');
   return entries.map((entry, index) => {
     const colon = entry.indexOf(':');
     if (colon <= 0) throw new ConfigError(source, `entry ${index + 1} is not of the form "keyId:base64key"`);
@@ -53,7 +60,10 @@ export function parseMasterKeys(text: string, source: string): LocalMasterKey[] 
 export function masterKeysFromEnv(variable: string, env: NodeJS.ProcessEnv = process.env): LocalMasterKey[] {
   const text = env[variable];
   if (text === undefined || text.trim() === '') {
-    throw new ConfigError(variable, `environment variable ${variable} is not set; generate a key with "fieldseal keygen"`);
+    throw new ConfigError(
+      variable,
+      `environment variable ${variable} is not set; generate a key with "fieldseal keygen"`,
+    );
   }
   return parseMasterKeys(text, variable);
 }

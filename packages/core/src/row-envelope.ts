@@ -1,7 +1,14 @@
 import type { ValuePlace } from './aad.js';
-import { formatDataKey, parseDataKey } from './data-key-format.js';
+import { formatDataKey, parseDataKey, type StoredDataKey } from './data-key-format.js';
 import { assertEncryptionContext, type EncryptionContext } from './encryption-context.js';
-import { ConfigError, DecryptionError, FieldsealError, KeyringError } from './errors.js';
+import {
+  ConfigError,
+  DecryptionError,
+  EncryptionError,
+  type ErrorLocation,
+  FieldsealError,
+  KeyringError,
+} from './errors.js';
 import { decryptValue, encryptValue, type PlaintextValue } from './field-cipher.js';
 import { type DerivedDataKey, deriveDataKey } from './key-derivation.js';
 import type { Keyring } from './keyring.js';
@@ -77,16 +84,25 @@ export class RowEnvelope {
   readonly #baseContext: EncryptionContext;
   // One frozen context object per table, so a cache can recognise it by identity.
   readonly #contexts = new Map<string, EncryptionContext>();
+  // Parsed data-key columns (wrapped keys and key ids: nothing secret). Rows written while a data
+  // key was cached share one column text, so reads skip the base64 decode; the same object also
+  // lets a caching keyring recognise the wrapped key by identity.
+  readonly #parsedKeys = new Map<string, StoredDataKey>();
 
   constructor(options: RowEnvelopeOptions) {
     if (!options?.keyring || typeof options.keyring.generateDataKey !== 'function') {
-      throw new ConfigError('keyring', 'a Keyring is required (e.g. new LocalKeyring(...) or a CachingKeyring)');
+      throw new ConfigError(
+        'keyring',
+        'a Keyring is required (e.g. new LocalKeyring(...) or a CachingKeyring)',
+      );
     }
     const base = options.encryptionContext ?? {};
     assertEncryptionContext(base);
-    if (TABLE_CONTEXT_KEY in base) throw new ConfigError('encryptionContext', `"${TABLE_CONTEXT_KEY}" is reserved; fieldseal sets it`);
+    if (TABLE_CONTEXT_KEY in base)
+      throw new ConfigError('encryptionContext', `"${TABLE_CONTEXT_KEY}" is reserved; fieldseal sets it`);
     const readMode = options.readMode ?? 'strict';
-    if (readMode !== 'strict' && readMode !== 'tolerant') throw new ConfigError('readMode', 'must be "strict" or "tolerant"');
+    if (readMode !== 'strict' && readMode !== 'tolerant')
+      throw new ConfigError('readMode', 'must be "strict" or "tolerant"');
     this.keyring = options.keyring;
     this.readMode = readMode;
     this.#baseContext = Object.freeze({ ...base });
@@ -113,14 +129,35 @@ export class RowEnvelope {
     for (const column in input.values) {
       const value = input.values[column];
       if (value === null || value === undefined) continue;
+      // Checked before the keyring is asked: a failed row must not spend a key (or a cache use).
+      if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
+        throw new EncryptionError(
+          'unsupported-type',
+          `Only strings and Uint8Array can be encrypted, got ${typeof value}`,
+          { location: { table, column } },
+        );
+      }
+      if (isEncryptedValue(value)) {
+        throw new EncryptionError(
+          'already-encrypted',
+          'Value is already fieldseal ciphertext; refusing to encrypt it twice',
+          { location: { table, column } },
+        );
+      }
       plaintextBytes += typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.byteLength;
       encryptions++;
     }
     const material = await this.#keyringCall(rowId === undefined ? { table } : { table, rowId }, () =>
-      this.keyring.generateDataKey(this.contextFor(table), { plaintextBytes, encryptions: Math.max(encryptions, 1) }),
+      this.keyring.generateDataKey(this.contextFor(table), {
+        plaintextBytes,
+        encryptions: Math.max(encryptions, 1),
+      }),
     );
     // Used synchronously from here on: a cache may wipe the plaintext key after this turn.
-    return { values: encryptColumns(input, deriveDataKey(material.plaintextKey)), dataKey: formatDataKey(material) };
+    return {
+      values: encryptColumns(input, deriveDataKey(material.plaintextKey)),
+      dataKey: formatDataKey(material),
+    };
   }
 
   /**
@@ -132,14 +169,19 @@ export class RowEnvelope {
    * made and returned with `isNewKey: true` — write it in the same statement, guarded by
    * "data-key column is still null", so two writers never give one row two keys.
    */
-  async encryptForRow(input: EncryptRowInput & { readonly dataKey: unknown }): Promise<EncryptedRow & { readonly isNewKey: boolean }> {
+  async encryptForRow(
+    input: EncryptRowInput & { readonly dataKey: unknown },
+  ): Promise<EncryptedRow & { readonly isNewKey: boolean }> {
     if (input.dataKey === null || input.dataKey === undefined) {
       const fresh = await this.encryptRow(input);
       return { ...fresh, isNewKey: true };
     }
-    const location = input.rowId === undefined ? { table: input.table } : { table: input.table, rowId: input.rowId };
-    const stored = parseDataKey(input.dataKey, location);
-    const plaintextKey = await this.#keyringCall(location, () => this.keyring.decryptDataKey(stored.encryptedKey, this.contextFor(input.table)));
+    const location =
+      input.rowId === undefined ? { table: input.table } : { table: input.table, rowId: input.rowId };
+    const stored = this.#parseDataKey(input.dataKey, location);
+    const plaintextKey = await this.#keyringCall(location, () =>
+      this.keyring.decryptDataKey(stored.encryptedKey, this.contextFor(input.table)),
+    );
     const encrypted = encryptColumns(input, deriveDataKey(plaintextKey));
     return { values: encrypted, dataKey: input.dataKey as string, isNewKey: false };
   }
@@ -160,8 +202,8 @@ export class RowEnvelope {
       else if (isEncryptedValue(value)) {
         encrypted.push(column);
         out[column] = undefined; // keeps the caller's column order
-      }
-      else if (mode === 'tolerant' && (typeof value === 'string' || value instanceof Uint8Array)) out[column] = value;
+      } else if (mode === 'tolerant' && (typeof value === 'string' || value instanceof Uint8Array))
+        out[column] = value;
       else {
         throw new DecryptionError(
           'plaintext-in-strict-mode',
@@ -173,10 +215,19 @@ export class RowEnvelope {
     if (encrypted.length === 0) return out;
     const location = rowId === undefined ? { table } : { table, rowId };
     if (input.dataKey === null || input.dataKey === undefined) {
-      throw new DecryptionError('missing-data-key', "Row holds ciphertext but its data-key column is empty; the row's data key was lost", { location });
+      throw new DecryptionError(
+        'missing-data-key',
+        "Row holds ciphertext but its data-key column is empty; the row's data key was lost",
+        { location },
+      );
     }
-    const stored = parseDataKey(input.dataKey, location);
-    const plaintextKey = await this.#keyringCall(location, () => this.keyring.decryptDataKey(stored.encryptedKey, this.contextFor(table)));
+    const stored = this.#parseDataKey(input.dataKey, location);
+    let plaintextKey: Uint8Array;
+    try {
+      plaintextKey = await this.keyring.decryptDataKey(stored.encryptedKey, this.contextFor(table));
+    } catch (cause) {
+      throw keyringFailure(cause, location);
+    }
     const key = deriveDataKey(plaintextKey);
     for (const column of encrypted) {
       const place: ValuePlace = rowId === undefined ? { table, column } : { table, column, rowId };
@@ -185,20 +236,50 @@ export class RowEnvelope {
     return out;
   }
 
+  #parseDataKey(text: unknown, location: ErrorLocation): StoredDataKey {
+    if (typeof text === 'string') {
+      const known = this.#parsedKeys.get(text);
+      if (known) return known;
+    }
+    const stored = parseDataKey(text, location);
+    const actual = this.keyring.keyIdOf?.(stored.encryptedKey);
+    if (actual !== undefined && actual !== stored.keyId) {
+      throw new DecryptionError(
+        'malformed-data-key',
+        'Data-key column names a different master key than the one that wrapped its data key; the column was altered',
+        { location },
+      );
+    }
+    if (this.#parsedKeys.size >= 1_000) this.#parsedKeys.clear();
+    this.#parsedKeys.set(text as string, stored);
+    return stored;
+  }
+
   /** Runs a keyring call, naming the table and row in any failure it raises. */
-  async #keyringCall<T>(location: { table: string; rowId?: string | number | bigint | undefined }, call: () => Promise<T>): Promise<T> {
+  async #keyringCall<T>(location: ErrorLocation, call: () => Promise<T>): Promise<T> {
     try {
       return await call();
     } catch (cause) {
-      const where = location.rowId === undefined ? { table: location.table } : { table: location.table, rowId: location.rowId };
-      if (cause instanceof KeyringError) throw new KeyringError(cause.code, cause.message, { location: where, cause, ...(cause.keyId ? { keyId: cause.keyId } : {}) });
-      if (cause instanceof FieldsealError) throw cause;
-      throw new KeyringError('unavailable', 'Keyring call failed', { location: where, cause });
+      throw keyringFailure(cause, location);
     }
   }
 }
 
-function encryptColumns(input: EncryptRowInput, key: DerivedDataKey): Record<string, string | Uint8Array | null | undefined> {
+function keyringFailure(cause: unknown, where: ErrorLocation): FieldsealError {
+  if (cause instanceof KeyringError)
+    return new KeyringError(cause.code, cause.message, {
+      location: where,
+      cause,
+      ...(cause.keyId ? { keyId: cause.keyId } : {}),
+    });
+  if (cause instanceof FieldsealError) return cause;
+  return new KeyringError('unavailable', 'Keyring call failed', { location: where, cause });
+}
+
+function encryptColumns(
+  input: EncryptRowInput,
+  key: DerivedDataKey,
+): Record<string, string | Uint8Array | null | undefined> {
   const { table, rowId } = input;
   const values: Record<string, string | Uint8Array | null | undefined> = {};
   for (const column in input.values) {

@@ -39,7 +39,8 @@ export interface ParsedValue {
  */
 export function isEncryptedValue(stored: unknown): boolean {
   if (typeof stored === 'string') return ANY_VERSION.test(stored);
-  if (stored instanceof Uint8Array) return ANY_VERSION.test(Buffer.from(stored.subarray(0, 8)).toString('latin1'));
+  if (stored instanceof Uint8Array)
+    return ANY_VERSION.test(Buffer.from(stored.subarray(0, 8)).toString('latin1'));
   return false;
 }
 
@@ -61,7 +62,9 @@ export function serializeValue(
 }
 
 function malformed(why: string, location?: ErrorLocation): DecryptionError {
-  return new DecryptionError('malformed-value', `Stored value is not valid fieldseal ciphertext: ${why}`, { location });
+  return new DecryptionError('malformed-value', `Stored value is not valid fieldseal ciphertext: ${why}`, {
+    location,
+  });
 }
 
 /**
@@ -76,12 +79,19 @@ export function parseValue(stored: string | Uint8Array, location?: ErrorLocation
     if (!body) throw malformed('the part after the prefix is not unpadded base64url', location);
   } else if (stored instanceof Uint8Array) {
     checkVersion(Buffer.from(stored.subarray(0, 8)).toString('latin1'), location);
-    body = Buffer.from(stored.buffer, stored.byteOffset + PREFIX_BYTES.length, stored.byteLength - PREFIX_BYTES.length);
+    body = Buffer.from(
+      stored.buffer,
+      stored.byteOffset + PREFIX_BYTES.length,
+      stored.byteLength - PREFIX_BYTES.length,
+    );
   } else {
     throw malformed(`expected a string or bytes, got ${stored === null ? 'null' : typeof stored}`, location);
   }
   if (body.length < MIN_BODY_LENGTH) {
-    throw malformed(`too short (${body.length} bytes, at least ${MIN_BODY_LENGTH}); was it truncated?`, location);
+    throw malformed(
+      `too short (${body.length} bytes, at least ${MIN_BODY_LENGTH}); was it truncated?`,
+      location,
+    );
   }
   const flags = body[0] as number;
   if ((flags & ~KNOWN_FLAGS) !== 0) throw malformed(`unknown flag bits 0x${flags.toString(16)}`, location);

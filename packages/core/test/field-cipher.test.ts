@@ -17,7 +17,11 @@ import { BASE64URL_ALPHABET, byteBitFlips, expectThrows, textBitFlips, thrownBy 
 const key = deriveDataKey(randomBytes(32));
 const place: ValuePlace = { table: 'User', column: 'email' };
 
-function roundTrip(value: PlaintextValue, output?: 'text' | 'binary', at: ValuePlace = place): PlaintextValue {
+function roundTrip(
+  value: PlaintextValue,
+  output?: 'text' | 'binary',
+  at: ValuePlace = place,
+): PlaintextValue {
   return decryptValue(key, at, encryptValue(key, at, value, output ? { output } : {}));
 }
 
@@ -115,16 +119,28 @@ describe('AAD binds each value to its place and version', () => {
   const stored = encryptValue(key, place, 'alice@example.com');
 
   it('a value moved to another column of the same table fails with authentication-failed', () => {
-    expectThrows(() => decryptValue(key, { table: 'User', column: 'phone' }, stored), DecryptionError, 'authentication-failed');
+    expectThrows(
+      () => decryptValue(key, { table: 'User', column: 'phone' }, stored),
+      DecryptionError,
+      'authentication-failed',
+    );
   });
 
   it('a value moved to the same column name of another table fails with authentication-failed', () => {
-    expectThrows(() => decryptValue(key, { table: 'Admin', column: 'email' }, stored), DecryptionError, 'authentication-failed');
+    expectThrows(
+      () => decryptValue(key, { table: 'Admin', column: 'email' }, stored),
+      DecryptionError,
+      'authentication-failed',
+    );
   });
 
   it('table and column are length-prefixed, so shifting characters between them fails', () => {
     const a = encryptValue(key, { table: 'ab', column: 'c' }, 'v');
-    expectThrows(() => decryptValue(key, { table: 'a', column: 'bc' }, a), DecryptionError, 'authentication-failed');
+    expectThrows(
+      () => decryptValue(key, { table: 'a', column: 'bc' }, a),
+      DecryptionError,
+      'authentication-failed',
+    );
   });
 
   // BUG (src/aad.ts): the AAD cache key joins table and column with NUL, so two different
@@ -137,9 +153,17 @@ describe('AAD binds each value to its place and version', () => {
   });
 
   it('table and column names compare exactly (case and Unicode normalisation matter)', () => {
-    expectThrows(() => decryptValue(key, { table: 'user', column: 'email' }, stored), DecryptionError, 'authentication-failed');
+    expectThrows(
+      () => decryptValue(key, { table: 'user', column: 'email' }, stored),
+      DecryptionError,
+      'authentication-failed',
+    );
     const nfc = encryptValue(key, { table: 'T', column: 'caf\u00e9' }, 'v');
-    expectThrows(() => decryptValue(key, { table: 'T', column: 'cafe\u0301' }, nfc), DecryptionError, 'authentication-failed');
+    expectThrows(
+      () => decryptValue(key, { table: 'T', column: 'cafe\u0301' }, nfc),
+      DecryptionError,
+      'authentication-failed',
+    );
   });
 
   it('a value without a row id decrypts in any row of the same table and column (row id only names errors)', () => {
@@ -155,11 +179,19 @@ describe('row-bound values', () => {
   });
 
   it('a row-bound value copied to another row fails with authentication-failed', () => {
-    expectThrows(() => decryptValue(key, { ...place, rowId: 43 }, bound), DecryptionError, 'authentication-failed');
+    expectThrows(
+      () => decryptValue(key, { ...place, rowId: 43 }, bound),
+      DecryptionError,
+      'authentication-failed',
+    );
   });
 
   it('a row-bound value read without a row id fails with authentication-failed, naming the reason', () => {
-    const error = expectThrows(() => decryptValue(key, place, bound), DecryptionError, 'authentication-failed');
+    const error = expectThrows(
+      () => decryptValue(key, place, bound),
+      DecryptionError,
+      'authentication-failed',
+    );
     expect(error.message).toMatch(/row id/);
   });
 
@@ -169,7 +201,11 @@ describe('row-bound values', () => {
   });
 
   it('a row-bound value moved to another column of the same row fails', () => {
-    expectThrows(() => decryptValue(key, { table: 'User', column: 'name', rowId: 42 }, bound), DecryptionError, 'authentication-failed');
+    expectThrows(
+      () => decryptValue(key, { table: 'User', column: 'name', rowId: 42 }, bound),
+      DecryptionError,
+      'authentication-failed',
+    );
   });
 });
 
@@ -219,13 +255,27 @@ describe('never encrypt twice', () => {
 });
 
 describe('unsupported input types', () => {
-  it.each([42, null, undefined, {}, ['a'], true, 12n])('refuses %s with EncryptionError unsupported-type', (value) => {
-    expectThrows(() => encryptValue(key, place, value as unknown as string), EncryptionError, 'unsupported-type');
-  });
+  it.each([42, null, undefined, {}, ['a'], true, 12n])(
+    'refuses %s with EncryptionError unsupported-type',
+    (value) => {
+      expectThrows(
+        () => encryptValue(key, place, value as unknown as string),
+        EncryptionError,
+        'unsupported-type',
+      );
+    },
+  );
 
-  it.each([42, null, {}, true])('decrypting a non-string, non-bytes value fails with malformed-value: %s', (value) => {
-    expectThrows(() => decryptValue(key, place, value as unknown as string), DecryptionError, 'malformed-value');
-  });
+  it.each([42, null, {}, true])(
+    'decrypting a non-string, non-bytes value fails with malformed-value: %s',
+    (value) => {
+      expectThrows(
+        () => decryptValue(key, place, value as unknown as string),
+        DecryptionError,
+        'malformed-value',
+      );
+    },
+  );
 });
 
 describe('altered values are always typed errors, never wrong plaintext', () => {
@@ -240,18 +290,28 @@ describe('altered values are always typed errors, never wrong plaintext', () => 
       expect(error, label).toBeInstanceOf(DecryptionError);
       return;
     }
-    expect.fail(`${label} was accepted and decrypted to ${JSON.stringify(result === original ? '(the original)' : result)}`);
+    expect.fail(
+      `${label} was accepted and decrypted to ${JSON.stringify(result === original ? '(the original)' : result)}`,
+    );
   }
 
-  it.each(plaintexts)('every single-bit flip of every byte of the binary form fails (plaintext %j)', (plain) => {
-    const stored = encryptValue(key, place, plain, { output: 'binary' }) as Uint8Array;
-    for (const { at, bit, bytes } of byteBitFlips(stored)) expectRejected(bytes, plain, `flip byte ${at} bit ${bit}`);
-  });
+  it.each(plaintexts)(
+    'every single-bit flip of every byte of the binary form fails (plaintext %j)',
+    (plain) => {
+      const stored = encryptValue(key, place, plain, { output: 'binary' }) as Uint8Array;
+      for (const { at, bit, bytes } of byteBitFlips(stored))
+        expectRejected(bytes, plain, `flip byte ${at} bit ${bit}`);
+    },
+  );
 
-  it.each(plaintexts)('every single-bit flip of every character of the text form fails (plaintext %j)', (plain) => {
-    const stored = encryptValue(key, place, plain) as string;
-    for (const { at, bit, text } of textBitFlips(stored)) expectRejected(text, plain, `flip char ${at} bit ${bit}`);
-  });
+  it.each(plaintexts)(
+    'every single-bit flip of every character of the text form fails (plaintext %j)',
+    (plain) => {
+      const stored = encryptValue(key, place, plain) as string;
+      for (const { at, bit, text } of textBitFlips(stored))
+        expectRejected(text, plain, `flip char ${at} bit ${bit}`);
+    },
+  );
 
   // BUG (src/bytes.ts fromBase64Url): non-canonical base64url is accepted. When the body length
   // is not a multiple of 3 the last character carries unused low bits; changing them leaves the
@@ -298,7 +358,9 @@ describe('altered values are always typed errors, never wrong plaintext', () => 
 
   it('appending bytes or characters to a value fails', () => {
     const binary = encryptValue(key, place, 'v', { output: 'binary' }) as Uint8Array;
-    expect(thrownBy(() => decryptValue(key, place, Buffer.concat([binary, Buffer.of(0)])))).toBeInstanceOf(DecryptionError);
+    expect(thrownBy(() => decryptValue(key, place, Buffer.concat([binary, Buffer.of(0)])))).toBeInstanceOf(
+      DecryptionError,
+    );
     const text = encryptValue(key, place, 'v') as string;
     for (const extra of ['A', 'AA', 'AAA', 'AAAA', '=', '\n', ' ']) {
       expect(thrownBy(() => decryptValue(key, place, text + extra))).toBeInstanceOf(FieldsealError);

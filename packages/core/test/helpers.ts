@@ -4,7 +4,7 @@ import {
   type DataKeyHint,
   type DataKeyMaterial,
   type EncryptionContext,
-  FieldsealError,
+  type FieldsealError,
   type Keyring,
   LocalKeyring,
 } from '../src/index.js';

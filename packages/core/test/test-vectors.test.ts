@@ -1,0 +1,242 @@
+/**
+ * Checks test-vectors/v1.json three ways:
+ * 1. against an independent implementation of docs/format.md written below with node:crypto
+ *    only (it imports nothing from the library);
+ * 2. against the library's encryptValue (fixed `iv` option) and decryptValue;
+ * 3. against the generator, so the file is never stale.
+ */
+import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { DecryptionError, decryptValue, deriveDataKey, encryptValue, type ValuePlace } from '../src/index.js';
+import {
+  buildVectors,
+  type NegativeVector,
+  type PositiveVector,
+  type Vector,
+} from '../test-vectors/generate.js';
+
+const vectors = JSON.parse(
+  readFileSync(new URL('../test-vectors/v1.json', import.meta.url), 'utf8'),
+) as Vector[];
+const positives = vectors.filter((v): v is PositiveVector => 'expected' in v);
+const negatives = vectors.filter((v): v is NegativeVector => 'expectedError' in v);
+
+// ---------------------------------------------------------------------------------------------
+// Independent implementation of value format v1, from docs/format.md.
+// ---------------------------------------------------------------------------------------------
+namespace Spec {
+  const PREFIX = Buffer.from('fs1:', 'latin1');
+
+  /** HKDF-Expand (RFC 5869) with PRK = the data key, for one 32-byte block: HMAC(PRK, info | 0x01). */
+  function hkdfExpand32(prk: Buffer, info: string): Buffer {
+    return createHmac('sha256', prk)
+      .update(Buffer.concat([Buffer.from(info, 'latin1'), Buffer.of(1)]))
+      .digest();
+  }
+
+  export function derive(dataKey: Buffer): { encryptionKey: Buffer; commitment: Buffer } {
+    return {
+      encryptionKey: hkdfExpand32(dataKey, 'fieldseal v1 encryption key'),
+      commitment: hkdfExpand32(dataKey, 'fieldseal v1 key commitment').subarray(0, 16),
+    };
+  }
+
+  function field(text: string): Buffer {
+    const bytes = Buffer.from(text, 'utf8');
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(bytes.length);
+    return Buffer.concat([length, bytes]);
+  }
+
+  export function aad(flags: number, table: string, column: string, rowId?: string | number): Buffer {
+    const parts = [Buffer.from('fieldseal', 'latin1'), Buffer.of(1, flags), field(table), field(column)];
+    if (flags & 2) parts.push(field(String(rowId)));
+    return Buffer.concat(parts);
+  }
+
+  export function encrypt(
+    dataKey: Buffer,
+    iv: Buffer,
+    place: { table: string; column: string; rowId?: string | number },
+    plaintext: Buffer,
+    binary: boolean,
+  ): { text: string; binary: Buffer } {
+    const { encryptionKey, commitment } = derive(dataKey);
+    const flags = (binary ? 1 : 0) | (place.rowId === undefined ? 0 : 2);
+    const cipher = createCipheriv('aes-256-gcm', encryptionKey, iv);
+    cipher.setAAD(aad(flags, place.table, place.column, place.rowId));
+    const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+    const body = Buffer.concat([Buffer.of(flags), commitment, iv, ciphertext, cipher.getAuthTag()]);
+    return { text: `fs1:${body.toString('base64url')}`, binary: Buffer.concat([PREFIX, body]) };
+  }
+
+  const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+  /** Strict base64url decoding, written out by hand: alphabet only, no padding, canonical. */
+  function decodeBase64Url(text: string): Buffer | undefined {
+    if (text.length % 4 === 1) return undefined;
+    const out: number[] = [];
+    let acc = 0;
+    let bits = 0;
+    for (const c of text) {
+      const v = ALPHABET.indexOf(c);
+      if (v < 0) return undefined;
+      acc = (acc << 6) | v;
+      bits += 6;
+      if (bits >= 8) {
+        bits -= 8;
+        out.push((acc >> bits) & 0xff);
+      }
+    }
+    if ((acc & ((1 << bits) - 1)) !== 0) return undefined; // unused bits must be zero
+    return Buffer.from(out);
+  }
+
+  export type Result = { plaintext: Buffer; binary: boolean } | { error: string };
+
+  export function decrypt(
+    dataKey: Buffer,
+    place: { table: string; column: string; rowId?: string | number },
+    stored: string | Buffer,
+  ): Result {
+    const head = typeof stored === 'string' ? stored.slice(0, 8) : stored.subarray(0, 8).toString('latin1');
+    if (!head.startsWith('fs1:'))
+      return { error: /^fs\d{1,3}:/.test(head) ? 'unsupported-version' : 'malformed-value' };
+    const body = typeof stored === 'string' ? decodeBase64Url(stored.slice(4)) : stored.subarray(4);
+    if (!body || body.length < 45) return { error: 'malformed-value' };
+    const flags = body[0] as number;
+    if (flags & ~3) return { error: 'malformed-value' };
+    const { encryptionKey, commitment } = derive(dataKey);
+    if (!timingSafeEqual(commitment, body.subarray(1, 17))) return { error: 'wrong-data-key' };
+    if (flags & 2 && place.rowId === undefined) return { error: 'authentication-failed' };
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', encryptionKey, body.subarray(17, 29), {
+        authTagLength: 16,
+      });
+      decipher.setAAD(aad(flags, place.table, place.column, place.rowId));
+      decipher.setAuthTag(body.subarray(body.length - 16));
+      const plaintext = Buffer.concat([
+        decipher.update(body.subarray(29, body.length - 16)),
+        decipher.final(),
+      ]);
+      return { plaintext, binary: (flags & 1) === 1 };
+    } catch {
+      return { error: 'authentication-failed' };
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const placeOf = (v: { table: string; column: string; rowId?: string | number }): ValuePlace =>
+  v.rowId === undefined
+    ? { table: v.table, column: v.column }
+    : { table: v.table, column: v.column, rowId: v.rowId };
+const plaintextOf = (v: PositiveVector): Buffer =>
+  Buffer.from(v.plaintext.value, v.plaintext.type === 'hex' ? 'hex' : 'utf8');
+const storedOf = (v: NegativeVector): string | Buffer =>
+  'text' in v.stored ? v.stored.text : Buffer.from(v.stored.binary, 'hex');
+
+describe('test vectors v1', () => {
+  it('the file holds positive cases (empty, unicode, binary, row-bound) and negative cases of every error code', () => {
+    expect(positives.length).toBeGreaterThanOrEqual(8);
+    expect(positives.some((v) => v.plaintext.value === '')).toBe(true);
+    expect(positives.some((v) => v.plaintext.type === 'hex')).toBe(true);
+    expect(positives.some((v) => v.rowId !== undefined)).toBe(true);
+    expect(new Set(negatives.map((v) => v.expectedError))).toEqual(
+      new Set(['malformed-value', 'unsupported-version', 'wrong-data-key', 'authentication-failed']),
+    );
+  });
+
+  it('the file is what test-vectors/generate.ts produces (regenerate with `pnpm vectors`)', () => {
+    expect(vectors).toEqual(JSON.parse(JSON.stringify(buildVectors())));
+  });
+
+  describe('independent implementation (node:crypto only, from docs/format.md)', () => {
+    it.each(positives.map((v) => [v.description, v] as const))(
+      'derives, builds the AAD and encrypts to the expected bytes: %s',
+      (_d, v) => {
+        const dataKey = Buffer.from(v.dataKey, 'hex');
+        const derived = Spec.derive(dataKey);
+        expect(derived.encryptionKey.toString('hex')).toBe(v.encryptionKey);
+        expect(derived.commitment.toString('hex')).toBe(v.commitment);
+        expect(Spec.aad(v.flags, v.table, v.column, v.rowId).toString('hex')).toBe(v.aad);
+        const out = Spec.encrypt(
+          dataKey,
+          Buffer.from(v.iv, 'hex'),
+          v,
+          plaintextOf(v),
+          v.plaintext.type === 'hex',
+        );
+        expect(out.text).toBe(v.expected.text);
+        expect(out.binary.toString('hex')).toBe(v.expected.binary);
+      },
+    );
+
+    it.each(positives.map((v) => [v.description, v] as const))(
+      'decrypts both forms to the plaintext: %s',
+      (_d, v) => {
+        const dataKey = Buffer.from(v.dataKey, 'hex');
+        for (const stored of [v.expected.text, Buffer.from(v.expected.binary, 'hex')]) {
+          const result = Spec.decrypt(dataKey, v, stored);
+          expect(result).toEqual({ plaintext: plaintextOf(v), binary: v.plaintext.type === 'hex' });
+        }
+      },
+    );
+
+    it.each(negatives.map((v) => [v.description, v] as const))(
+      'refuses with the expected error: %s',
+      (_d, v) => {
+        expect(Spec.decrypt(Buffer.from(v.dataKey, 'hex'), v, storedOf(v))).toEqual({
+          error: v.expectedError,
+        });
+      },
+    );
+  });
+
+  describe('the library', () => {
+    it.each(positives.map((v) => [v.description, v] as const))(
+      'encryptValue with the fixed iv gives the expected text and binary: %s',
+      (_d, v) => {
+        const key = deriveDataKey(Buffer.from(v.dataKey, 'hex'));
+        const plaintext = v.plaintext.type === 'hex' ? new Uint8Array(plaintextOf(v)) : v.plaintext.value;
+        const iv = Buffer.from(v.iv, 'hex');
+        expect(encryptValue(key, placeOf(v), plaintext, { iv, output: 'text' })).toBe(v.expected.text);
+        expect(
+          Buffer.from(
+            encryptValue(key, placeOf(v), plaintext, { iv, output: 'binary' }) as Uint8Array,
+          ).toString('hex'),
+        ).toBe(v.expected.binary);
+      },
+    );
+
+    it.each(positives.map((v) => [v.description, v] as const))(
+      'decryptValue returns the plaintext with its type: %s',
+      (_d, v) => {
+        const key = deriveDataKey(Buffer.from(v.dataKey, 'hex'));
+        for (const stored of [v.expected.text, Buffer.from(v.expected.binary, 'hex')]) {
+          const out = decryptValue(key, placeOf(v), stored);
+          if (v.plaintext.type === 'hex')
+            expect(Buffer.from(out as Uint8Array).toString('hex')).toBe(v.plaintext.value);
+          else expect(out).toBe(v.plaintext.value);
+        }
+      },
+    );
+
+    it.each(negatives.map((v) => [v.description, v] as const))(
+      'decryptValue throws DecryptionError with the expected code: %s',
+      (_d, v) => {
+        const key = deriveDataKey(Buffer.from(v.dataKey, 'hex'));
+        let error: unknown;
+        try {
+          decryptValue(key, placeOf(v), storedOf(v));
+        } catch (e) {
+          error = e;
+        }
+        expect(error).toBeInstanceOf(DecryptionError);
+        expect((error as DecryptionError).code).toBe(v.expectedError);
+      },
+    );
+  });
+});
