@@ -45,8 +45,20 @@ export interface KmsServerOptions {
 export interface KmsServer {
   /** `http://host:port`, ready for `new KMSClient({ endpoint })`. */
   readonly endpoint: string;
+  /** The port actually bound (useful with `port: 0`). */
   readonly port: number;
+  /** The region in this server's ARNs. */
   readonly region: string;
+  /**
+   * Ready-made `KMSClient` settings: endpoint, region and placeholder credentials (this
+   * server does not check signatures). `new KMSClient(server.clientConfig)`. A new object on
+   * every read.
+   */
+  readonly clientConfig: {
+    readonly endpoint: string;
+    readonly region: string;
+    readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  };
   /** Calls per operation since start or the last reset. */
   stats(): KmsServerStats;
   /** Current fault settings. */
@@ -55,7 +67,7 @@ export interface KmsServer {
   setFaults(update: Partial<FaultSettings>): FaultSettings;
   /** Zeroes the counters and clears every fault. Keys are kept. */
   reset(): void;
-  /** Stops listening and drops open connections. */
+  /** Stops listening and drops open connections. Calling it again returns the same promise. */
   close(): Promise<void>;
 }
 
@@ -185,10 +197,16 @@ export async function startKmsServer(options: KmsServerOptions = {}): Promise<Km
   const address = server.address() as AddressInfo;
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
+  const endpoint = `http://${urlHost}:${address.port}`;
+  let closing: Promise<void> | undefined;
   return {
-    endpoint: `http://${urlHost}:${address.port}`,
+    endpoint,
     port: address.port,
     region,
+    // A fresh object each time: the SDK writes into the credentials object it is given.
+    get clientConfig() {
+      return { endpoint, region, credentials: { accessKeyId: 'kms-local', secretAccessKey: 'kms-local' } };
+    },
     stats: () => stats.snapshot(),
     faults: () => faults.settings,
     setFaults: (update) => faults.update(update),
@@ -196,10 +214,12 @@ export async function startKmsServer(options: KmsServerOptions = {}): Promise<Km
       stats.reset();
       faults.reset();
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    close: () => {
+      closing ??= new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
-      }),
+      });
+      return closing;
+    },
   };
 }

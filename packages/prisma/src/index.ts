@@ -1,2 +1,10 @@
-// ENGINEER: read /work/main/packages/prisma/BRIEF.md before anything else (your task brief and the team's rules).
-export {};
+export { type UnsupportedOperationCode, UnsupportedOperationError, WriteConflictError } from './errors.js';
+export { type FieldEncryptionOptions, fieldEncryption } from './field-encryption.js';
+export type {
+  EncryptedFieldMetadata,
+  FieldEncryptionMetadata,
+  ModelEncryptionMetadata,
+  RelationMetadata,
+} from './metadata.js';
+export { AnnotationError, metadataFromDmmf } from './metadata-from-dmmf.js';
+export type { TransactionOptions } from './transaction-runner.js';

@@ -1,0 +1,219 @@
+import { inspect } from 'node:util';
+import {
+  DATA_KEY_LENGTH,
+  type DataKeyMaterial,
+  type EncryptionContext,
+  KeyringError,
+  type RewrappingKeyring,
+} from '@fieldseal/core';
+import { type KmsCall, toKeyringError } from './kms-errors.js';
+import type { KmsEncryptionContext, KmsOperations } from './kms-types.js';
+import {
+  type AwsKmsKeyringOptions,
+  assertKeyRef,
+  type ResolvedKeyringOptions,
+  resolveOptions,
+} from './options.js';
+import { createClient, type KMSClient, operationsOf } from './sdk-client.js';
+
+/** What {@link AwsKmsKeyring.reEncryptDataKey} returns. */
+export interface ReEncryptedDataKey {
+  /** The data key wrapped under the destination key; store it in place of the old one. */
+  readonly encryptedKey: Uint8Array;
+  /** ARN of the destination key. */
+  readonly keyId: string;
+}
+
+/**
+ * A keyring whose master key lives in AWS KMS. New data keys come from KMS `GenerateDataKey`
+ * (AES-256) and are unwrapped with `Decrypt`, both bound to the encryption context, so a data
+ * key moved to another table or tenant does not unwrap. Use it behind `CachingKeyring` so
+ * KMS is called once per many rows.
+ *
+ * Strict by default: only `keyId` and `decryptKeyIds` may unwrap (each `Decrypt` names its
+ * `KeyId`); `discovery: true` lets any key the caller may use unwrap.
+ *
+ * @example
+ * const keyring = new CachingKeyring(
+ *   new AwsKmsKeyring({ keyId: 'arn:aws:kms:eu-west-1:111122223333:alias/billing' }),
+ *   { maxAge: 5 * 60_000, maxUses: 10_000 },
+ * );
+ */
+export class AwsKmsKeyring implements RewrappingKeyring {
+  /** `aws-kms:<keyId>`; a caching keyring partitions its cache by it. */
+  readonly name: string;
+  /** The key that wraps new data keys, as configured. */
+  readonly keyId: string;
+  /** Keys allowed to unwrap in strict mode, `keyId` first. Not consulted when `discovery` is on. */
+  readonly decryptKeyIds: readonly string[];
+  /** Whether any key may unwrap. */
+  readonly discovery: boolean;
+  readonly #options: ResolvedKeyringOptions;
+  readonly #kms: KmsOperations;
+  readonly #ownedClient: KMSClient | undefined;
+
+  /** Validates the options (throws `ConfigError` naming the option); makes no KMS call. */
+  constructor(options: AwsKmsKeyringOptions) {
+    this.#options = resolveOptions(options);
+    this.keyId = this.#options.keyId;
+    this.decryptKeyIds = this.#options.decryptKeyIds;
+    this.discovery = this.#options.discovery;
+    this.name = `aws-kms:${this.keyId}`;
+    const client = this.#options.client;
+    this.#ownedClient = client === undefined ? createClient(this.#options.clientConfig) : undefined;
+    this.#kms = operationsOf(client ?? (this.#ownedClient as KMSClient));
+  }
+
+  /** A new AES-256 data key from KMS `GenerateDataKey`; `keyId` in the result is the key ARN KMS reports. */
+  async generateDataKey(context: EncryptionContext): Promise<DataKeyMaterial> {
+    const out = await this.#call('GenerateDataKey', this.keyId, () =>
+      this.#kms.generateDataKey({
+        KeyId: this.keyId,
+        KeySpec: 'AES_256',
+        EncryptionContext: this.#context(context),
+        ...this.#grants(),
+      }),
+    );
+    if (out.Plaintext?.length !== DATA_KEY_LENGTH || !out.CiphertextBlob?.length) {
+      out.Plaintext?.fill(0);
+      throw new KeyringError(
+        'invalid-key-material',
+        `KMS GenerateDataKey for key "${this.keyId}" returned no 32-byte data key`,
+        { keyId: this.keyId },
+      );
+    }
+    return { plaintextKey: out.Plaintext, encryptedKey: out.CiphertextBlob, keyId: out.KeyId ?? this.keyId };
+  }
+
+  /**
+   * Unwraps a data key with KMS `Decrypt` and the same context. Strict mode names each allowed
+   * key in turn (`keyId` first) and moves on only when KMS answers `IncorrectKeyException`.
+   */
+  async decryptDataKey(encryptedKey: Uint8Array, context: EncryptionContext): Promise<Uint8Array> {
+    const kmsContext = this.#context(context);
+    const out = await this.#withAllowedKeys('Decrypt', (keyId) =>
+      this.#kms.decrypt({
+        CiphertextBlob: encryptedKey,
+        EncryptionContext: kmsContext,
+        ...(keyId === undefined ? {} : { KeyId: keyId }),
+        ...this.#grants(),
+      }),
+    );
+    if (out.Plaintext?.length !== DATA_KEY_LENGTH) {
+      out.Plaintext?.fill(0);
+      throw new KeyringError(
+        'invalid-key-material',
+        'KMS Decrypt returned something other than a 32-byte data key',
+        {
+          keyId: out.KeyId ?? this.keyId,
+        },
+      );
+    }
+    return out.Plaintext;
+  }
+
+  /**
+   * Re-wraps a data key under `destinationKeyId` with KMS `ReEncrypt`: KMS decrypts and
+   * encrypts again internally, so the plaintext key never leaves KMS. The context stays the
+   * same. The source key must be one this keyring may unwrap with (or discovery is on). Used
+   * by key rotation (`fieldseal rotate`).
+   *
+   * @example
+   * const { encryptedKey, keyId } = await keyring.reEncryptDataKey(stored, context, {
+   *   destinationKeyId: 'arn:aws:kms:eu-west-1:111122223333:key/NEW-KEY-ID',
+   * });
+   */
+  async reEncryptDataKey(
+    encryptedKey: Uint8Array,
+    context: EncryptionContext,
+    options: { readonly destinationKeyId: string },
+  ): Promise<ReEncryptedDataKey> {
+    assertKeyRef(options?.destinationKeyId, 'destinationKeyId');
+    const destination = options.destinationKeyId;
+    const kmsContext = this.#context(context);
+    const out = await this.#withAllowedKeys('ReEncrypt', (keyId) =>
+      this.#kms.reEncrypt({
+        CiphertextBlob: encryptedKey,
+        SourceEncryptionContext: kmsContext,
+        ...(keyId === undefined ? {} : { SourceKeyId: keyId }),
+        DestinationKeyId: destination,
+        DestinationEncryptionContext: kmsContext,
+        ...this.#grants(),
+      }),
+    );
+    if (!out.CiphertextBlob?.length) {
+      throw new KeyringError(
+        'invalid-key-material',
+        `KMS ReEncrypt to key "${destination}" returned no ciphertext`,
+        { keyId: destination },
+      );
+    }
+    return { encryptedKey: out.CiphertextBlob, keyId: out.KeyId ?? destination };
+  }
+
+  /** Closes the `KMSClient` the keyring created (none when `client` was given). */
+  destroy(): void {
+    this.#ownedClient?.destroy();
+  }
+
+  /** Never prints credentials or key bytes. */
+  toJSON(): object {
+    return {
+      type: 'AwsKmsKeyring',
+      keyId: this.keyId,
+      decryptKeyIds: this.decryptKeyIds,
+      discovery: this.discovery,
+    };
+  }
+
+  [inspect.custom](): string {
+    return `AwsKmsKeyring ${inspect(this.toJSON())}`;
+  }
+
+  /** Runs `call` with each allowed key (or once without a key in discovery mode). */
+  async #withAllowedKeys<T>(call: KmsCall, run: (keyId: string | undefined) => Promise<T>): Promise<T> {
+    if (this.discovery) return this.#call(call, this.keyId, () => run(undefined));
+    let last: KeyringError | undefined;
+    for (const keyId of this.decryptKeyIds) {
+      try {
+        return await this.#call(call, keyId, () => run(keyId));
+      } catch (error) {
+        if (!(error instanceof KeyringError && error.code === 'unknown-master-key')) throw error;
+        last = error;
+      }
+    }
+    throw new KeyringError(
+      'unknown-master-key',
+      `The data key was wrapped by a KMS key this keyring may not use (allowed: ${this.decryptKeyIds.join(', ')}). Add that key to decryptKeyIds, or set discovery: true`,
+      { keyId: this.keyId, cause: last },
+    );
+  }
+
+  async #call<T>(call: KmsCall, keyId: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw toKeyringError(error, call, keyId);
+    }
+  }
+
+  #context(context: EncryptionContext): KmsEncryptionContext {
+    const merged: KmsEncryptionContext = { ...this.#options.encryptionContext };
+    for (const [key, value] of Object.entries(context)) {
+      if (key in merged && merged[key] !== value) {
+        throw new KeyringError(
+          'not-allowed',
+          `Encryption context key "${key}" is fixed by this keyring's encryptionContext option; the call may not give it another value`,
+          { keyId: this.keyId },
+        );
+      }
+      merged[key] = value;
+    }
+    return merged;
+  }
+
+  #grants(): { GrantTokens?: string[] } {
+    const tokens = this.#options.grantTokens;
+    return tokens.length > 0 ? { GrantTokens: [...tokens] } : {};
+  }
+}

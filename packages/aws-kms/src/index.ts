@@ -1,0 +1,12 @@
+export { AwsKmsKeyring, type ReEncryptedDataKey } from './aws-kms-keyring.js';
+export type {
+  KmsDecryptInput,
+  KmsDecryptOutput,
+  KmsEncryptionContext,
+  KmsGenerateDataKeyInput,
+  KmsGenerateDataKeyOutput,
+  KmsOperations,
+  KmsReEncryptInput,
+  KmsReEncryptOutput,
+} from './kms-types.js';
+export type { AwsKmsKeyringOptions } from './options.js';

@@ -1,0 +1,66 @@
+import type { ModelInfo } from './encryption-schema.js';
+import { UnsupportedOperationError } from './errors.js';
+import { prepareAggregate, prepareFilters } from './query-checks.js';
+import { isPlainObject, type QueryContext } from './query-context.js';
+import { decryptResult } from './result-decryptor.js';
+import { prepareSelection, shapeAtPath } from './result-shape.js';
+import { type Call, update, updateMany, upsert } from './update-operations.js';
+import { WriteEncryptor } from './write-encryptor.js';
+
+const READS = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany']);
+const AGGREGATES = new Set(['count', 'aggregate', 'groupBy']);
+
+/**
+ * Runs one model operation on a model that holds, or leads through relations to, encrypted
+ * fields: rewrites and checks its arguments, encrypts what it writes, and decrypts what it returns.
+ * An operation this adapter does not know is refused rather than passed through unencrypted.
+ */
+export async function runOperation(ctx: QueryContext, model: ModelInfo, call: Call): Promise<unknown> {
+  const { args, params } = call;
+  const operation = params.action;
+  if (READS.has(operation) || operation === 'delete') {
+    prepareFilters(ctx, model, args);
+    const shape = shapeAtPath(prepareSelection(ctx, model, args), params.dataPath);
+    return decryptResult(ctx, shape, await call.query(args));
+  }
+  if (AGGREGATES.has(operation)) {
+    prepareAggregate(ctx, model, args);
+    return call.query(args);
+  }
+  switch (operation) {
+    case 'deleteMany':
+      prepareFilters(ctx, model, args);
+      return call.query(args);
+    case 'create': {
+      const shape = shapeAtPath(prepareSelection(ctx, model, args), params.dataPath);
+      await new WriteEncryptor(ctx).create(model, args.data);
+      return decryptResult(ctx, shape, await call.query(args));
+    }
+    case 'createMany':
+    case 'createManyAndReturn': {
+      const shape = operation === 'createManyAndReturn' ? prepareSelection(ctx, model, args) : undefined;
+      await new WriteEncryptor(ctx).createEach(model, args.data);
+      return decryptResult(ctx, shape, await call.query(args));
+    }
+    case 'update':
+      return update(ctx, model, call);
+    case 'updateMany':
+    case 'updateManyAndReturn':
+      return updateMany(ctx, model, call, operation === 'updateManyAndReturn');
+    case 'upsert':
+      return upsert(ctx, model, call);
+    default:
+      throw new UnsupportedOperationError(
+        'unknown-operation',
+        `${model.name}.${operation} is not known to @fieldseal/prisma, so it was not run`,
+        {
+          table: model.name,
+        },
+      );
+  }
+}
+
+/** Prisma passes `undefined` for calls without arguments (`findMany()`). */
+export function argsObject(args: unknown): Record<string, unknown> {
+  return isPlainObject(args) ? args : {};
+}

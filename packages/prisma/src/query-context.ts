@@ -1,0 +1,50 @@
+import type { BlindIndex, RowEnvelope } from '@fieldseal/core';
+import type { EncryptionSchema, ModelInfo } from './encryption-schema.js';
+import { UnsupportedOperationError } from './errors.js';
+
+/** What every transformation step needs; built once per query. */
+export interface QueryContext {
+  readonly schema: EncryptionSchema;
+  readonly envelope: RowEnvelope;
+  /** Open when the schema has blind indexes; `undefined` otherwise. */
+  readonly index: BlindIndex | undefined;
+  /** The client's `omit` option, when it has one (`{ user: { dataKey: true } }`). */
+  readonly globalOmit: Readonly<Record<string, Readonly<Record<string, boolean>>>> | undefined;
+}
+
+/** A plain object (args, filters, data) as opposed to a value, a `Uint8Array`, a `Date`, a `Decimal`… */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Prisma accepts one item or an array in most nested positions; `undefined` is none. */
+export function asList(value: unknown): unknown[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+/** Applies an asynchronous `map` to one item or to each item of an array, keeping the shape. */
+export async function mapOneOrManyAsync<T>(
+  value: unknown,
+  map: (item: unknown) => Promise<T>,
+): Promise<T | T[]> {
+  return Array.isArray(value) ? Promise.all(value.map(map)) : map(value);
+}
+
+/** Refuses any use of an encrypted field in a place that would compare or sort ciphertext. */
+export function refuse(
+  code: UnsupportedOperationError['code'],
+  model: ModelInfo,
+  field: string,
+  what: string,
+): never {
+  throw new UnsupportedOperationError(
+    code,
+    `${what} on encrypted field ${model.name}.${field} is not supported (the database only holds ciphertext)`,
+    {
+      table: model.name,
+      column: field,
+    },
+  );
+}

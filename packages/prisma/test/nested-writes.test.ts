@@ -1,0 +1,212 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DIALECTS, openDatabase, type TestDatabase } from './helpers/databases.js';
+import { type EncryptedClient, extendedClient } from './helpers/fixture.js';
+import { expectRowInvariant } from './helpers/invariant.js';
+
+describe.each(DIALECTS)('nested writes on %s', (dialect) => {
+  let db: TestDatabase;
+  let prisma: EncryptedClient;
+  beforeAll(async () => {
+    db = await openDatabase(dialect);
+    prisma = extendedClient(db);
+  });
+  afterAll(async () => db?.drop());
+  beforeEach(async () => {
+    for (const table of ['Comment', 'Post', 'Profile', 'User'])
+      await db.execute(`DELETE FROM ${db.t(table)}`);
+  });
+
+  const invariantEverywhere = async () => {
+    for (const table of ['User', 'Post', 'Comment', 'Profile']) await expectRowInvariant(db, table);
+  };
+
+  it('nested createMany and connectOrCreate encrypt the new rows', async () => {
+    const author = await prisma.user.create({
+      data: {
+        email: 'a@x.io',
+        posts: {
+          createMany: {
+            data: [
+              { title: 't1', body: 'b1' },
+              { title: 't2', body: 'b2' },
+            ],
+          },
+        },
+      },
+      include: { posts: { orderBy: { id: 'asc' } } },
+    });
+    expect(author.posts.map((post) => post.body)).toEqual(['b1', 'b2']);
+    const post = await prisma.post.create({
+      data: {
+        title: 't3',
+        body: 'b3',
+        author: {
+          connectOrCreate: {
+            where: { email: 'a@x.io' } as unknown as { id: number },
+            create: { email: 'a@x.io' },
+          },
+        },
+      },
+      include: { author: true },
+    });
+    expect(post.author.id).toBe(author.id);
+    const other = await prisma.post.create({
+      data: {
+        title: 't4',
+        body: 'b4',
+        author: {
+          connectOrCreate: {
+            where: { email: 'new@x.io' } as unknown as { id: number },
+            create: { email: 'new@x.io', ssn: 's' },
+          },
+        },
+      },
+      include: { author: true },
+    });
+    expect(other.author).toMatchObject({ email: 'new@x.io', ssn: 's' });
+    await invariantEverywhere();
+  });
+
+  it('nested update (to-many) encrypts under the child row key', async () => {
+    const author = await prisma.user.create({
+      data: {
+        email: 'a@x.io',
+        posts: {
+          create: [
+            { title: 't1', body: 'b1' },
+            { title: 't2', body: 'b2' },
+          ],
+        },
+      },
+      include: { posts: true },
+    });
+    const [first] = author.posts;
+    const updated = await prisma.user.update({
+      where: { id: author.id },
+      data: {
+        name: 'renamed',
+        posts: { update: { where: { id: first?.id as number }, data: { body: 'changed' } } },
+      },
+      include: { posts: { orderBy: { id: 'asc' } } },
+    });
+    expect(updated.posts.map((post) => post.body)).toEqual(['changed', 'b2']);
+    await invariantEverywhere();
+  });
+
+  it('nested updateMany over children with different keys', async () => {
+    const author = await prisma.user.create({
+      data: {
+        email: 'a@x.io',
+        posts: {
+          create: [
+            { title: 'x', body: 'b1' },
+            { title: 'x', body: 'b2' },
+            { title: 'y', body: 'b3' },
+          ],
+        },
+      },
+    });
+    const updated = await prisma.user.update({
+      where: { id: author.id },
+      data: { posts: { updateMany: { where: { title: 'x' }, data: { body: 'same' } } } },
+      include: { posts: { orderBy: { id: 'asc' } } },
+    });
+    expect(updated.posts.map((post) => post.body)).toEqual(['same', 'same', 'b3']);
+    await invariantEverywhere();
+  });
+
+  it('nested to-one update and upsert', async () => {
+    const user = await prisma.user.create({ data: { email: 'a@x.io' } });
+    const created = await prisma.user.update({
+      where: { id: user.id },
+      data: { profile: { upsert: { create: { bio: 'first' }, update: { bio: 'never' } } } },
+      include: { profile: true },
+    });
+    expect(created.profile?.bio).toBe('first');
+    const upserted = await prisma.user.update({
+      where: { id: user.id },
+      data: { profile: { upsert: { create: { bio: 'never' }, update: { bio: 'second' } } } },
+      include: { profile: true },
+    });
+    expect(upserted.profile?.bio).toBe('second');
+    const updated = await prisma.user.update({
+      where: { id: user.id },
+      data: { profile: { update: { avatar: new Uint8Array([9]) } } },
+      include: { profile: true },
+    });
+    expect(updated.profile).toMatchObject({ bio: 'second', avatar: new Uint8Array([9]) });
+    await invariantEverywhere();
+  });
+
+  it('nested to-many upsert takes either branch', async () => {
+    const author = await prisma.user.create({
+      data: { email: 'a@x.io', posts: { create: { title: 't', body: 'old' } } },
+      include: { posts: true },
+    });
+    const postId = author.posts[0]?.id as number;
+    const result = await prisma.user.update({
+      where: { id: author.id },
+      data: {
+        posts: {
+          upsert: [
+            { where: { id: postId }, create: { title: 'n', body: 'never' }, update: { body: 'updated' } },
+            { where: { id: 9_999_999 }, create: { title: 'n', body: 'created' }, update: { body: 'never' } },
+          ],
+        },
+      },
+      include: { posts: { orderBy: { id: 'asc' } } },
+    });
+    expect(result.posts.map((post) => post.body)).toEqual(['updated', 'created']);
+    await invariantEverywhere();
+  });
+
+  it('two levels deep: user → post → comment update', async () => {
+    const author = await prisma.user.create({
+      data: {
+        email: 'a@x.io',
+        posts: { create: { title: 't', body: 'b', comments: { create: [{ text: 'c1' }, { text: 'c2' }] } } },
+      },
+      include: { posts: { include: { comments: true } } },
+    });
+    const post = author.posts[0];
+    const comment = post?.comments[0];
+    const result = await prisma.user.update({
+      where: { id: author.id },
+      data: {
+        posts: {
+          update: {
+            where: { id: post?.id as number },
+            data: {
+              body: 'b2',
+              comments: {
+                update: { where: { id: comment?.id as number }, data: { text: 'c1-edited' } },
+                create: { text: 'c3' },
+              },
+            },
+          },
+        },
+      },
+      select: {
+        posts: { select: { body: true, comments: { select: { text: true }, orderBy: { id: 'asc' } } } },
+      },
+    });
+    expect(result).toEqual({
+      posts: [{ body: 'b2', comments: [{ text: 'c1-edited' }, { text: 'c2' }, { text: 'c3' }] }],
+    });
+    await invariantEverywhere();
+  });
+
+  it('a nested update of a row that is not there fails and writes nothing', async () => {
+    const author = await prisma.user.create({
+      data: { email: 'a@x.io', posts: { create: { title: 't', body: 'b' } } },
+    });
+    await expect(
+      prisma.user.update({
+        where: { id: author.id },
+        data: { name: 'x', posts: { update: { where: { id: 123_456 }, data: { body: 'nope' } } } },
+      }),
+    ).rejects.toThrow();
+    expect((await prisma.user.findUniqueOrThrow({ where: { id: author.id } })).name).toBeNull();
+    await invariantEverywhere();
+  });
+});

@@ -1,0 +1,193 @@
+import { ConfigError } from '@fieldseal/core';
+import type { EntityMetadata, ObjectLiteral } from 'typeorm';
+import { type BlindIndexDecoratorOptions, declarationsOf, type EncryptedOptions } from './decorators.js';
+import { type EncryptedValueType, isValueType, valueTypeFromDesign } from './value-codec.js';
+
+/** TypeORM's column metadata (not exported from the package root). */
+export type ColumnMetadata = EntityMetadata['columns'][number];
+
+/** An `@Encrypted()` property, resolved against TypeORM's metadata. */
+export interface EncryptedField {
+  readonly property: string;
+  /** Database column name: bound into each value, so renaming the property is harmless. */
+  readonly column: string;
+  readonly type: EncryptedValueType;
+  /** `binary` for binary columns (blob, bytea), `text` otherwise. */
+  readonly output: 'text' | 'binary';
+  readonly metadata: ColumnMetadata;
+}
+
+/** A `@BlindIndex()` property. */
+export interface IndexField {
+  readonly property: string;
+  readonly column: string;
+  /** The encrypted property it indexes. */
+  readonly source: string;
+  readonly normalize: ((text: string) => string) | undefined;
+  readonly metadata: ColumnMetadata;
+}
+
+/** Everything fieldseal needs to know about one entity, computed once per data source. */
+export interface EntityPlan {
+  readonly metadata: EntityMetadata;
+  /** Entity name, for messages (`User`). */
+  readonly entity: string;
+  /** Table name: the `table` every value and data key is bound to. */
+  readonly table: string;
+  readonly encrypted: ReadonlyMap<string, EncryptedField>;
+  readonly indexes: ReadonlyMap<string, IndexField>;
+  /** Blind index by the encrypted property it indexes. */
+  readonly indexBySource: ReadonlyMap<string, IndexField>;
+  readonly dataKey: { readonly property: string; readonly column: string; readonly metadata: ColumnMetadata };
+}
+
+const TEXT_TYPES = new Set<unknown>([
+  'text',
+  'varchar',
+  'character varying',
+  'nvarchar',
+  'char',
+  'character',
+  'nchar',
+  'tinytext',
+  'mediumtext',
+  'longtext',
+  'string',
+  'clob',
+  'citext',
+  String,
+]);
+const BINARY_TYPES = new Set<unknown>([
+  'blob',
+  'bytea',
+  'binary',
+  'varbinary',
+  'tinyblob',
+  'mediumblob',
+  'longblob',
+  Buffer,
+  Uint8Array,
+]);
+
+/**
+ * Builds the plan of an entity from the decorators on its class and its base classes, or
+ * returns undefined when it declares nothing. Checks every rule a plan relies on and fails
+ * with a `ConfigError` naming entity and property.
+ */
+export function planEntity(metadata: EntityMetadata): EntityPlan | undefined {
+  const encryptedDecl = new Map<string, { options: EncryptedOptions; designType: unknown }>();
+  const indexDecl = new Map<string, { source: string; options: BlindIndexDecoratorOptions }>();
+  let dataKeyProperty: string | undefined;
+  // Base classes first, so a subclass's declaration wins.
+  for (const ctor of [...metadata.inheritanceTree].reverse()) {
+    const found = declarationsOf(ctor);
+    if (!found) continue;
+    for (const [property, decl] of found.encrypted) encryptedDecl.set(property, decl);
+    for (const [property, decl] of found.indexes) indexDecl.set(property, decl);
+    if (found.dataKey) dataKeyProperty = found.dataKey;
+  }
+  if (encryptedDecl.size === 0 && indexDecl.size === 0) return undefined;
+  const entity = metadata.name;
+  const fail = (option: string, why: string) => new ConfigError(option, `${why} (entity ${entity})`);
+  const columnOf = (property: string, decorator: string): ColumnMetadata => {
+    const column = metadata.columns.find((c) => c.propertyName === property && !c.embeddedMetadata);
+    if (!column) {
+      const embedded = metadata.columns.some((c) => c.propertyName === property);
+      throw fail(
+        decorator,
+        embedded
+          ? `"${property}" is inside an embedded entity, which fieldseal does not support`
+          : `"${property}" is not a TypeORM column; add @Column() beside ${decorator}`,
+      );
+    }
+    return column;
+  };
+
+  if (!dataKeyProperty)
+    throw fail(
+      '@DataKeyColumn',
+      'declares encrypted columns but no @DataKeyColumn() property to hold the row data key',
+    );
+  const dataKeyColumn = columnOf(dataKeyProperty, '@DataKeyColumn');
+  if (!dataKeyColumn.isNullable)
+    throw fail(
+      '@DataKeyColumn',
+      `"${dataKeyProperty}" must be nullable (rows written before encryption have no data key)`,
+    );
+
+  const encrypted = new Map<string, EncryptedField>();
+  for (const [property, decl] of encryptedDecl) {
+    const column = columnOf(property, '@Encrypted');
+    if (column.isPrimary || column.relationMetadata || column.isGenerated)
+      throw fail(
+        '@Encrypted',
+        `"${property}" is a primary, generated or join column and cannot be encrypted`,
+      );
+    if (column.transformer)
+      throw fail(
+        '@Encrypted',
+        `"${property}" has a TypeORM transformer, which would see ciphertext; use @Encrypted({ type }) instead`,
+      );
+    const binary = BINARY_TYPES.has(column.type);
+    if (!binary && !TEXT_TYPES.has(column.type)) {
+      throw fail(
+        '@Encrypted',
+        `"${property}" must be a text column (e.g. @Column({ type: 'text' })) or a binary one; ciphertext is longer than the value`,
+      );
+    }
+    const type = decl.options.type ?? valueTypeFromDesign(decl.designType);
+    if (!isValueType(type)) throw fail('@Encrypted', `"${property}" has unknown type "${String(type)}"`);
+    encrypted.set(property, {
+      property,
+      column: column.databaseName,
+      type,
+      output: binary ? 'binary' : 'text',
+      metadata: column,
+    });
+  }
+
+  const indexes = new Map<string, IndexField>();
+  const indexBySource = new Map<string, IndexField>();
+  for (const [property, decl] of indexDecl) {
+    const column = columnOf(property, '@BlindIndex');
+    if (!encrypted.has(decl.source))
+      throw fail(
+        '@BlindIndex',
+        `"${property}" indexes "${decl.source}", which is not an @Encrypted() property`,
+      );
+    if (indexBySource.has(decl.source)) throw fail('@BlindIndex', `"${decl.source}" has two blind indexes`);
+    if (!TEXT_TYPES.has(column.type))
+      throw fail('@BlindIndex', `"${property}" must be a text column (varchar(64))`);
+    const field: IndexField = {
+      property,
+      column: column.databaseName,
+      source: decl.source,
+      normalize: decl.options.normalize,
+      metadata: column,
+    };
+    indexes.set(property, field);
+    indexBySource.set(decl.source, field);
+  }
+
+  return Object.freeze({
+    metadata,
+    entity,
+    table: metadata.tableName,
+    encrypted,
+    indexes,
+    indexBySource,
+    dataKey: { property: dataKeyProperty, column: dataKeyColumn.databaseName, metadata: dataKeyColumn },
+  });
+}
+
+/** The row id of an entity for messages and binding: the primary key, joined when composite. */
+export function rowIdOf(plan: EntityPlan, entity: ObjectLiteral | undefined): string | number | undefined {
+  if (!entity) return undefined;
+  const values = plan.metadata.primaryColumns.map((c) => c.getEntityValue(entity));
+  if (values.some((v) => v === undefined || v === null)) return undefined;
+  if (values.length === 1) {
+    const only = values[0];
+    return typeof only === 'number' || typeof only === 'string' ? only : String(only);
+  }
+  return values.map(String).join(',');
+}

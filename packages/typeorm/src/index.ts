@@ -1,0 +1,15 @@
+export {
+  BlindIndex,
+  type BlindIndexDecoratorOptions,
+  DataKeyColumn,
+  Encrypted,
+  type EncryptedOptions,
+} from './decorators.js';
+export { EncryptionSubscriber } from './encryption-subscriber.js';
+export {
+  type UnsupportedOperationCode,
+  UnsupportedOperationError,
+  type UnsupportedOperationErrorOptions,
+} from './errors.js';
+export { type FieldEncryption, type FieldEncryptionOptions, fieldEncryption } from './field-encryption.js';
+export type { EncryptedValueType } from './value-codec.js';
