@@ -66,7 +66,7 @@ export class CachingKeyring implements Keyring {
   readonly #contextKeys = new WeakMap<EncryptionContext, string>();
   // The row envelope hands over the same wrapped-key object for rows sharing a data-key column:
   // encode it once instead of on every read.
-  readonly #wrappedKeys = new WeakMap<Uint8Array, string>();
+  readonly #wrappedKeys = new WeakMap<Uint8Array, { readonly partition: string; readonly key: string }>();
   #evicting: EvictionReason = 'capacity';
   readonly #purgeTimer: NodeJS.Timeout | undefined;
 
@@ -290,14 +290,12 @@ export class CachingKeyring implements Keyring {
   }
 
   #decryptKey(partition: string, encryptedKey: Uint8Array): string {
-    let encoded = this.#wrappedKeys.get(encryptedKey);
-    if (encoded === undefined) {
-      encoded = Buffer.from(encryptedKey.buffer, encryptedKey.byteOffset, encryptedKey.byteLength).toString(
-        'base64',
-      );
-      this.#wrappedKeys.set(encryptedKey, encoded);
-    }
-    return `${partition}\u0000${encoded}`;
+    const known = this.#wrappedKeys.get(encryptedKey);
+    if (known !== undefined && known.partition === partition) return known.key;
+    const encoded = Buffer.from(encryptedKey.buffer, encryptedKey.byteOffset, encryptedKey.byteLength).toString('base64');
+    const key = `${partition}\u0000${encoded}`;
+    this.#wrappedKeys.set(encryptedKey, { partition, key });
+    return key;
   }
 
   #emit(event: CacheEvent): void {
