@@ -14,7 +14,8 @@ export interface FieldsealErrorOptions {
   readonly location?: ErrorLocation;
 }
 
-function describeLocation(location: ErrorLocation | undefined): string {
+/** Formats a location as it is appended to error messages: ` (table "T", column "C", row 1)`. */
+export function describeLocation(location: ErrorLocation | undefined): string {
   if (!location) return '';
   const parts: string[] = [];
   if (location.table !== undefined) parts.push(`table "${location.table}"`);

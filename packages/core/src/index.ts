@@ -5,6 +5,7 @@ export { DATA_KEY_PREFIX, formatDataKey, parseDataKey, type StoredDataKey } from
 export { assertEncryptionContext, canonicalContext, type EncryptionContext } from './encryption-context.js';
 export {
   ConfigError,
+  describeLocation,
   DecryptionError,
   type DecryptionErrorCode,
   EncryptionError,

@@ -1,6 +1,7 @@
 import {
   ConfigError,
   DecryptionError,
+  describeLocation,
   EncryptionError,
   type ErrorLocation,
   FieldsealError,
@@ -58,15 +59,6 @@ export interface EntityPlace {
   readonly entity: string;
   readonly property?: string;
   readonly location: ErrorLocation;
-}
-
-function describeLocation(location: ErrorLocation | undefined): string {
-  if (!location) return '';
-  const parts: string[] = [];
-  if (location.table !== undefined) parts.push(`table "${location.table}"`);
-  if (location.column !== undefined) parts.push(`column "${location.column}"`);
-  if (location.rowId !== undefined) parts.push(`row ${String(location.rowId)}`);
-  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
 /**
