@@ -1,6 +1,8 @@
 /** Byte helpers shared by the value format and the keyrings. Strict where Node is lenient. */
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 /** Encodes bytes as unpadded base64url. */
 export function toBase64Url(bytes: Uint8Array): string {
@@ -12,11 +14,17 @@ export function toBase64Url(bytes: Uint8Array): string {
  * (Node's own decoder silently skips invalid characters, which would hide tampering.)
  */
 export function fromBase64Url(text: string): Buffer | undefined {
-  if (text.length % 4 === 1) return undefined;
-  const bytes = Buffer.from(text, 'base64url');
-  // Canonical only: re-encoding must give the same text. This rejects characters outside the
-  // alphabet, '+', '/', '=' and set unused bits in the last character (which decode silently).
-  return bytes.toString('base64url') === text ? bytes : undefined;
+  const rest = text.length % 4;
+  if (rest === 1 || !BASE64URL.test(text)) return undefined;
+  // Canonical only: the unused low bits of a final partial group must be zero, or several texts
+  // would decode to the same bytes (an altered stored value would go unnoticed).
+  if (
+    rest !== 0 &&
+    (BASE64URL_ALPHABET.indexOf(text[text.length - 1] as string) & (rest === 2 ? 0b1111 : 0b11)) !== 0
+  ) {
+    return undefined;
+  }
+  return Buffer.from(text, 'base64url');
 }
 
 /** Decodes standard base64 (padding optional), or returns `undefined` when malformed. */
