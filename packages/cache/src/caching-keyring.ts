@@ -128,17 +128,8 @@ export class CachingKeyring implements Keyring {
         if (entry.uses >= this.#opts.maxUses) this.#evict(this.#encrypt, partition, 'maxUses');
         return entry.material;
       }
-      const pending = this.#pending.get(partition);
-      if (pending) {
-        if (!waited) this.#stats.coalesced++;
-        waited = true;
-        await pending;
-        continue;
-      }
-      this.#stats.misses++;
-      this.#emit({ type: 'miss', side: 'encrypt' });
-      const fetch = this.#call('encrypt', () => this.inner.generateDataKey(context, hint)).then(
-        (material) => {
+      const joined = await this.#fetchOnce(partition, 'encrypt', waited, () =>
+        this.#call('encrypt', () => this.inner.generateDataKey(context, hint)).then((material) => {
           checkKey(material.plaintextKey);
           this.#encrypt.set(partition, {
             material,
@@ -152,10 +143,9 @@ export class CachingKeyring implements Keyring {
             plaintextKey: Uint8Array.from(material.plaintextKey),
             createdAt: this.#opts.now(),
           });
-        },
+        }),
       );
-      this.#track(partition, fetch);
-      await fetch;
+      waited ||= joined;
     }
   }
 
@@ -172,23 +162,13 @@ export class CachingKeyring implements Keyring {
         }
         this.#evict(this.#decrypt, key, 'maxAge');
       }
-      const pending = this.#pending.get(key);
-      if (pending) {
-        if (!waited) this.#stats.coalesced++;
-        waited = true;
-        await pending;
-        continue;
-      }
-      this.#stats.misses++;
-      this.#emit({ type: 'miss', side: 'decrypt' });
-      const fetch = this.#call('decrypt', () => this.inner.decryptDataKey(encryptedKey, context)).then(
-        (plaintextKey) => {
+      const joined = await this.#fetchOnce(key, 'decrypt', waited, () =>
+        this.#call('decrypt', () => this.inner.decryptDataKey(encryptedKey, context)).then((plaintextKey) => {
           checkKey(plaintextKey);
           this.#decrypt.set(key, { plaintextKey, createdAt: this.#opts.now() });
-        },
+        }),
       );
-      this.#track(key, fetch);
-      await fetch;
+      waited ||= joined;
     }
   }
 
@@ -259,11 +239,32 @@ export class CachingKeyring implements Keyring {
     setImmediate(() => wipeDataKey(plaintextKey)).unref();
   }
 
-  #track(key: string, fetch: Promise<void>): void {
+  /**
+   * After a miss on `key`: waits for the keyring call already under way for it, or makes one
+   * (`load` calls the keyring and stores the result). Waiters share the outcome, failure
+   * included: a failing KMS gets one call, not one per waiter. Returns true when it only waited;
+   * either way the caller looks the key up again.
+   */
+  async #fetchOnce(
+    key: string,
+    side: CacheSide,
+    waited: boolean,
+    load: () => Promise<void>,
+  ): Promise<boolean> {
+    const pending = this.#pending.get(key);
+    if (pending) {
+      if (!waited) this.#stats.coalesced++;
+      await pending;
+      return true;
+    }
+    this.#stats.misses++;
+    this.#emit({ type: 'miss', side });
+    const fetch = load();
     const settled = fetch.finally(() => this.#pending.delete(key));
-    // Waiters share the outcome, failure included: a failing KMS gets one call, not one per waiter.
-    settled.catch(() => undefined);
+    settled.catch(() => undefined); // observed by the waiters; never an unhandled rejection
     this.#pending.set(key, settled);
+    await fetch;
+    return false;
   }
 
   async #call<T>(side: CacheSide, call: () => Promise<T>): Promise<T> {
@@ -292,7 +293,11 @@ export class CachingKeyring implements Keyring {
   #decryptKey(partition: string, encryptedKey: Uint8Array): string {
     const known = this.#wrappedKeys.get(encryptedKey);
     if (known !== undefined && known.partition === partition) return known.key;
-    const encoded = Buffer.from(encryptedKey.buffer, encryptedKey.byteOffset, encryptedKey.byteLength).toString('base64');
+    const encoded = Buffer.from(
+      encryptedKey.buffer,
+      encryptedKey.byteOffset,
+      encryptedKey.byteLength,
+    ).toString('base64');
     const key = `${partition}\u0000${encoded}`;
     this.#wrappedKeys.set(encryptedKey, { partition, key });
     return key;

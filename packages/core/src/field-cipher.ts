@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { buildAad, type ValuePlace } from './aad.js';
 import { asBuffer } from './bytes.js';
-import { DecryptionError, EncryptionError } from './errors.js';
+import { DecryptionError, EncryptionError, type ErrorLocation } from './errors.js';
 import { nextIv } from './iv-source.js';
 import { commitmentMatches, type DerivedDataKey } from './key-derivation.js';
 import { FLAG_BINARY, FLAG_ROW_BOUND, isEncryptedValue, parseValue, serializeValue } from './value-format.js';
@@ -21,6 +21,31 @@ export interface EncryptValueOptions {
 }
 
 /**
+ * Throws `EncryptionError` unless `value` is a string or `Uint8Array` that is not already
+ * fieldseal ciphertext (never encrypt twice).
+ */
+export function assertEncryptable(value: unknown, location: ErrorLocation): asserts value is PlaintextValue {
+  if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
+    throw new EncryptionError(
+      'unsupported-type',
+      `Only strings and Uint8Array can be encrypted, got ${typeof value}`,
+      {
+        location,
+      },
+    );
+  }
+  if (isEncryptedValue(value)) {
+    throw new EncryptionError(
+      'already-encrypted',
+      'Value is already fieldseal ciphertext; refusing to encrypt it twice',
+      {
+        location,
+      },
+    );
+  }
+}
+
+/**
  * Encrypts one value for its place with AES-256-GCM under the derived data key.
  * Refuses a string that already looks like fieldseal ciphertext (never encrypts twice).
  */
@@ -30,21 +55,8 @@ export function encryptValue(
   value: PlaintextValue,
   options: EncryptValueOptions = {},
 ): string | Uint8Array {
+  assertEncryptable(value, place);
   const binary = typeof value !== 'string';
-  if (binary && !(value instanceof Uint8Array)) {
-    throw new EncryptionError(
-      'unsupported-type',
-      `Only strings and Uint8Array can be encrypted, got ${typeof value}`,
-      { location: place },
-    );
-  }
-  if (isEncryptedValue(value)) {
-    throw new EncryptionError(
-      'already-encrypted',
-      'Value is already fieldseal ciphertext; refusing to encrypt it twice',
-      { location: place },
-    );
-  }
   const flags = (binary ? FLAG_BINARY : 0) | (place.rowId === undefined ? 0 : FLAG_ROW_BOUND);
   const iv = options.iv ? asBuffer(options.iv) : nextIv();
   const cipher = createCipheriv('aes-256-gcm', key.encryptionKey, iv);

@@ -1,15 +1,8 @@
 import type { ValuePlace } from './aad.js';
 import { formatDataKey, parseDataKey, type StoredDataKey } from './data-key-format.js';
 import { assertEncryptionContext, type EncryptionContext } from './encryption-context.js';
-import {
-  ConfigError,
-  DecryptionError,
-  EncryptionError,
-  type ErrorLocation,
-  FieldsealError,
-  KeyringError,
-} from './errors.js';
-import { decryptValue, encryptValue, type PlaintextValue } from './field-cipher.js';
+import { ConfigError, DecryptionError, type ErrorLocation, FieldsealError, KeyringError } from './errors.js';
+import { assertEncryptable, decryptValue, encryptValue, type PlaintextValue } from './field-cipher.js';
 import { type DerivedDataKey, deriveDataKey } from './key-derivation.js';
 import type { Keyring } from './keyring.js';
 import { isEncryptedValue } from './value-format.js';
@@ -130,20 +123,7 @@ export class RowEnvelope {
       const value = input.values[column];
       if (value === null || value === undefined) continue;
       // Checked before the keyring is asked: a failed row must not spend a key (or a cache use).
-      if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
-        throw new EncryptionError(
-          'unsupported-type',
-          `Only strings and Uint8Array can be encrypted, got ${typeof value}`,
-          { location: { table, column } },
-        );
-      }
-      if (isEncryptedValue(value)) {
-        throw new EncryptionError(
-          'already-encrypted',
-          'Value is already fieldseal ciphertext; refusing to encrypt it twice',
-          { location: { table, column } },
-        );
-      }
+      assertEncryptable(value, { table, column });
       plaintextBytes += typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.byteLength;
       encryptions++;
     }
