@@ -31,6 +31,7 @@ export {
 export { LocalKeyring, type LocalKeyringOptions } from './local-keyring.js';
 export { type LocalMasterKey, MASTER_KEY_LENGTH, parseMasterKeys } from './master-keys.js';
 export {
+  type DecryptedRow,
   type DecryptRowInput,
   type EncryptedRow,
   type EncryptRowInput,

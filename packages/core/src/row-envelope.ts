@@ -171,10 +171,66 @@ export class RowEnvelope {
    * through. A value that is not ciphertext fails in strict mode and is returned as it is in
    * tolerant mode. Throws `DecryptionError` or `KeyringError`; never returns wrong plaintext.
    */
-  async decryptRow(input: DecryptRowInput): Promise<Record<string, PlaintextValue | null | undefined>> {
+  async decryptRow(input: DecryptRowInput): Promise<DecryptedRow> {
+    const row = this.#prepareRead(input);
+    if (row.encrypted.length === 0) return row.out;
+    const stored = this.#parseDataKey(input.dataKey, row.location);
+    const plaintextKey = await this.#keyringCall(row.location, () =>
+      this.keyring.decryptDataKey(stored.encryptedKey, this.contextFor(input.table)),
+    );
+    decryptColumns(input, row, deriveDataKey(plaintextKey));
+    return row.out;
+  }
+
+  /**
+   * Decrypts many rows (e.g. the result of one query) like {@link decryptRow}, asking the
+   * keyring once per distinct data key instead of once per row: rows written while a key was
+   * cached share it. Results are in input order. Fails as a whole on the first bad row.
+   */
+  async decryptRows(inputs: readonly DecryptRowInput[]): Promise<DecryptedRow[]> {
+    const rows = inputs.map((input) => this.#prepareRead(input));
+    // Rows needing a key, grouped by table and data-key column text (the common case: few groups).
+    const groups = new Map<string, Map<unknown, number[]>>();
+    for (let i = 0; i < inputs.length; i++) {
+      if ((rows[i] as PreparedRead).encrypted.length === 0) continue;
+      const input = inputs[i] as DecryptRowInput;
+      let byKey = groups.get(input.table);
+      if (!byKey) {
+        byKey = new Map();
+        groups.set(input.table, byKey);
+      }
+      const members = byKey.get(input.dataKey);
+      if (members) members.push(i);
+      else byKey.set(input.dataKey, [i]);
+    }
+    // Parse every data-key column before the first keyring call, so a bad one fails the batch
+    // before any call is in flight (none is left to reject unobserved).
+    const work: { context: EncryptionContext; stored: StoredDataKey; members: number[] }[] = [];
+    for (const [table, byKey] of groups) {
+      const context = this.contextFor(table);
+      for (const [dataKey, members] of byKey) {
+        const location = (rows[members[0] as number] as PreparedRead).location;
+        work.push({ context, stored: this.#parseDataKey(dataKey, location), members });
+      }
+    }
+    const calls = work.map(({ context, stored, members }) =>
+      this.#keyringCall((rows[members[0] as number] as PreparedRead).location, () =>
+        this.keyring.decryptDataKey(stored.encryptedKey, context),
+      ).then((plaintextKey) => {
+        // Decrypt right away: a cache may wipe the plaintext key after this turn.
+        const key = deriveDataKey(plaintextKey);
+        for (const i of members) decryptColumns(inputs[i] as DecryptRowInput, rows[i] as PreparedRead, key);
+      }),
+    );
+    await Promise.all(calls);
+    return rows.map((row) => row.out);
+  }
+
+  /** Sorts a row's columns into pass-through values and ciphertext; checks read mode and key presence. */
+  #prepareRead(input: DecryptRowInput): PreparedRead {
     const { table, rowId } = input;
     const mode = input.readMode ?? this.readMode;
-    const out: Record<string, PlaintextValue | null | undefined> = {};
+    const out: DecryptedRow = {};
     const encrypted: string[] = [];
     for (const column in input.values) {
       const value = input.values[column];
@@ -192,28 +248,15 @@ export class RowEnvelope {
         );
       }
     }
-    if (encrypted.length === 0) return out;
     const location = rowId === undefined ? { table } : { table, rowId };
-    if (input.dataKey === null || input.dataKey === undefined) {
+    if (encrypted.length > 0 && (input.dataKey === null || input.dataKey === undefined)) {
       throw new DecryptionError(
         'missing-data-key',
         "Row holds ciphertext but its data-key column is empty; the row's data key was lost",
         { location },
       );
     }
-    const stored = this.#parseDataKey(input.dataKey, location);
-    let plaintextKey: Uint8Array;
-    try {
-      plaintextKey = await this.keyring.decryptDataKey(stored.encryptedKey, this.contextFor(table));
-    } catch (cause) {
-      throw keyringFailure(cause, location);
-    }
-    const key = deriveDataKey(plaintextKey);
-    for (const column of encrypted) {
-      const place: ValuePlace = rowId === undefined ? { table, column } : { table, column, rowId };
-      out[column] = decryptValue(key, place, input.values[column] as string | Uint8Array);
-    }
-    return out;
+    return { out, encrypted, location };
   }
 
   #parseDataKey(text: unknown, location: ErrorLocation): StoredDataKey {
@@ -254,6 +297,24 @@ function keyringFailure(cause: unknown, where: ErrorLocation): FieldsealError {
     });
   if (cause instanceof FieldsealError) return cause;
   return new KeyringError('unavailable', 'Keyring call failed', { location: where, cause });
+}
+
+/** A row read by {@link RowEnvelope.decryptRow}: plaintext (or passed-through values) by column. */
+export type DecryptedRow = Record<string, PlaintextValue | null | undefined>;
+
+/** A row sorted by `#prepareRead`, waiting for its data key. */
+interface PreparedRead {
+  readonly out: DecryptedRow;
+  readonly encrypted: readonly string[];
+  readonly location: ErrorLocation;
+}
+
+function decryptColumns(input: DecryptRowInput, row: PreparedRead, key: DerivedDataKey): void {
+  const { table, rowId } = input;
+  for (const column of row.encrypted) {
+    const place: ValuePlace = rowId === undefined ? { table, column } : { table, column, rowId };
+    row.out[column] = decryptValue(key, place, input.values[column] as string | Uint8Array);
+  }
 }
 
 function encryptColumns(

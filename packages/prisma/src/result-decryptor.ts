@@ -1,12 +1,13 @@
-import type { RowValues } from '@fieldseal/core';
+import type { DecryptRowInput, RowValues } from '@fieldseal/core';
 import { isPlainObject, type QueryContext } from './query-context.js';
 import type { ResultShape } from './result-shape.js';
 
 /**
  * Decrypts every encrypted value in a query result (one row, a list, or nested relations to
  * any depth) with the data key stored in its own row, then removes the fields fieldseal added
- * to the selection. Rows are decrypted concurrently. Throws `DecryptionError`/`KeyringError`
- * naming table, column and row id; never returns ciphertext as if it were plaintext.
+ * to the selection. All rows go to the envelope as one batch, so each distinct data key is
+ * unwrapped once. Throws `DecryptionError`/`KeyringError` naming table, column and row id;
+ * never returns ciphertext as if it were plaintext.
  */
 export async function decryptResult<T>(
   ctx: QueryContext,
@@ -14,41 +15,50 @@ export async function decryptResult<T>(
   result: T,
 ): Promise<T> {
   if (!shape) return result;
-  const tasks: Promise<void>[] = [];
-  visit(ctx, shape, result, tasks);
-  await Promise.all(tasks);
+  const pending: PendingRow[] = [];
+  visit(shape, result, pending);
+  if (pending.length === 0) return result;
+  const plain = await ctx.envelope.decryptRows(pending.map((row) => row.input));
+  for (let i = 0; i < pending.length; i++) {
+    const { shape: rowShape, row } = pending[i] as PendingRow;
+    const values = plain[i] as Record<string, unknown>;
+    for (const field of rowShape.model.encrypted.values())
+      if (field.name in row) row[field.name] = values[field.column];
+    strip(rowShape, row);
+  }
   return result;
 }
 
-function visit(ctx: QueryContext, shape: ResultShape, value: unknown, tasks: Promise<void>[]): void {
+/** A result row waiting for the batch decryption. */
+interface PendingRow {
+  readonly shape: ResultShape;
+  readonly row: Record<string, unknown>;
+  readonly input: DecryptRowInput;
+}
+
+function visit(shape: ResultShape, value: unknown, pending: PendingRow[]): void {
   if (Array.isArray(value)) {
-    for (const item of value) visit(ctx, shape, item, tasks);
+    for (const item of value) visit(shape, item, pending);
     return;
   }
   if (!isPlainObject(value)) return;
   for (const [field, child] of shape.relations)
-    if (value[field] !== undefined) visit(ctx, child, value[field], tasks);
-  if (shape.decrypt) tasks.push(decryptRow(ctx, shape, value));
+    if (value[field] !== undefined) visit(child, value[field], pending);
+  if (shape.decrypt) pending.push({ shape, row: value, input: readInput(shape, value) });
   else strip(shape, value);
 }
 
-async function decryptRow(
-  ctx: QueryContext,
-  shape: ResultShape,
-  row: Record<string, unknown>,
-): Promise<void> {
+function readInput(shape: ResultShape, row: Record<string, unknown>): DecryptRowInput {
   const { model } = shape;
   const values: Record<string, unknown> = {};
   for (const field of model.encrypted.values()) if (field.name in row) values[field.column] = row[field.name];
   const rowId = rowIdOf(model.idFields, row);
-  const plain = await ctx.envelope.decryptRow({
+  return {
     table: model.table,
     values: values as RowValues<unknown>,
     dataKey: model.dataKey === undefined ? undefined : row[model.dataKey],
     ...(rowId === undefined ? {} : { rowId }),
-  });
-  for (const field of model.encrypted.values()) if (field.name in row) row[field.name] = plain[field.column];
-  strip(shape, row);
+  };
 }
 
 function strip(shape: ResultShape, row: Record<string, unknown>): void {

@@ -2,6 +2,8 @@ import {
   type BlindIndex,
   DecryptionError,
   EncryptionError,
+  type DecryptedRow,
+  type DecryptRowInput,
   type ErrorLocation,
   type PlaintextValue,
   type ReadMode,
@@ -70,7 +72,7 @@ export class EntityCipher {
           ? await this.envelope.encryptRow(input)
           : await this.envelope.encryptForRow({ ...input, dataKey });
     } catch (error) {
-      throw named(plan, error, rowId);
+      throw nameError(plan, error, rowId);
     }
     const values: Record<string, unknown> = {};
     for (const field of plan.encrypted.values()) {
@@ -93,54 +95,67 @@ export class EntityCipher {
   }
 
   /**
-   * Decrypts the encrypted properties an entity was loaded with, in place, and returns the
-   * plaintext values by property. Legacy plaintext passes in tolerant mode.
+   * The plaintext values, by property, of the encrypted properties an entity was loaded with.
+   * Legacy plaintext passes in tolerant mode.
+   *
+   * Calls made in the same turn are decrypted together: TypeORM calls `afterLoad` for every
+   * entity of a result synchronously before awaiting them, so one `find()` becomes one
+   * `RowEnvelope.decryptRows` per entity type, unwrapping each distinct data key once.
    */
-  async decrypt(
+  decrypt(
     plan: EntityPlan,
     entity: ObjectLiteral,
     dataKey: unknown,
     rowId: string | number | undefined,
     readMode?: ReadMode,
   ): Promise<Record<string, unknown>> {
-    const stored: Record<string, unknown> = {};
+    const values: Record<string, unknown> = {};
     for (const field of plan.encrypted.values()) {
       const value = entity[field.property];
-      if (value !== undefined) stored[field.column] = value;
+      if (value !== undefined) values[field.column] = value;
     }
-    let plain: Record<string, PlaintextValue | null | undefined>;
-    try {
-      plain = await this.envelope.decryptRow({
-        table: plan.table,
-        values: stored,
-        dataKey,
-        ...(rowId === undefined ? {} : { rowId }),
-        ...(readMode ? { readMode } : {}),
-      });
-    } catch (error) {
-      throw named(plan, error, rowId);
-    }
-    const out: Record<string, unknown> = {};
-    for (const field of plan.encrypted.values()) {
-      if (!(field.column in stored)) continue;
-      const value = plain[field.column];
-      if (value === null || value === undefined) {
-        out[field.property] = value;
-        continue;
+    const input: DecryptRowInput = {
+      table: plan.table,
+      values,
+      dataKey,
+      ...(rowId === undefined ? {} : { rowId }),
+      ...(readMode ? { readMode } : {}),
+    };
+    return new Promise((resolve, reject) => {
+      if (this.#pending.size === 0) queueMicrotask(() => this.#flush());
+      let batch = this.#pending.get(plan);
+      if (!batch) {
+        batch = [];
+        this.#pending.set(plan, batch);
       }
-      const decoded = decodeValue(field.type, value);
-      if (decoded instanceof ValueTypeMismatch) {
-        throw new DecryptionError(
-          'malformed-value',
-          `Decrypted value ${decoded.reason} (declared ${field.type}) [entity ${plan.entity}, property ${field.property}]`,
-          {
-            location: location(plan, field, rowId),
-          },
-        );
-      }
-      out[field.property] = decoded;
+      batch.push({ input, resolve, reject });
+    });
+  }
+
+  readonly #pending = new Map<EntityPlan, PendingDecrypt[]>();
+
+  #flush(): void {
+    const batches = [...this.#pending];
+    this.#pending.clear();
+    for (const [plan, batch] of batches) {
+      this.envelope.decryptRows(batch.map((item) => item.input)).then(
+        (plain) => {
+          for (let i = 0; i < batch.length; i++) {
+            const item = batch[i] as PendingDecrypt;
+            try {
+              item.resolve(decodeRow(plan, item.input, plain[i] as DecryptedRow));
+            } catch (error) {
+              item.reject(error);
+            }
+          }
+        },
+        (error: unknown) => {
+          const rowId = (error as { location?: ErrorLocation }).location?.rowId;
+          const named = nameError(plan, error, typeof rowId === 'bigint' ? String(rowId) : rowId);
+          for (const item of batch) item.reject(named);
+        },
+      );
     }
-    return out;
   }
 
   #hash(plan: EntityPlan, field: EncryptedField, plaintext: PlaintextValue | null): string | null {
@@ -164,8 +179,39 @@ function location(
   };
 }
 
+/** An entity waiting in {@link EntityCipher.decrypt}'s batch. */
+interface PendingDecrypt {
+  readonly input: DecryptRowInput;
+  readonly resolve: (values: Record<string, unknown>) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Decoded plaintext by property, for the properties the entity was loaded with. */
+function decodeRow(plan: EntityPlan, input: DecryptRowInput, plain: DecryptedRow): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const rowId = input.rowId as string | number | undefined;
+  for (const field of plan.encrypted.values()) {
+    if (!(field.column in input.values)) continue;
+    const value = plain[field.column];
+    if (value === null || value === undefined) {
+      out[field.property] = value;
+      continue;
+    }
+    const decoded = decodeValue(field.type, value);
+    if (decoded instanceof ValueTypeMismatch) {
+      throw new DecryptionError(
+        'malformed-value',
+        `Decrypted value ${decoded.reason} (declared ${field.type}) [entity ${plan.entity}, property ${field.property}]`,
+        { location: location(plan, field, rowId) },
+      );
+    }
+    out[field.property] = decoded;
+  }
+  return out;
+}
+
 /** A core error re-thrown naming the entity, and the property when the column is known. */
-function named(plan: EntityPlan, error: unknown, rowId: string | number | undefined): unknown {
+function nameError(plan: EntityPlan, error: unknown, rowId: string | number | undefined): unknown {
   const column = (error as { location?: ErrorLocation }).location?.column;
   const field = [...plan.encrypted.values()].find((f) => f.column === column);
   return inEntity(error, {
