@@ -2,6 +2,12 @@ export { buildAad, type ValuePlace } from './aad.js';
 export { BLIND_INDEX_CONTEXT, BlindIndex, type BlindIndexOptions } from './blind-index.js';
 export { fromBase64, fromBase64Url, toBase64Url } from './bytes.js';
 export { DATA_KEY_PREFIX, formatDataKey, parseDataKey, type StoredDataKey } from './data-key-format.js';
+export {
+  assertBlindIndexKey,
+  envelopeFor,
+  type FieldEncryptionBaseOptions,
+  openBlindIndex,
+} from './encryption-options.js';
 export { assertEncryptionContext, canonicalContext, type EncryptionContext } from './encryption-context.js';
 export {
   ConfigError,

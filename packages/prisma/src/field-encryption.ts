@@ -1,10 +1,10 @@
 import {
-  BlindIndex,
+  assertBlindIndexKey,
+  type BlindIndex,
   ConfigError,
-  type EncryptionContext,
-  type Keyring,
-  type ReadMode,
-  RowEnvelope,
+  envelopeFor,
+  type FieldEncryptionBaseOptions,
+  openBlindIndex,
 } from '@fieldseal/core';
 import { Prisma } from '@prisma/client/extension';
 import { approve, guardClient, isApproved } from './client-guard.js';
@@ -15,27 +15,10 @@ import { argsObject, runOperation } from './operations.js';
 import type { QueryContext } from './query-context.js';
 import type { QueryFunction, RequestParams, TransactionOptions } from './transaction-runner.js';
 
-/** Options of {@link fieldEncryption}. */
-export interface FieldEncryptionOptions {
-  /** Wraps and unwraps data keys: a `LocalKeyring`, a KMS keyring, usually behind a `CachingKeyring`. */
-  readonly keyring: Keyring;
+/** Options of {@link fieldEncryption}: the shared ones (keyring, blind-index key, read mode, context) and Prisma's. */
+export interface FieldEncryptionOptions extends FieldEncryptionBaseOptions {
   /** What the `fieldseal-prisma` generator wrote (`fieldEncryptionMetadata`), or the same by hand. */
   readonly metadata: FieldEncryptionMetadata;
-  /**
-   * The wrapped blind-index key, as printed by `BlindIndex.generateKey(keyring)` (`fsk1:…`).
-   * Required when the metadata has `@blindIndex` fields. Keep it with your configuration; changing
-   * it makes every stored index stale.
-   */
-  readonly blindIndexKey?: string;
-  /** Bytes of HMAC-SHA-256 kept per blind-index value, 8–32. Defaults to 16 (32 hex characters). */
-  readonly blindIndexBytes?: number;
-  /**
-   * `strict` (the default) fails on a value that is not ciphertext in an encrypted column;
-   * `tolerant` returns it as it is, while a table is being migrated from plaintext.
-   */
-  readonly readMode?: ReadMode;
-  /** Pairs added to every data key's encryption context. Defaults to none. */
-  readonly encryptionContext?: EncryptionContext;
   /** Options of the transactions opened for writes that read data keys first. Defaults to Prisma's. */
   readonly transactionOptions?: TransactionOptions;
 }
@@ -55,27 +38,13 @@ export function fieldEncryption(options: FieldEncryptionOptions) {
   if (!options || typeof options !== 'object')
     throw new ConfigError('options', 'expected { keyring, metadata }');
   const schema = new EncryptionSchema(options.metadata);
-  const envelope = new RowEnvelope({
-    keyring: options.keyring,
-    ...(options.readMode ? { readMode: options.readMode } : {}),
-    ...(options.encryptionContext ? { encryptionContext: options.encryptionContext } : {}),
-  });
-  const needsIndex = [...schema.models].some((model) => model.indexOf.size > 0);
+  const envelope = envelopeFor(options);
+  const indexedBy = [...schema.models].filter((model) => model.indexOf.size > 0).map((model) => model.name);
   const indexedFields = new Set([...schema.models].flatMap((model) => [...model.indexOf.values()]));
-  if (needsIndex && typeof options.blindIndexKey !== 'string') {
-    throw new ConfigError(
-      'blindIndexKey',
-      'the metadata has @blindIndex fields; pass the key printed by BlindIndex.generateKey(keyring)',
-    );
-  }
+  assertBlindIndexKey(options, indexedBy);
   let index: Promise<BlindIndex | undefined> | undefined;
   const openIndex = (): Promise<BlindIndex | undefined> => {
-    if (!needsIndex) return Promise.resolve(undefined);
-    index ??= BlindIndex.open({
-      keyring: options.keyring,
-      wrappedKey: options.blindIndexKey as string,
-      ...(options.blindIndexBytes === undefined ? {} : { bytes: options.blindIndexBytes }),
-    }).catch((error: unknown) => {
+    index ??= openBlindIndex(options, indexedBy).catch((error: unknown) => {
       index = undefined; // a keyring outage must not stick: the next query tries again
       throw error;
     });

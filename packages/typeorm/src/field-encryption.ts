@@ -1,10 +1,9 @@
 import {
-  BlindIndex,
   ConfigError,
-  type EncryptionContext,
-  type Keyring,
-  type ReadMode,
-  RowEnvelope,
+  envelopeFor,
+  type FieldEncryptionBaseOptions,
+  openBlindIndex,
+  type RowEnvelope,
 } from '@fieldseal/core';
 import type { DataSource, EntityManager, EntityTarget, ObjectLiteral, QueryRunner } from 'typeorm';
 import { EncryptionSubscriber } from './encryption-subscriber.js';
@@ -15,25 +14,8 @@ import { patchManager } from './manager-patch.js';
 import { PlaintextSwap } from './plaintext-swap.js';
 import { planOf, type Runtime } from './runtime.js';
 
-/** Options of {@link fieldEncryption}. */
-export interface FieldEncryptionOptions {
-  /** Wraps and unwraps data keys: in production a `CachingKeyring` around an `AwsKmsKeyring`. */
-  readonly keyring: Keyring;
-  /**
-   * The wrapped blind-index key (`fsk1:…`, made once with `BlindIndex.generateKey(keyring)`
-   * and kept with your configuration). Required when any entity declares `@BlindIndex()`.
-   */
-  readonly blindIndexKey?: string;
-  /** Bytes of HMAC kept per blind-index value, 8–32. Defaults to 16 (32 hex characters). */
-  readonly blindIndexBytes?: number;
-  /** Pairs added to every data key's encryption context (e.g. `{ app: 'billing' }`). Defaults to none. */
-  readonly encryptionContext?: EncryptionContext;
-  /**
-   * `strict` (the default) fails on a value in an encrypted column that is not ciphertext;
-   * `tolerant` returns it as it is, while a table is being migrated from plaintext.
-   */
-  readonly readMode?: ReadMode;
-}
+/** Options of {@link fieldEncryption}: the options every fieldseal integration shares. */
+export type FieldEncryptionOptions = FieldEncryptionBaseOptions;
 
 /** A data source's field encryption, as returned by {@link fieldEncryption}. */
 export interface FieldEncryption {
@@ -66,17 +48,9 @@ export async function fieldEncryption(
   dataSource: DataSource,
   options: FieldEncryptionOptions,
 ): Promise<FieldEncryption> {
-  if (!options || typeof options !== 'object')
-    throw new ConfigError('options', 'an options object with a keyring is required');
   if (registered.has(dataSource))
     throw new ConfigError('dataSource', 'field encryption is already registered on this data source');
-  if (options.blindIndexKey !== undefined && typeof options.blindIndexKey !== 'string')
-    throw new ConfigError('blindIndexKey', 'must be the wrapped key text (fsk1:…)');
-  const envelope = new RowEnvelope({
-    keyring: options.keyring,
-    ...(options.encryptionContext ? { encryptionContext: options.encryptionContext } : {}),
-    ...(options.readMode ? { readMode: options.readMode } : {}),
-  });
+  const envelope = envelopeFor(options);
   if (!dataSource.isInitialized) await dataSource.initialize();
 
   const plans = new Map<EntityPlan['metadata'], EntityPlan>();
@@ -85,19 +59,7 @@ export async function fieldEncryption(
     if (plan) plans.set(metadata, plan);
   }
   const indexed = [...plans.values()].filter((p) => p.indexes.size > 0).map((p) => p.entity);
-  if (indexed.length > 0 && !options.blindIndexKey) {
-    throw new ConfigError(
-      'blindIndexKey',
-      `entities ${indexed.join(', ')} declare @BlindIndex(); pass the key made by BlindIndex.generateKey(keyring)`,
-    );
-  }
-  const blindIndex = options.blindIndexKey
-    ? await BlindIndex.open({
-        keyring: options.keyring,
-        wrappedKey: options.blindIndexKey,
-        ...(options.blindIndexBytes === undefined ? {} : { bytes: options.blindIndexBytes }),
-      })
-    : undefined;
+  const blindIndex = await openBlindIndex(options, indexed);
   for (const plan of plans.values()) {
     for (const index of plan.indexes.values()) {
       const length = index.metadata.length ? Number(index.metadata.length) : undefined;

@@ -1,0 +1,74 @@
+import { BlindIndex } from './blind-index.js';
+import type { EncryptionContext } from './encryption-context.js';
+import { ConfigError } from './errors.js';
+import type { Keyring } from './keyring.js';
+import { type ReadMode, RowEnvelope } from './row-envelope.js';
+
+/**
+ * The options every fieldseal integration (Prisma, TypeORM, the CLI) takes to encrypt rows:
+ * one place for their meaning and checks, so the adapters cannot drift apart.
+ */
+export interface FieldEncryptionBaseOptions {
+  /** Wraps and unwraps data keys: in production a `CachingKeyring` around an `AwsKmsKeyring`. */
+  readonly keyring: Keyring;
+  /**
+   * The wrapped blind-index key (`fsk1:…`), made once with `BlindIndex.generateKey(keyring)`
+   * and kept with your configuration; changing it makes every stored index stale. Required
+   * when any blind index is declared.
+   */
+  readonly blindIndexKey?: string;
+  /** Bytes of HMAC-SHA-256 kept per blind-index value, 8–32. Defaults to 16 (32 hex characters). */
+  readonly blindIndexBytes?: number;
+  /**
+   * `strict` (the default) fails on a value in an encrypted column that is not ciphertext;
+   * `tolerant` returns it as it is, while a table is being migrated from plaintext.
+   */
+  readonly readMode?: ReadMode;
+  /** Pairs added to every data key's encryption context (e.g. `{ app: 'billing' }`). Defaults to none. */
+  readonly encryptionContext?: EncryptionContext;
+}
+
+/** The {@link RowEnvelope} the options describe (checks keyring, read mode and context). */
+export function envelopeFor(options: FieldEncryptionBaseOptions): RowEnvelope {
+  if (!options || typeof options !== 'object')
+    throw new ConfigError('options', 'an options object with a keyring is required');
+  if (options.blindIndexKey !== undefined && typeof options.blindIndexKey !== 'string')
+    throw new ConfigError('blindIndexKey', 'must be the wrapped key text (fsk1:…)');
+  return new RowEnvelope({
+    keyring: options.keyring,
+    ...(options.readMode ? { readMode: options.readMode } : {}),
+    ...(options.encryptionContext ? { encryptionContext: options.encryptionContext } : {}),
+  });
+}
+
+/**
+ * Checks that a blind-index key is given when something declares blind indexes.
+ * `declaredBy` names what does (models, entities), for the message. Synchronous, so an
+ * integration can fail at setup even when it unwraps the key later.
+ */
+export function assertBlindIndexKey(options: FieldEncryptionBaseOptions, declaredBy: readonly string[]): void {
+  if (declaredBy.length === 0) return;
+  if (typeof options.blindIndexKey !== 'string' || options.blindIndexKey === '') {
+    throw new ConfigError(
+      'blindIndexKey',
+      `${declaredBy.join(', ')} declare${declaredBy.length === 1 ? 's' : ''} blind indexes; pass the key made by BlindIndex.generateKey(keyring)`,
+    );
+  }
+}
+
+/**
+ * Unwraps the blind-index key the options name, or resolves to undefined when nothing
+ * declares blind indexes (see {@link assertBlindIndexKey}).
+ */
+export async function openBlindIndex(
+  options: FieldEncryptionBaseOptions,
+  declaredBy: readonly string[],
+): Promise<BlindIndex | undefined> {
+  assertBlindIndexKey(options, declaredBy);
+  if (declaredBy.length === 0) return undefined;
+  return BlindIndex.open({
+    keyring: options.keyring,
+    wrappedKey: options.blindIndexKey as string,
+    ...(options.blindIndexBytes === undefined ? {} : { bytes: options.blindIndexBytes }),
+  });
+}
