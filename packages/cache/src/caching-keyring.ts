@@ -34,6 +34,19 @@ interface EncryptEntry {
 interface DecryptEntry {
   readonly plaintextKey: Uint8Array;
   readonly createdAt: number;
+  /** Within the grace period: no new keyring call for this key before this time (ms). */
+  retryAt: number;
+  /** Why the last refresh failed, while the entry is being served stale. */
+  failure: 'unavailable' | 'throttled';
+}
+
+/** Pause between refresh attempts of a key served stale (capped by `decryptMaxAge`). */
+const STALE_RETRY_MS = 1_000;
+
+/** The availability code of a keyring failure, or undefined when it is any other failure. */
+function availabilityFailure(error: unknown): 'unavailable' | 'throttled' | undefined {
+  if (!(error instanceof KeyringError)) return undefined;
+  return error.code === 'unavailable' || error.code === 'throttled' ? error.code : undefined;
 }
 
 /**
@@ -44,7 +57,8 @@ interface DecryptEntry {
  *   until it reaches `maxAge`, `maxUses` rows, `maxBytes` plaintext bytes or 2^32 AES-GCM
  *   encryptions — whichever comes first. The bound is checked *before* each use, so no key
  *   ever exceeds one.
- * - Decrypt side: wrapped key → plaintext key, for `decryptMaxAge`, at most `capacity` entries.
+ * - Decrypt side: wrapped key → plaintext key, for `decryptMaxAge`, at most `capacity` entries;
+ *   optionally (`decryptGracePeriod`) served stale a while longer when the keyring is unreachable.
  * - Concurrent misses for the same entry make one call to the wrapped keyring.
  * - Keys leaving the cache are zero-filled (on the next turn of the event loop, so a caller
  *   that just received one can still use it synchronously).
@@ -142,6 +156,8 @@ export class CachingKeyring implements Keyring {
           this.#decrypt.set(this.#decryptKey(partition, material.encryptedKey), {
             plaintextKey: Uint8Array.from(material.plaintextKey),
             createdAt: this.#opts.now(),
+            retryAt: 0,
+            failure: 'unavailable',
           });
         }),
       );
@@ -151,25 +167,75 @@ export class CachingKeyring implements Keyring {
 
   async decryptDataKey(encryptedKey: Uint8Array, context: EncryptionContext): Promise<Uint8Array> {
     const key = this.#decryptKey(this.#partition(context), encryptedKey);
+    const { decryptMaxAge, decryptGracePeriod } = this.#opts;
     let waited = false;
     for (;;) {
       const entry = this.#decrypt.get(key);
+      let stale: DecryptEntry | undefined;
       if (entry) {
-        if (this.#opts.now() - entry.createdAt < this.#opts.decryptMaxAge) {
+        const age = this.#opts.now() - entry.createdAt;
+        if (age < decryptMaxAge) {
           this.#stats.hits++;
           this.#emit({ type: 'hit', side: 'decrypt' });
           return entry.plaintextKey;
         }
-        this.#evict(this.#decrypt, key, 'maxAge');
+        if (age < decryptMaxAge + decryptGracePeriod) stale = entry;
+        else this.#evict(this.#decrypt, key, 'maxAge');
       }
-      const joined = await this.#fetchOnce(key, 'decrypt', waited, () =>
-        this.#call('decrypt', () => this.inner.decryptDataKey(encryptedKey, context)).then((plaintextKey) => {
-          checkKey(plaintextKey);
-          this.#decrypt.set(key, { plaintextKey, createdAt: this.#opts.now() });
-        }),
-      );
-      waited ||= joined;
+      // Within the grace period a recent failed refresh is not retried at once, so an unavailable
+      // or throttled KMS is not called again on every read.
+      if (stale && stale.retryAt > this.#opts.now()) return this.#serveStale(stale, stale.failure);
+      try {
+        const joined = await this.#fetchOnce(key, 'decrypt', waited, () =>
+          this.#call('decrypt', () => this.inner.decryptDataKey(encryptedKey, context)).then(
+            (plaintextKey) => {
+              checkKey(plaintextKey);
+              if (this.#decrypt.has(key)) this.#evict(this.#decrypt, key, 'maxAge');
+              this.#decrypt.set(key, {
+                plaintextKey,
+                createdAt: this.#opts.now(),
+                retryAt: 0,
+                failure: 'unavailable',
+              });
+            },
+            (error: unknown) => {
+              this.#afterFailedRefresh(key, error);
+              throw error;
+            },
+          ),
+        );
+        waited ||= joined;
+      } catch (error) {
+        const current = this.#decrypt.get(key);
+        const reason = availabilityFailure(error);
+        if (!current || !reason) throw error;
+        const age = this.#opts.now() - current.createdAt;
+        if (age < decryptMaxAge) continue; // refreshed by another caller meanwhile
+        if (age >= decryptMaxAge + decryptGracePeriod) throw error;
+        return this.#serveStale(current, reason);
+      }
     }
+  }
+
+  /**
+   * After the keyring failed to unwrap a key the cache holds past `decryptMaxAge`: an availability
+   * failure keeps it for the grace period (and pauses refreshes briefly); any other failure
+   * (access denied, invalid ciphertext, disabled key) evicts it, so a revoked key stops working.
+   */
+  #afterFailedRefresh(key: string, error: unknown): void {
+    const entry = this.#decrypt.get(key);
+    if (!entry || this.#opts.now() - entry.createdAt < this.#opts.decryptMaxAge) return;
+    const reason = availabilityFailure(error);
+    if (reason && this.#opts.decryptGracePeriod > 0) {
+      entry.failure = reason;
+      entry.retryAt = this.#opts.now() + Math.min(STALE_RETRY_MS, this.#opts.decryptMaxAge);
+    } else this.#evict(this.#decrypt, key, 'maxAge');
+  }
+
+  #serveStale(entry: DecryptEntry, reason: 'unavailable' | 'throttled'): Uint8Array {
+    this.#stats.staleServed++;
+    this.#emit({ type: 'stale', side: 'decrypt', ageMs: this.#opts.now() - entry.createdAt, reason });
+    return entry.plaintextKey;
   }
 
   /** Forwards to the wrapped keyring (see `Keyring.keyIdOf`). */
@@ -182,14 +248,19 @@ export class CachingKeyring implements Keyring {
     return this.#stats.snapshot({ encrypt: this.#encrypt.size, decrypt: this.#decrypt.size });
   }
 
-  /** Drops entries past `maxAge` now (they are otherwise dropped when next looked up). */
+  /**
+   * Drops entries past `maxAge` (decrypt side: `decryptMaxAge` plus `decryptGracePeriod`) now;
+   * they are otherwise dropped when next looked up.
+   */
   purgeExpired(): void {
     const now = this.#opts.now();
     for (const [key, entry] of this.#encrypt.entries()) {
       if (now - entry.createdAt >= this.#opts.maxAge) this.#evict(this.#encrypt, key, 'maxAge');
     }
+    // Decrypt-side keys are kept through the grace period (0 unless configured).
+    const keep = this.#opts.decryptMaxAge + this.#opts.decryptGracePeriod;
     for (const [key, entry] of this.#decrypt.entries()) {
-      if (now - entry.createdAt >= this.#opts.decryptMaxAge) this.#evict(this.#decrypt, key, 'maxAge');
+      if (now - entry.createdAt >= keep) this.#evict(this.#decrypt, key, 'maxAge');
     }
   }
 

@@ -15,7 +15,16 @@ export type CacheEvent =
       readonly ok: boolean;
     }
   | { readonly type: 'eviction'; readonly side: CacheSide; readonly reason: EvictionReason }
-  | { readonly type: 'bypass'; readonly side: 'encrypt'; readonly reason: 'maxBytes' | 'gcmLimit' };
+  | { readonly type: 'bypass'; readonly side: 'encrypt'; readonly reason: 'maxBytes' | 'gcmLimit' }
+  | {
+      /** An expired decrypt-side key was served within `decryptGracePeriod` because the keyring was unreachable. */
+      readonly type: 'stale';
+      readonly side: 'decrypt';
+      /** Milliseconds since the key was unwrapped. */
+      readonly ageMs: number;
+      /** The `KeyringError` code of the failed refresh. */
+      readonly reason: 'unavailable' | 'throttled';
+    };
 
 /** Counters since the cache was made. */
 export interface CacheStats {
@@ -27,6 +36,8 @@ export interface CacheStats {
   readonly coalesced: number;
   /** Requests too large for any cached key (hint over maxBytes), served by a key used once. */
   readonly bypasses: number;
+  /** Reads served an expired decrypt-side key within `decryptGracePeriod` while the keyring was unreachable. */
+  readonly staleServed: number;
   readonly evictions: Readonly<Record<EvictionReason, number>>;
   /** Entries held now, per side. */
   readonly size: { readonly encrypt: number; readonly decrypt: number };
@@ -40,6 +51,7 @@ export class StatsCounter {
   decrypt = 0;
   coalesced = 0;
   bypasses = 0;
+  staleServed = 0;
   readonly evictions: Record<EvictionReason, number> = {
     maxAge: 0,
     maxUses: 0,
@@ -56,6 +68,7 @@ export class StatsCounter {
       keyringCalls: { generate: this.generate, decrypt: this.decrypt },
       coalesced: this.coalesced,
       bypasses: this.bypasses,
+      staleServed: this.staleServed,
       evictions: { ...this.evictions },
       size,
     };

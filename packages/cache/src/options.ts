@@ -19,6 +19,17 @@ export interface CachingKeyringOptions {
   readonly capacity?: number;
   /** Milliseconds an unwrapped data key stays cached for decryption. Defaults to `maxAge`. */
   readonly decryptMaxAge?: number;
+  /**
+   * Milliseconds an unwrapped (decrypt-side) data key may outlive `decryptMaxAge` while the
+   * wrapped keyring is unreachable: past `decryptMaxAge` the cache still asks the keyring first,
+   * and serves the stale key only when that call fails with a `KeyringError` of code
+   * `unavailable` or `throttled` (never on `access-denied`, `invalid-ciphertext`, a disabled key
+   * or any other refusal, which evict the key at once). Encrypt-side keys never get a grace
+   * period. Each stale key served is counted in `stats().staleServed` and reported as a `stale`
+   * event. A trade-off: reads survive a KMS outage of up to this long, and a plaintext data key
+   * stays in memory up to `decryptMaxAge + decryptGracePeriod`. Defaults to 0 (off).
+   */
+  readonly decryptGracePeriod?: number;
   /** Receives every hit, miss, keyring call and eviction, e.g. to feed metrics. Must not throw. */
   readonly onEvent?: (event: CacheEvent) => void;
   /** Milliseconds clock; tests inject a fake one. Defaults to `Date.now`. */
@@ -48,8 +59,24 @@ function positive(
   return value;
 }
 
+function nonNegativeFinite(name: string, value: number | undefined): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new ConfigError(name, `must be a finite number of milliseconds >= 0 (0 turns it off), got ${String(value)}`);
+  }
+  return value;
+}
+
 /** Applies defaults and validates; throws `ConfigError` naming the option. */
-export function resolveOptions(options: CachingKeyringOptions = {}): ResolvedOptions {
+export function resolveOptions(options: CachingKeyringOptions | null = {}): ResolvedOptions {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new ConfigError('options', 'must be an object of CachingKeyring options');
+  }
+  for (const name of ['onEvent', 'now'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') {
+      throw new ConfigError(name, `must be a function, got ${typeof options[name]}`);
+    }
+  }
   if (options.maxUses !== undefined && options.maxUses > GCM_ENCRYPTION_LIMIT) {
     throw new ConfigError(
       'maxUses',
@@ -63,6 +90,7 @@ export function resolveOptions(options: CachingKeyringOptions = {}): ResolvedOpt
     maxBytes: positive('maxBytes', options.maxBytes, 2 ** 40, { integer: true }),
     capacity: positive('capacity', options.capacity, 1_000, { integer: true, max: 10_000_000 }),
     decryptMaxAge: positive('decryptMaxAge', options.decryptMaxAge, maxAge),
+    decryptGracePeriod: nonNegativeFinite('decryptGracePeriod', options.decryptGracePeriod),
     now: options.now ?? Date.now,
     onEvent: options.onEvent,
   };

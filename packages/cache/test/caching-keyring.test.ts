@@ -32,6 +32,19 @@ describe('CachingKeyring options', () => {
     );
   });
 
+  it('rejects a non-object options value and non-function onEvent/now with a ConfigError (found by the reliability fuzz)', () => {
+    for (const [options, option] of [
+      [null, 'options'],
+      [[], 'options'],
+      [{ onEvent: 5 }, 'onEvent'],
+      [{ now: 'soon' }, 'now'],
+    ] as const) {
+      expect(() => new CachingKeyring(new RecordingKeyring(), options as never)).toThrow(
+        expect.objectContaining({ name: 'ConfigError', option }),
+      );
+    }
+  });
+
   it('applies documented defaults', () => {
     const cache = new CachingKeyring(new RecordingKeyring());
     expect(cache.options).toMatchObject({ maxAge: 300_000, maxUses: 10_000, maxBytes: 2 ** 40, capacity: 1_000, decryptMaxAge: 300_000 });

@@ -20,9 +20,12 @@ export interface EncryptValueOptions {
   readonly iv?: Uint8Array;
 }
 
+/** `String.prototype.isWellFormed` (Node 20+, ES2024 lib). */
+type WellFormedCheck = string & { isWellFormed(): boolean };
+
 /**
- * Throws `EncryptionError` unless `value` is a string or `Uint8Array` that is not already
- * fieldseal ciphertext (never encrypt twice).
+ * Throws `EncryptionError` unless `value` is a well-formed string or a `Uint8Array` that is not
+ * already fieldseal ciphertext (never encrypt twice).
  */
 export function assertEncryptable(value: unknown, location: ErrorLocation): asserts value is PlaintextValue {
   if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
@@ -32,6 +35,14 @@ export function assertEncryptable(value: unknown, location: ErrorLocation): asse
       {
         location,
       },
+    );
+  }
+  // UTF-8 cannot carry a lone surrogate: it would be stored as U+FFFD and read back changed.
+  if (typeof value === 'string' && !(value as WellFormedCheck).isWellFormed()) {
+    throw new EncryptionError(
+      'unsupported-type',
+      'String contains a lone UTF-16 surrogate, which UTF-8 cannot store; it would read back changed',
+      { location },
     );
   }
   if (isEncryptedValue(value)) {

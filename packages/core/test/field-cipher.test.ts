@@ -47,6 +47,16 @@ describe('round trips', () => {
     expect(decryptValue(key, place, stored)).toBe(value);
   });
 
+  it.each(['lone high \uD800 surrogate', 'lone low \uDC00', '\uDBFF', 'pair then lone 😀\uD83D'])(
+    'a string with a lone surrogate is refused (UTF-8 would store U+FFFD and read back a different value): %j',
+    (value) => {
+      const error = thrownBy(() => encryptValue(key, place, value));
+      expect(error).toBeInstanceOf(EncryptionError);
+      expect((error as EncryptionError).code).toBe('unsupported-type');
+      expect((error as Error).message).not.toContain(value);
+    },
+  );
+
   it('bytes holding every value 0–255 round-trip as a Uint8Array, in both forms', () => {
     const all = Uint8Array.from({ length: 256 }, (_, i) => i);
     for (const output of ['binary', 'text'] as const) {

@@ -40,12 +40,7 @@ export class EncryptionSchema {
   readonly #models = new Map<string, ModelInfo>();
 
   constructor(metadata: FieldEncryptionMetadata) {
-    if (
-      !metadata ||
-      typeof metadata !== 'object' ||
-      metadata.version !== 1 ||
-      typeof metadata.models !== 'object'
-    ) {
+    if (!metadata || typeof metadata !== 'object' || metadata.version !== 1 || !isRecord(metadata.models)) {
       throw new ConfigError(
         'metadata',
         'expected the object written by the fieldseal-prisma generator ({ version: 1, models })',
@@ -93,9 +88,27 @@ export class EncryptionSchema {
 
 function resolveModel(name: string, model: ModelEncryptionMetadata): Omit<ModelInfo, 'touchesEncryption'> {
   const option = `metadata.models.${name}`;
+  // Metadata may be written by hand: check its shape so a mistake is a ConfigError, not a TypeError.
+  if (!isRecord(model)) throw new ConfigError(option, 'must be an object');
+  for (const key of ['table', 'dataKey'] as const)
+    if (model[key] !== undefined && (typeof model[key] !== 'string' || model[key] === ''))
+      throw new ConfigError(`${option}.${key}`, 'must be a non-empty string');
+  for (const key of ['encrypted', 'relations'] as const)
+    if (model[key] !== undefined && !isRecord(model[key]))
+      throw new ConfigError(`${option}.${key}`, 'must be an object keyed by field name');
+  if (
+    model.idFields !== undefined &&
+    (!Array.isArray(model.idFields) || model.idFields.some((field) => typeof field !== 'string'))
+  )
+    throw new ConfigError(`${option}.idFields`, 'must be an array of field names');
   const encrypted = new Map<string, EncryptedField>();
   const indexOf = new Map<string, string>();
   for (const [field, entry] of Object.entries(model.encrypted ?? {})) {
+    if (!isRecord(entry))
+      throw new ConfigError(`${option}.encrypted.${field}`, 'must be an object ({} for defaults)');
+    for (const key of ['column', 'blindIndex'] as const)
+      if (entry[key] !== undefined && (typeof entry[key] !== 'string' || entry[key] === ''))
+        throw new ConfigError(`${option}.encrypted.${field}.${key}`, 'must be a non-empty string');
     const type = entry.type ?? 'String';
     if (type !== 'String' && type !== 'Bytes')
       throw new ConfigError(`${option}.encrypted.${field}.type`, 'must be "String" or "Bytes"');
@@ -128,6 +141,9 @@ function resolveModel(name: string, model: ModelEncryptionMetadata): Omit<ModelI
   if (model.dataKey !== undefined && encrypted.has(model.dataKey)) {
     throw new ConfigError(`${option}.dataKey`, 'the data-key field cannot itself be encrypted');
   }
+  for (const [field, relation] of Object.entries(model.relations ?? {}))
+    if (!isRecord(relation) || typeof relation.model !== 'string' || typeof relation.list !== 'boolean')
+      throw new ConfigError(`${option}.relations.${field}`, 'must be { model, list, name }');
   const relations = new Map(
     Object.entries(model.relations ?? {}).map(
       ([field, relation]) => [field, { field, ...relation }] as const,
@@ -146,4 +162,8 @@ function resolveModel(name: string, model: ModelEncryptionMetadata): Omit<ModelI
     indexOf,
     relations,
   };
+}
+
+function isRecord(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

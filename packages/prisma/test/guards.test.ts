@@ -63,6 +63,44 @@ describe('misuse is loud', () => {
     );
   });
 
+  it.each([
+    ['models that is null', { version: 1, models: null }, 'metadata'],
+    ['a model entry that is null', { version: 1, models: { User: null } }, 'metadata.models.User'],
+    [
+      'an encrypted-field entry that is null',
+      { version: 1, models: { User: { dataKey: 'dataKey', encrypted: { email: null } } } },
+      'metadata.models.User.encrypted.email',
+    ],
+    [
+      'idFields that is a string',
+      { version: 1, models: { User: { idFields: 'id' } } },
+      'metadata.models.User.idFields',
+    ],
+    [
+      'a column that is a number',
+      { version: 1, models: { User: { dataKey: 'k', encrypted: { email: { column: 7 } } } } },
+      'metadata.models.User.encrypted.email.column',
+    ],
+    [
+      'a relation without a model',
+      { version: 1, models: { User: { relations: { posts: {} } } } },
+      'metadata.models.User.relations.posts',
+    ],
+  ])(
+    'hand-written metadata with %s is a ConfigError naming the place, not a TypeError',
+    (_what, bad, option) => {
+      const error = (() => {
+        try {
+          fieldEncryption({ keyring, blindIndexKey, metadata: bad as never });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).option).toBe(option);
+    },
+  );
+
   it('metadata that does not match the client fails when applied', () => {
     const stale = {
       version: 1 as const,
