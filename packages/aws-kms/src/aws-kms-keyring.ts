@@ -7,6 +7,7 @@ import {
   type RewrappingKeyring,
 } from '@fieldseal/core';
 import { type KmsCall, toKeyringError } from './kms-errors.js';
+import { errorCodeOf, isThrottling, type KmsEvent, type KmsStats, KmsStatsCounter } from './kms-events.js';
 import type { KmsEncryptionContext, KmsOperations } from './kms-types.js';
 import {
   type AwsKmsKeyringOptions,
@@ -14,7 +15,7 @@ import {
   type ResolvedKeyringOptions,
   resolveOptions,
 } from './options.js';
-import { createClient, type KMSClient, operationsOf } from './sdk-client.js';
+import { type AttemptHooks, createClient, type KMSClient, operationsOf } from './sdk-client.js';
 
 /** What {@link AwsKmsKeyring.reEncryptDataKey} returns. */
 export interface ReEncryptedDataKey {
@@ -51,6 +52,9 @@ export class AwsKmsKeyring implements RewrappingKeyring {
   readonly #options: ResolvedKeyringOptions;
   readonly #kms: KmsOperations;
   readonly #ownedClient: KMSClient | undefined;
+  readonly #stats = new KmsStatsCounter();
+  /** Whether attempt-level events come from the SDK middleware (so not from the final error). */
+  readonly #seesAttempts: boolean;
 
   /** Validates the options (throws `ConfigError` naming the option); makes no KMS call. */
   constructor(options: AwsKmsKeyringOptions) {
@@ -61,7 +65,15 @@ export class AwsKmsKeyring implements RewrappingKeyring {
     this.name = `aws-kms:${this.keyId}`;
     const client = this.#options.client;
     this.#ownedClient = client === undefined ? createClient(this.#options.clientConfig) : undefined;
-    this.#kms = operationsOf(client ?? (this.#ownedClient as KMSClient));
+    const target = client ?? (this.#ownedClient as KMSClient);
+    const kms = operationsOf(target, this.#attemptHooks());
+    this.#kms = kms;
+    this.#seesAttempts = kms !== target;
+  }
+
+  /** Counters since construction: calls per operation, errors, throttled attempts, retries. */
+  stats(): KmsStats {
+    return this.#stats.snapshot();
   }
 
   /** A new AES-256 data key from KMS `GenerateDataKey`; `keyId` in the result is the key ARN KMS reports. */
@@ -190,11 +202,50 @@ export class AwsKmsKeyring implements RewrappingKeyring {
   }
 
   async #call<T>(call: KmsCall, keyId: string, run: () => Promise<T>): Promise<T> {
+    const started = performance.now();
     try {
-      return await run();
+      const out = await run();
+      this.#emit({
+        type: 'kms-call',
+        operation: call,
+        keyId,
+        durationMs: performance.now() - started,
+        ok: true,
+        attempts: attemptsOf(out),
+      });
+      return out;
     } catch (error) {
+      const errorCode = errorCodeOf(error);
+      // Without the SDK middleware only the last attempt is known: report its throttling.
+      if (!this.#seesAttempts && isThrottling(errorCode))
+        this.#emit({ type: 'throttle', operation: call, keyId, attempt: attemptsOf(error) });
+      this.#emit({
+        type: 'kms-call',
+        operation: call,
+        keyId,
+        durationMs: performance.now() - started,
+        ok: false,
+        errorCode,
+        attempts: attemptsOf(error),
+      });
       throw toKeyringError(error, call, keyId);
     }
+  }
+
+  #attemptHooks(): AttemptHooks {
+    // Discovery-mode Decrypt names no key; report the configured one, as kms-call does.
+    return {
+      attemptFailed: ({ operation, keyId = this.keyId }, attempt, error) => {
+        if (isThrottling(errorCodeOf(error))) this.#emit({ type: 'throttle', operation, keyId, attempt });
+      },
+      retrying: ({ operation, keyId = this.keyId }, attempt, errorCode) =>
+        this.#emit({ type: 'retry', operation, keyId, attempt, errorCode }),
+    };
+  }
+
+  #emit(event: KmsEvent): void {
+    this.#stats.record(event);
+    this.#options.onEvent?.(event);
   }
 
   #context(context: EncryptionContext): KmsEncryptionContext {
@@ -216,4 +267,10 @@ export class AwsKmsKeyring implements RewrappingKeyring {
     const tokens = this.#options.grantTokens;
     return tokens.length > 0 ? { GrantTokens: [...tokens] } : {};
   }
+}
+
+/** HTTP attempts the SDK reports for a response or error (`$metadata.attempts`); 1 when absent. */
+function attemptsOf(result: unknown): number {
+  const attempts = (result as { $metadata?: { attempts?: unknown } } | null)?.$metadata?.attempts;
+  return typeof attempts === 'number' && attempts >= 1 ? attempts : 1;
 }

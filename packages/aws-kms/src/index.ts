@@ -9,4 +9,6 @@ export type {
   KmsReEncryptInput,
   KmsReEncryptOutput,
 } from './kms-types.js';
+export type { KmsCall } from './kms-errors.js';
+export type { KmsEvent, KmsStats } from './kms-events.js';
 export type { AwsKmsKeyringOptions } from './options.js';

@@ -1,4 +1,5 @@
 import { assertEncryptionContext, ConfigError, type EncryptionContext } from '@fieldseal/core';
+import type { KmsEvent } from './kms-events.js';
 import type { KmsOperations } from './kms-types.js';
 import { isOperations, isSdkClient, type KMSClient, type KMSClientConfig } from './sdk-client.js';
 
@@ -38,6 +39,14 @@ export interface AwsKmsKeyringOptions {
    * (Decrypt without `KeyId`). Off by default: only `keyId` and `decryptKeyIds` may unwrap.
    */
   readonly discovery?: boolean;
+  /**
+   * Receives every KMS call (`kms-call`: operation, `durationMs`, `ok`, `errorCode`, `attempts`),
+   * every throttled attempt (`throttle`) and every SDK retry (`retry`), e.g. to feed metrics.
+   * Attempt-level events need a `KMSClient` (created by the keyring or given as `client`); with
+   * another `KmsOperations` object only the final outcome of each call is seen. Must not throw.
+   * Defaults to none.
+   */
+  readonly onEvent?: (event: KmsEvent) => void;
 }
 
 /** Options after validation. */
@@ -49,6 +58,7 @@ export interface ResolvedKeyringOptions {
   readonly encryptionContext: EncryptionContext;
   readonly decryptKeyIds: readonly string[];
   readonly discovery: boolean;
+  readonly onEvent: ((event: KmsEvent) => void) | undefined;
 }
 
 const KEY_REF =
@@ -119,6 +129,9 @@ export function resolveOptions(options: AwsKmsKeyringOptions): ResolvedKeyringOp
       'has no effect with discovery: true (any key may unwrap); remove one of them',
     );
   }
+  if (options.onEvent !== undefined && typeof options.onEvent !== 'function') {
+    throw new ConfigError('onEvent', 'must be a function receiving each KMS event');
+  }
   return Object.freeze({
     keyId: options.keyId,
     client,
@@ -131,5 +144,6 @@ export function resolveOptions(options: AwsKmsKeyringOptions): ResolvedKeyringOp
     encryptionContext: Object.freeze({ ...encryptionContext }),
     decryptKeyIds: Object.freeze([...new Set([options.keyId, ...decryptKeyIds])]),
     discovery: options.discovery === true,
+    onEvent: options.onEvent,
   });
 }

@@ -136,13 +136,16 @@ export class CachingKeyring implements Keyring {
     for (;;) {
       const entry = this.#encrypt.get(partition);
       if (entry && this.#admit(partition, entry, bytes, encryptions)) {
-        this.#stats.hits++;
-        this.#emit({ type: 'hit', side: 'encrypt' });
+        // A request counts once: as a hit only when served on first look (else it was a miss or coalesced).
+        if (!waited) {
+          this.#stats.hits++;
+          this.#emit({ type: 'hit', side: 'encrypt' });
+        }
         // A key with no use left is dropped at once rather than kept until the next request.
         if (entry.uses >= this.#opts.maxUses) this.#evict(this.#encrypt, partition, 'maxUses');
         return entry.material;
       }
-      const joined = await this.#fetchOnce(partition, 'encrypt', waited, () =>
+      await this.#fetchOnce(partition, 'encrypt', waited, () =>
         this.#call('encrypt', () => this.inner.generateDataKey(context, hint)).then((material) => {
           checkKey(material.plaintextKey);
           this.#encrypt.set(partition, {
@@ -161,7 +164,7 @@ export class CachingKeyring implements Keyring {
           });
         }),
       );
-      waited ||= joined;
+      waited = true;
     }
   }
 
@@ -175,8 +178,10 @@ export class CachingKeyring implements Keyring {
       if (entry) {
         const age = this.#opts.now() - entry.createdAt;
         if (age < decryptMaxAge) {
-          this.#stats.hits++;
-          this.#emit({ type: 'hit', side: 'decrypt' });
+          if (!waited) {
+            this.#stats.hits++;
+            this.#emit({ type: 'hit', side: 'decrypt' });
+          }
           return entry.plaintextKey;
         }
         if (age < decryptMaxAge + decryptGracePeriod) stale = entry;
@@ -186,7 +191,7 @@ export class CachingKeyring implements Keyring {
       // or throttled KMS is not called again on every read.
       if (stale && stale.retryAt > this.#opts.now()) return this.#serveStale(stale, stale.failure);
       try {
-        const joined = await this.#fetchOnce(key, 'decrypt', waited, () =>
+        await this.#fetchOnce(key, 'decrypt', waited, () =>
           this.#call('decrypt', () => this.inner.decryptDataKey(encryptedKey, context)).then(
             (plaintextKey) => {
               checkKey(plaintextKey);
@@ -204,7 +209,7 @@ export class CachingKeyring implements Keyring {
             },
           ),
         );
-        waited ||= joined;
+        waited = true;
       } catch (error) {
         const current = this.#decrypt.get(key);
         const reason = availabilityFailure(error);
@@ -313,29 +318,26 @@ export class CachingKeyring implements Keyring {
   /**
    * After a miss on `key`: waits for the keyring call already under way for it, or makes one
    * (`load` calls the keyring and stores the result). Waiters share the outcome, failure
-   * included: a failing KMS gets one call, not one per waiter. Returns true when it only waited;
-   * either way the caller looks the key up again.
+   * included: a failing KMS gets one call, not one per waiter. Either way the caller looks the
+   * key up again. `retry` is true when the request was here before (a key it waited for was used
+   * up meanwhile): each request counts once, as a hit, a miss or coalesced.
    */
-  async #fetchOnce(
-    key: string,
-    side: CacheSide,
-    waited: boolean,
-    load: () => Promise<void>,
-  ): Promise<boolean> {
+  async #fetchOnce(key: string, side: CacheSide, retry: boolean, load: () => Promise<void>): Promise<void> {
     const pending = this.#pending.get(key);
     if (pending) {
-      if (!waited) this.#stats.coalesced++;
+      if (!retry) this.#stats.coalesced++;
       await pending;
-      return true;
+      return;
     }
-    this.#stats.misses++;
-    this.#emit({ type: 'miss', side });
+    if (!retry) {
+      this.#stats.misses++;
+      this.#emit({ type: 'miss', side });
+    }
     const fetch = load();
     const settled = fetch.finally(() => this.#pending.delete(key));
     settled.catch(() => undefined); // observed by the waiters; never an unhandled rejection
     this.#pending.set(key, settled);
     await fetch;
-    return false;
   }
 
   async #call<T>(side: CacheSide, call: () => Promise<T>): Promise<T> {

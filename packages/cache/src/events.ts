@@ -28,7 +28,12 @@ export type CacheEvent =
 
 /** Counters since the cache was made. */
 export interface CacheStats {
+  /**
+   * Requests served from the cache on first look. Every request counts once, as a hit, a miss
+   * or coalesced, so `hits / (hits + misses + coalesced)` is the hit ratio.
+   */
   readonly hits: number;
+  /** Requests that found no usable key and made the keyring call. */
   readonly misses: number;
   /** Calls made to the wrapped keyring, per side. Coalesced misses count once. */
   readonly keyringCalls: { readonly generate: number; readonly decrypt: number };

@@ -59,7 +59,7 @@ describe('CachingKeyring encrypt side', () => {
     const results = await Promise.all(Array.from({ length: 1000 }, () => cache.generateDataKey(ctx)));
     expect(inner.generated).toHaveLength(1);
     expect(new Set(results.map((r) => r.plaintextKey)).size).toBe(1);
-    expect(cache.stats()).toMatchObject({ misses: 1, hits: 1000, keyringCalls: { generate: 1 } });
+    expect(cache.stats()).toMatchObject({ misses: 1, hits: 0, coalesced: 999, keyringCalls: { generate: 1 } });
   });
 
   it('coalesces parallel misses even when one key cannot serve them all (maxUses 10, 100 callers → 10 calls)', async () => {
@@ -225,10 +225,33 @@ describe('CachingKeyring observability and hygiene', () => {
     const cache = new CachingKeyring(new RecordingKeyring(), { maxUses: 2, onEvent: (e) => events.push(e) });
     await cache.generateDataKey(ctx);
     await cache.generateDataKey(ctx);
-    expect(events.map((e) => e.type)).toEqual(['miss', 'keyring-call', 'hit', 'hit', 'eviction']);
+    expect(events.map((e) => e.type)).toEqual(['miss', 'keyring-call', 'hit', 'eviction']);
     const call = events.find((e) => e.type === 'keyring-call');
     expect(call).toMatchObject({ side: 'encrypt', ok: true });
     expect(events.at(-1)).toMatchObject({ type: 'eviction', reason: 'maxUses' });
+  });
+
+  it('counts every request once: hits + misses + coalesced = requests, on both sides', async () => {
+    const inner = new RecordingKeyring();
+    inner.delayMs = 2;
+    const cache = new CachingKeyring(inner, { maxUses: 7 });
+    let requests = 0;
+    for (let round = 0; round < 5; round++) {
+      const batch = await Promise.all(Array.from({ length: 20 }, () => cache.generateDataKey(ctx)));
+      requests += batch.length;
+      await Promise.all(batch.map((m) => cache.decryptDataKey(m.encryptedKey, ctx)));
+      requests += batch.length;
+    }
+    cache.clear();
+    const keys = await Promise.all(Array.from({ length: 10 }, () => cache.generateDataKey(ctx)));
+    requests += keys.length;
+    const fresh = new CachingKeyring(inner);
+    await Promise.all(keys.map((m) => fresh.decryptDataKey(m.encryptedKey, ctx)));
+    const a = cache.stats();
+    const b = fresh.stats();
+    expect(a.hits + a.misses + a.coalesced).toBe(requests);
+    expect(b.hits + b.misses + b.coalesced).toBe(keys.length);
+    expect(b.misses).toBe(b.keyringCalls.decrypt);
   });
 
   it('never shows key bytes in inspect or JSON', async () => {

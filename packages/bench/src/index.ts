@@ -1,0 +1,31 @@
+export { chartSvg, svgToPng } from './chart.js';
+export { benchCommand } from './cli.js';
+export { BenchError, type BenchErrorCode } from './errors.js';
+export type { KmsProfile } from './kms-env.js';
+export type { BenchOptions, BenchProgress, FieldsealTarget } from './options.js';
+export { type WrittenFiles, writeOutputs } from './output.js';
+export {
+  fmt,
+  type Recommendation,
+  type RecommendGoal,
+  recommend,
+  rowsPerKeyBound,
+  steadyKmsCallsPerSecond,
+} from './recommend.js';
+export { formatMarkdown, formatReport } from './report-text.js';
+export type { BenchReport, BenchResult, CheckResult, PeerRatio } from './results.js';
+export { CHECK_MAX_CALLS_PER_1K, CHECK_MIN_RATIO, CHECKED_SETTING } from './check.js';
+export { runBench } from './run.js';
+export {
+  CACHE_DEFAULTS,
+  CACHE_OFF,
+  type CacheBounds,
+  type CacheSetting,
+  cacheSetting,
+  defaultGrid,
+  GUIDE_SETTINGS,
+  parseSetting,
+  settingsGrid,
+} from './settings.js';
+export type { TargetName } from './targets/target.js';
+export { WORKLOADS, type WorkloadName } from './workload.js';
