@@ -58,3 +58,11 @@ export {
   TAG_LENGTH,
   VALUE_PREFIX,
 } from './value-format.js';
+export {
+  assertStoredTables,
+  isSqlDialect,
+  type SqlDialect,
+  type SqlExecutor,
+  type StoredEncryptedColumn,
+  type StoredTable,
+} from './stored-tables.js';

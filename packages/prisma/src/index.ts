@@ -8,3 +8,10 @@ export type {
 } from './metadata.js';
 export { AnnotationError, metadataFromDmmf } from './metadata-from-dmmf.js';
 export type { TransactionOptions } from './transaction-runner.js';
+export {
+  type PrismaRawClient,
+  type SqlExecutorOptions,
+  type StoredTablesOptions,
+  sqlExecutor,
+  storedTables,
+} from './stored-tables.js';

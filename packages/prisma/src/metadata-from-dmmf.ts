@@ -114,11 +114,18 @@ export function metadataFromDmmf(datamodel: DMMF.Datamodel): FieldEncryptionMeta
             .slice(0, 1));
     if (encryptedNames.length > 0 && rowIdentity.length === 0)
       problems.push(`${model.name}: models with @encrypted fields need an @id or @@id`);
+    // Renamed columns of the fields SQL tools need besides the encrypted ones (which carry theirs).
+    const columns: Record<string, string> = {};
+    for (const name of [...rowIdentity, ...dataKeys.slice(0, 1), ...indexes.map(([field]) => field)]) {
+      const dbName = byName.get(name)?.dbName;
+      if (dbName && dbName !== name) columns[name] = dbName;
+    }
     models[model.name] = {
       ...(model.dbName ? { table: model.dbName } : {}),
       idFields: [...rowIdentity],
       ...(dataKeys[0] ? { dataKey: dataKeys[0] } : {}),
       ...(encryptedNames.length > 0 ? { encrypted } : {}),
+      ...(Object.keys(columns).length > 0 ? { columns } : {}),
       ...(Object.keys(relations).length > 0 ? { relations } : {}),
     };
   }

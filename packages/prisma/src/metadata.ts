@@ -23,6 +23,12 @@ export interface ModelEncryptionMetadata {
   readonly dataKey?: string;
   /** The `/// @encrypted` fields, by field name. */
   readonly encrypted?: Readonly<Record<string, EncryptedFieldMetadata>>;
+  /**
+   * Database columns of the id, data-key and blind-index fields whose column is renamed
+   * (`@map`), by field name. Used by tools that work on stored rows in SQL (the `fieldseal`
+   * CLI). Optional; a field not listed is stored in a column of its own name.
+   */
+  readonly columns?: Readonly<Record<string, string>>;
   /** Relation fields, by field name. Needed to follow nested writes and `include`s into encrypted models. */
   readonly relations?: Readonly<Record<string, RelationMetadata>>;
 }

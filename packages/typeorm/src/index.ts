@@ -13,3 +13,4 @@ export {
 } from './errors.js';
 export { type FieldEncryption, type FieldEncryptionOptions, fieldEncryption } from './field-encryption.js';
 export type { EncryptedValueType } from './value-codec.js';
+export { sqlExecutor, storedTables } from './stored-tables.js';

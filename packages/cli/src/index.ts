@@ -1,0 +1,21 @@
+export {
+  defineConfig,
+  type FieldsealConfig,
+  type FieldsealConfigInput,
+  selectTables,
+  validateConfig,
+} from './config.js';
+export { CliError, type CliErrorCode, EXIT, exitCodeOf } from './errors.js';
+export { CONFIG_FILES, findConfig, loadConfig } from './load-config.js';
+export { main } from './main.js';
+export {
+  type JobOptions,
+  type JobReport,
+  migrate,
+  type RowProblem,
+  rotate,
+  status,
+  type VerifyReport,
+  verify,
+} from './operations.js';
+export type { StatusResult, VerifyResult } from './verify.js';

@@ -1,0 +1,213 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { SqlExecutor, StoredTable } from '@fieldseal/core';
+import { CliError, databaseError } from './errors.js';
+import type { Lease, LeaseTable } from './leases.js';
+import type { RowProblem, RowWork } from './row-work.js';
+import { batchedGuardedUpdate, type GuardedWrite, Params } from './sql-dialect.js';
+import type { TableAccess } from './table-access.js';
+
+/** Options of one job run. */
+export interface RunOptions {
+  /** Rows read and written per transaction. */
+  readonly batch: number;
+  /** Chunks worked on in parallel by this process. */
+  readonly concurrency: number;
+  /** Times a row changed by the app meanwhile is re-read before it is reported as a conflict. */
+  readonly maxRetries?: number;
+  /** Called after every committed batch. */
+  readonly onBatch?: (event: { model: string; scanned: number; written: number }) => void;
+  /** Stops taking new batches once it returns true (tests, signals). */
+  readonly shouldStop?: () => boolean;
+}
+
+/** What one process did to one table. */
+export interface TableResult {
+  model: string;
+  scanned: number;
+  written: number;
+  /** Writes whose guard failed (the row changed since it was read); such rows are re-read. */
+  guardMisses: number;
+  /** Chunks this process took over from a worker whose lease expired (crashed or stalled). */
+  takenOver: number;
+  conflicts: string[];
+  problems: RowProblem[];
+  chunks: number;
+}
+
+// Keep each statement's parameter count well under every dialect's limit (SQLite: 32,766).
+const MAX_PARAMS = 20_000;
+
+/**
+ * Runs one job (migrate, decrypt or rotate) over one table: claims chunks from the lease table,
+ * reads each chunk in key order batch by batch, computes the guarded writes outside any
+ * transaction, then writes them and checkpoints the cursor in one transaction per batch.
+ */
+export async function runJob(
+  job: string,
+  access: TableAccess,
+  work: RowWork,
+  leases: LeaseTable,
+  options: RunOptions,
+): Promise<TableResult> {
+  const table = access.table;
+  const result: TableResult = {
+    model: table.model,
+    scanned: 0,
+    written: 0,
+    guardMisses: 0,
+    takenOver: 0,
+    conflicts: [],
+    problems: [],
+    chunks: 0,
+  };
+  const { chunks } = await leases.plan(job, access);
+  result.chunks = chunks;
+  const base = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const workers = Array.from({ length: Math.max(1, options.concurrency) }, (_, i) => worker(`${base}:${i}`));
+  const outcomes = await Promise.allSettled(workers);
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed) throw failed.reason;
+  if ((await leases.remaining(job, access.name)) === 0) await leases.forget(job, access.name);
+  return result;
+
+  async function worker(owner: string): Promise<void> {
+    for (;;) {
+      if (options.shouldStop?.()) return;
+      const lease = await leases.claim(job, access.name, owner);
+      if (!lease) {
+        // Nothing free: finished, or chunks held by live workers that may still crash; wait
+        // and take over any lease that expires, so the job ends done as long as one worker lives.
+        if ((await leases.remaining(job, access.name)) === 0) return;
+        await sleep(Math.min(1_000, Math.max(50, leases.options.leaseMs / 4)));
+        continue;
+      }
+      if (lease.attempts > 1) result.takenOver++;
+      await chunk(lease, owner);
+    }
+  }
+
+  async function chunk(lease: Lease, owner: string): Promise<void> {
+    let after = lease.cursor;
+    const retries = new Map<string, number>();
+    const renewal = leases.executor.dialect === 'sqlite' ? undefined : keepAlive(lease, owner);
+    try {
+      for (;;) {
+        if (options.shouldStop?.()) return;
+        const rows = await access.readBatch(
+          access.executor,
+          { lo: lease.lo, hi: lease.hi, after },
+          options.batch,
+          work.keysOnly,
+        );
+        if (rows.length === 0) {
+          await leases.complete(job, access.name, lease, owner);
+          return;
+        }
+        const plan = await work.plan(rows);
+        const keyOf = (row: Record<string, unknown>) => String(row[access.key]);
+        const outcome = await access.executor.transaction(async (tx) => {
+          const lost = new Set((await writeAll(tx, plan.writes)).map(String));
+          // Rows the app changed since they were read are re-read (from just before the first of
+          // them) unless they keep changing; then they are reported and passed.
+          const retry = new Set<string>();
+          for (const key of lost) {
+            const count = (retries.get(key) ?? 0) + 1;
+            retries.set(key, count);
+            if (count <= (options.maxRetries ?? 5)) retry.add(key);
+          }
+          let cut = rows.length;
+          if (retry.size > 0) cut = rows.findIndex((row) => retry.has(keyOf(row)));
+          const next = cut === 0 ? after : (rows[cut - 1] as Record<string, unknown>)[access.key];
+          await leases.checkpoint(tx, job, access.name, lease, owner, next, cut);
+          return { lost, retry, cut, next };
+        });
+        const before = new Set(rows.slice(0, outcome.cut).map(keyOf));
+        const written = plan.writes.filter((w) => !outcome.lost.has(String(w.key))).length;
+        for (const key of outcome.lost) if (!outcome.retry.has(key)) result.conflicts.push(key);
+        result.problems.push(...plan.problems.filter((problem) => before.has(problem.rowId)));
+        result.scanned += outcome.cut;
+        result.written += written;
+        result.guardMisses += outcome.lost.size;
+        options.onBatch?.({ model: table.model, scanned: outcome.cut, written });
+        const next = outcome.next;
+        after = next;
+      }
+    } finally {
+      renewal?.stop();
+    }
+  }
+
+  /** Writes the batch; returns the keys of rows whose guard failed (changed meanwhile). */
+  async function writeAll(tx: SqlExecutor, writes: readonly GuardedWrite[]): Promise<unknown[]> {
+    if (writes.length === 0) return [];
+    const perRow = 1 + work.setColumns.length + work.guardColumns.length;
+    // PostgreSQL binds one array per column (any batch size); elsewhere one parameter per value.
+    const size = tx.dialect === 'postgres' ? writes.length : Math.max(1, Math.floor(MAX_PARAMS / perRow));
+    let affected = 0;
+    for (let i = 0; i < writes.length; i += size) {
+      const slice = writes.slice(i, i + size);
+      const { sql, params } = batchedGuardedUpdate(
+        tx.dialect,
+        {
+          table: access.name,
+          keyColumn: access.key,
+          setColumns: work.setColumns,
+          guardColumns: work.guardColumns,
+          pgTypes: access.pgTypes,
+        },
+        slice,
+      );
+      try {
+        affected += await tx.execute(sql, params);
+      } catch (cause) {
+        throw databaseError(cause, `writing a batch of ${table.model}`, table.table);
+      }
+    }
+    if (affected === writes.length) return [];
+    return findUnwritten(tx, writes);
+  }
+
+  /** Which writes did not land: their rows do not hold what was written. */
+  async function findUnwritten(tx: SqlExecutor, writes: readonly GuardedWrite[]): Promise<unknown[]> {
+    const p = new Params(tx.dialect);
+    const keyType = access.pgTypes.get(access.key);
+    const list = writes.map((w) => p.add(w.key, keyType)).join(', ');
+    const columns = [access.key, ...work.setColumns].map((c) => access.q(c)).join(', ');
+    const rows = await tx.query<Record<string, unknown>>(
+      `SELECT ${columns} FROM ${access.name} WHERE ${access.q(access.key)} IN (${list})`,
+      p.values,
+    );
+    const byKey = new Map(rows.map((row) => [String(row[access.key]), row]));
+    return writes
+      .filter((write) => {
+        const row = byKey.get(String(write.key));
+        return !row || !work.setColumns.every((c, i) => same(row[c], write.set[i]));
+      })
+      .map((write) => write.key);
+  }
+
+  function keepAlive(lease: Lease, owner: string): { stop(): void } {
+    const timer = setInterval(
+      () => {
+        leases.renew(job, access.name, lease, owner).catch(() => undefined);
+      },
+      Math.max(1_000, leases.options.leaseMs / 3),
+    );
+    timer.unref();
+    return { stop: () => clearInterval(timer) };
+  }
+}
+
+function same(a: unknown, b: unknown): boolean {
+  if (a === null || a === undefined) return b === null || b === undefined;
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.from(a).equals(Buffer.from(b));
+  return String(a) === String(b);
+}
+
+/** Guards against running a table job without a usable key column. */
+export function assertSingleKey(table: StoredTable): void {
+  if (table.primaryKey.length !== 1)
+    throw new CliError('unsupported-table', `Model ${table.model} needs a single-column primary key`);
+}

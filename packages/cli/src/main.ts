@@ -1,0 +1,343 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { benchCommand } from '@fieldseal/bench';
+import { BlindIndex, isFieldsealError, LocalKeyring } from '@fieldseal/core';
+import { startKmsServer } from '@fieldseal/kms-local';
+import { Command, CommanderError, Option } from 'commander';
+import type { FieldsealConfig } from './config.js';
+import { CliError, EXIT, exitCodeOf } from './errors.js';
+import { initTemplate, type InitOrm } from './init-template.js';
+import { findConfig, loadConfig } from './load-config.js';
+import { type JobReport, migrate, rotate, status, verify } from './operations.js';
+import { createProgress } from './progress.js';
+
+interface Io {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+interface GlobalOptions {
+  config?: string;
+  json?: boolean;
+}
+
+function int(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1)
+      throw new CliError('usage', `${name} must be a whole number of at least 1`);
+    return n;
+  };
+}
+
+/** Loads the config, runs `fn`, and always calls the config's `close`. */
+async function withConfig<T>(
+  globals: GlobalOptions,
+  fn: (config: FieldsealConfig) => Promise<T>,
+): Promise<T> {
+  const config = await loadConfig(findConfig(globals.config));
+  try {
+    return await fn(config);
+  } finally {
+    await Promise.resolve(config.close?.()).catch(() => undefined);
+  }
+}
+
+function jobSummary(report: JobReport): string {
+  const lines = report.tables.map((t) => {
+    const what = report.dryRun
+      ? `${t.wouldWrite ?? 0} rows would be ${report.command === 'rotate' ? 're-wrapped' : report.command === 'decrypt' ? 'decrypted' : 'encrypted'}`
+      : `${t.written} rows written`;
+    const extra = [
+      t.conflicts.length
+        ? `${t.conflicts.length} conflicts (ids ${t.conflicts.slice(0, 20).join(', ')})`
+        : '',
+      t.problems.length
+        ? `${t.problems.length} problem rows (${t.problems
+            .slice(0, 20)
+            .map((p) => `${p.rowId}: ${p.code}`)
+            .join('; ')})`
+        : '',
+    ].filter(Boolean);
+    return `  ${t.model}: ${t.scanned} rows scanned, ${what}${extra.length ? `, ${extra.join(', ')}` : ''}`;
+  });
+  if (report.blindIndexKey)
+    lines.push(
+      `  blind-index key re-wrapped under the new master key; put it in your config (and the app's) before retiring the old key:\n  ${report.blindIndexKey}`,
+    );
+  return [
+    `${report.command}${report.dryRun ? ' (dry run)' : ''}: ${report.totals.scanned} rows in ${report.seconds.toFixed(1)} s (${report.rowsPerSecond} rows/s)`,
+    ...lines,
+  ].join('\n');
+}
+
+/** Builds the `fieldseal` program. `io` receives all output (tests capture it). */
+export function buildProgram(io: Io, setExit: (code: number) => void): Command {
+  const program = new Command('fieldseal')
+    .description('fieldseal: migrate plaintext tables, rotate master keys, verify, status')
+    .option(
+      '-c, --config <path>',
+      'config file (default: fieldseal.config.ts|.mts|.js|.mjs in the working directory)',
+    )
+    .option('--json', 'print one JSON document on stdout instead of text; no progress output')
+    .showHelpAfterError()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride();
+  const globals = () => program.opts<GlobalOptions>();
+  const print = (json: unknown, text: string) =>
+    io.out(globals().json ? `${JSON.stringify(json, bigintSafe, 2)}\n` : `${text}\n`);
+
+  const jobCommand = (command: Command) =>
+    command
+      .option('-m, --model <name>', 'only this model (or table)')
+      .option('-b, --batch <n>', 'rows per batch, one transaction each', int('--batch'), 1000)
+      .option('--concurrency <n>', 'chunks processed in parallel by this process', int('--concurrency'), 1)
+      .option('--chunk-rows <n>', 'rows per chunk when the work is first split', int('--chunk-rows'), 50_000)
+      .option(
+        '--lease-seconds <n>',
+        "seconds before a silent worker's chunk is taken over",
+        int('--lease-seconds'),
+        60,
+      )
+      .option('--dry-run', 'count what would change; write nothing');
+
+  let stopping = false;
+  const runJobCommand = async (
+    label: string,
+    run: (config: FieldsealConfig, hooks: object) => Promise<JobReport>,
+  ) => {
+    const progress = createProgress({ label, quiet: globals().json === true });
+    let started = false;
+    const onSignal = () => {
+      stopping = true;
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      const report = await withConfig(globals(), (config) =>
+        run(config, {
+          onStart: ({ rows, done }: { rows: number; done: number }) => {
+            if (started) progress.add(done);
+            else progress.start(rows, done);
+            started = true;
+          },
+          onBatch: ({ scanned }: { scanned: number }) => progress.add(scanned),
+          shouldStop: () => stopping,
+        }),
+      );
+      progress.stop();
+      print(
+        report,
+        jobSummary(report) + (stopping ? '\nstopped by signal; run the command again to resume' : ''),
+      );
+      setExit(report.ok && !stopping ? EXIT.ok : EXIT.incomplete);
+    } finally {
+      progress.stop();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  };
+
+  jobCommand(
+    program.command('migrate').description('encrypt the plaintext values of existing rows (resumable)'),
+  )
+    .option('--decrypt', 'the way back: write plaintext and clear the data keys')
+    .action(async (o) => {
+      await runJobCommand(o.decrypt ? 'decrypt' : 'migrate', (config, hooks) =>
+        migrate(config, {
+          ...hooks,
+          model: o.model,
+          batch: o.batch,
+          concurrency: o.concurrency,
+          chunkRows: o.chunkRows,
+          leaseSeconds: o.leaseSeconds,
+          dryRun: o.dryRun === true,
+          decrypt: o.decrypt === true,
+        }),
+      );
+    });
+
+  jobCommand(program.command('rotate').description("re-wrap every row's data key under another master key"))
+    .requiredOption(
+      '--to <keyId>',
+      'the master key id (local key id, KMS key id, ARN or alias) to wrap under',
+    )
+    .action(async (o) => {
+      await runJobCommand('rotate', (config, hooks) =>
+        rotate(config, {
+          ...hooks,
+          to: o.to,
+          model: o.model,
+          batch: o.batch,
+          concurrency: o.concurrency,
+          chunkRows: o.chunkRows,
+          leaseSeconds: o.leaseSeconds,
+          dryRun: o.dryRun === true,
+        }),
+      );
+    });
+
+  program
+    .command('verify')
+    .description('decrypt every value; count encrypted, plaintext and undecryptable rows')
+    .option('-m, --model <name>', 'only this model (or table)')
+    .option('-b, --batch <n>', 'rows read per query', int('--batch'), 1000)
+    .action(async (o) => {
+      const progress = createProgress({ label: 'verify', quiet: globals().json === true });
+      let total = 0;
+      const report = await withConfig(globals(), (config) =>
+        verify(config, {
+          model: o.model,
+          batch: o.batch,
+          onStart: (rows) => {
+            total += rows;
+            progress.start(total, 0);
+          },
+          onBatch: (rows) => progress.add(rows),
+        }),
+      );
+      progress.stop();
+      const text = report.tables
+        .map((t) => {
+          const listed = t.problems
+            .slice(0, 50)
+            .map((p) => `    row ${p.rowId}${p.column ? ` (${p.column})` : ''}: ${p.code}`)
+            .join('\n');
+          return `  ${t.model}: ${t.rows} rows, ${t.encrypted} encrypted, ${t.plaintext} plaintext, ${t.empty} empty, ${t.undecryptable} undecryptable, ${t.indexMismatches} blind-index mismatches\n    checksum ${t.checksum}${listed ? `\n${listed}` : ''}`;
+        })
+        .join('\n');
+      print(report, `verify: ${report.ok ? 'OK' : 'FAILED'}\n${text}`);
+      setExit(report.ok ? EXIT.ok : EXIT.incomplete);
+    });
+
+  program
+    .command('status')
+    .description('per model: rows, percent encrypted, rows per master key id')
+    .option('-m, --model <name>', 'only this model (or table)')
+    .action(async (o) => {
+      const report = await withConfig(globals(), (config) => status(config, { model: o.model }));
+      const text = report.tables
+        .map(
+          (t) =>
+            `  ${t.model} (${t.table}): ${t.rows} rows, ${t.percentEncrypted}% encrypted (${t.encrypted} encrypted, ${t.plaintext} plaintext, ${t.empty} empty)${
+              Object.keys(t.keys).length
+                ? `\n${Object.entries(t.keys)
+                    .map(([id, n]) => `    key ${id}: ${n} rows`)
+                    .join('\n')}`
+                : ''
+            }`,
+        )
+        .join('\n');
+      print(report, `status:\n${text}`);
+      setExit(EXIT.ok);
+    });
+
+  program
+    .command('keygen')
+    .description('print a new local master key ("keyId:base64") for LocalKeyring, once')
+    .option('--id <keyId>', 'key id (default: the current year and month, e.g. 2026-11)')
+    .option('--blind-index', "instead: a new blind-index key wrapped by the config's keyring")
+    .action(async (o) => {
+      if (o.blindIndex) {
+        const key = await withConfig(globals(), (config) => BlindIndex.generateKey(config.keyring));
+        print({ blindIndexKey: key }, key);
+      } else {
+        const id = o.id ?? new Date().toISOString().slice(0, 7);
+        const text = LocalKeyring.generateKeyText(id);
+        print({ keyId: id, key: text }, text);
+      }
+      setExit(EXIT.ok);
+    });
+
+  program
+    .command('init')
+    .description('write a commented starter fieldseal.config.ts')
+    .addOption(
+      new Option('--orm <orm>', 'the ORM your app uses').choices(['prisma', 'typeorm']).default('prisma'),
+    )
+    .option('--force', 'overwrite an existing file')
+    .option('-o, --out <path>', 'file to write', 'fieldseal.config.ts')
+    .action((o) => {
+      const path = resolve(o.out);
+      if (existsSync(path) && !o.force)
+        throw new CliError('usage', `${path} exists; pass --force to overwrite it`);
+      writeFileSync(path, initTemplate(o.orm as InitOrm));
+      print({ written: path }, `wrote ${path}`);
+      setExit(EXIT.ok);
+    });
+
+  program
+    .command('kms-server')
+    .description('start the local AWS KMS server (@fieldseal/kms-local), for development and tests only')
+    .option('--port <n>', 'TCP port (0 picks a free one)', '4599')
+    .option('--host <addr>', 'address to bind', '127.0.0.1')
+    .option('--region <name>', 'region in key ARNs')
+    .option('--data <file>', 'persist keys to this JSON file')
+    .option('--seed <file>', 'JSON seed of keys and aliases to create when missing')
+    .option('--latency-ms <n>', 'added latency per request')
+    .option('--jitter-ms <n>', 'up to this much more, random')
+    .option('--rate-limit <n>', 'cryptographic requests per second before ThrottlingException')
+    .action(async (o) => {
+      const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+      const server = await startKmsServer({
+        port: Number(o.port),
+        host: o.host,
+        ...(o.region ? { region: o.region } : {}),
+        ...(o.data ? { dataFile: o.data } : {}),
+        ...(o.seed ? { seedFile: o.seed } : {}),
+        faults: {
+          ...(o.latencyMs ? { latencyMs: num(o.latencyMs) } : {}),
+          ...(o.jitterMs ? { jitterMs: num(o.jitterMs) } : {}),
+          ...(o.rateLimit ? { rateLimit: num(o.rateLimit) } : {}),
+        },
+      });
+      print(
+        { endpoint: server.endpoint, region: server.region },
+        `kms-local listening on ${server.endpoint} (Ctrl-C to stop)`,
+      );
+      await new Promise<void>((done) => {
+        const stop = () => {
+          server.close().then(done, done);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      setExit(EXIT.ok);
+    });
+
+  // The cache-tuning benchmark lives in @fieldseal/bench (also runnable as `fieldseal-bench`).
+  program.addCommand(benchCommand());
+
+  return program;
+}
+
+function bigintSafe(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}
+
+/** Runs the CLI with `argv` (as `process.argv`); resolves to the exit code. */
+export async function main(argv: readonly string[], io?: Io): Promise<number> {
+  const out = io ?? {
+    out: (t: string) => process.stdout.write(t),
+    err: (t: string) => process.stderr.write(t),
+  };
+  let code: number = EXIT.ok;
+  const program = buildProgram(out, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync([...argv]);
+    // `bench` reports a failed check or an unmet --recommend target through process.exitCode.
+    return code === EXIT.ok && typeof process.exitCode === 'number' ? process.exitCode : code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.ok : EXIT.config;
+    }
+    const json = program.opts<GlobalOptions>().json === true;
+    const message = error instanceof Error ? error.message : String(error);
+    const errorCode = isFieldsealError(error) ? error.code : 'error';
+    if (json) out.out(`${JSON.stringify({ ok: false, error: { code: errorCode, message } }, null, 2)}\n`);
+    else out.err(`fieldseal: ${message}\n`);
+    return exitCodeOf(error);
+  }
+}

@@ -1,0 +1,176 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Keyring } from '@fieldseal/core';
+import { sqlExecutor, storedTables } from '@fieldseal/prisma';
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import { PrismaPg } from '@prisma/adapter-pg';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import type { FieldsealConfig } from '../../src/index.js';
+import { PrismaClient as PgClient } from '../generated/postgresql/client/client.js';
+import { PrismaClient as SqliteClient } from '../generated/sqlite/client/client.js';
+import { fieldEncryptionMetadata } from '../generated/sqlite/fieldseal/metadata.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+export const DIALECTS: readonly Dialect[] = ['sqlite', 'postgres'];
+export const PG_URL = process.env.FIELDSEAL_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
+export const metadata = fieldEncryptionMetadata;
+
+/** The generated clients of both dialects have the same models; tests use SQLite's type. */
+export type Client = SqliteClient;
+
+const DDL: Record<Dialect, string[]> = {
+  sqlite: [
+    'CREATE TABLE customers (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL, email_hash TEXT UNIQUE, ssn TEXT, note TEXT, data_key TEXT)',
+    'CREATE TABLE "Document" (id TEXT PRIMARY KEY, title TEXT, body BLOB, "dataKey" TEXT)',
+    'CREATE TABLE bench_rows (id INTEGER PRIMARY KEY, a TEXT NOT NULL, b TEXT NOT NULL, "dataKey" TEXT)',
+  ],
+  postgres: [
+    'CREATE TABLE customers (id SERIAL PRIMARY KEY, email TEXT NOT NULL, email_hash TEXT UNIQUE, ssn TEXT, note TEXT, data_key TEXT)',
+    'CREATE TABLE "Document" (id TEXT PRIMARY KEY, title TEXT, body BYTEA, "dataKey" TEXT)',
+    'CREATE TABLE bench_rows (id INTEGER PRIMARY KEY, a TEXT NOT NULL, b TEXT NOT NULL, "dataKey" TEXT)',
+  ],
+};
+
+/** A throwaway database: a SQLite file or a PostgreSQL schema, with the test tables. */
+export interface TestDb {
+  readonly dialect: Dialect;
+  readonly name: string;
+  /** A base client (no extension) on the database; closed by `drop`. */
+  readonly client: Client;
+  /** Environment for a `fieldseal` subprocess using test/fixtures/fieldseal.config.ts. */
+  readonly env: Record<string, string>;
+  /** Runs SQL with the dialect's driver (not Prisma), returning rows. */
+  sql(text: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+  /** A table name for raw SQL. */
+  t(table: string): string;
+  /** The CLI config for this database with `keyring`. */
+  config(keyring: Keyring, extra?: Partial<FieldsealConfig>): FieldsealConfig;
+  drop(): Promise<void>;
+}
+
+export async function openDb(dialect: Dialect): Promise<TestDb> {
+  const name = `fs_cli_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  let client: Client;
+  let sql: TestDb['sql'];
+  let cleanup: () => Promise<void>;
+  let env: Record<string, string>;
+  if (dialect === 'sqlite') {
+    const file = join(tmpdir(), `${name}.db`);
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    for (const statement of DDL.sqlite) db.exec(statement);
+    client = new SqliteClient({ adapter: new PrismaBetterSqlite3({ url: `file:${file}` }) });
+    sql = async (text, params = []) => {
+      const statement = db.prepare(text);
+      if (statement.reader) return statement.all(...params) as Record<string, unknown>[];
+      statement.run(...params);
+      return [];
+    };
+    env = { FS_TEST_DIALECT: 'sqlite', FS_TEST_SQLITE_FILE: file };
+    cleanup = async () => {
+      db.close();
+      for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${file}${suffix}`, { force: true });
+    };
+  } else {
+    const pool = new pg.Pool({ connectionString: PG_URL, max: 2 });
+    await pool.query(`CREATE SCHEMA "${name}"`);
+    for (const statement of DDL.postgres) await pool.query(`SET search_path TO "${name}"; ${statement}`);
+    client = new PgClient({
+      adapter: new PrismaPg({ connectionString: PG_URL }, { schema: name }),
+    }) as unknown as Client;
+    sql = async (text, params = []) => {
+      const connection = await pool.connect();
+      try {
+        await connection.query(`SET search_path TO "${name}"`);
+        return (await connection.query(text, params)).rows;
+      } finally {
+        connection.release();
+      }
+    };
+    env = { FS_TEST_DIALECT: 'postgres', FS_TEST_PG_SCHEMA: name, FIELDSEAL_PG_URL: PG_URL };
+    cleanup = async () => {
+      await pool.query(`DROP SCHEMA "${name}" CASCADE`);
+      await pool.end();
+    };
+  }
+  return {
+    dialect,
+    name,
+    client,
+    env,
+    sql,
+    t: (table) => (dialect === 'postgres' ? `"${name}"."${table}"` : `"${table}"`),
+    config: (keyring, extra = {}) => ({
+      executor: sqlExecutor(client, { dialect }),
+      tables: storedTables(metadata, dialect === 'postgres' ? { schema: name } : {}),
+      keyring,
+      ...extra,
+    }),
+    drop: async () => {
+      await client.$disconnect();
+      await cleanup();
+    },
+  };
+}
+
+/** The plaintext of customer `i` (deterministic, so tests can recompute what was inserted). */
+export function customer(i: number): { email: string; ssn: string | null; note: string } {
+  return { email: `user${i}@example.com`, ssn: i % 3 === 0 ? null : `ssn-${i}`, note: `n${i}` };
+}
+
+/** Inserts `count` plaintext customers (ids 1..count) straight through the driver. */
+export async function insertCustomers(db: TestDb, count: number, from = 1): Promise<void> {
+  if (db.dialect === 'postgres') {
+    await db.sql(
+      `INSERT INTO customers (id, email, ssn, note) SELECT i, 'user' || i || '@example.com', CASE WHEN i % 3 = 0 THEN NULL ELSE 'ssn-' || i END, 'n' || i FROM generate_series($1::int, $2::int) AS i`,
+      [from, from + count - 1],
+    );
+    await db.sql(`SELECT setval(pg_get_serial_sequence('customers', 'id'), (SELECT MAX(id) FROM customers))`);
+    return;
+  }
+  await db.sql(
+    `WITH RECURSIVE s(i) AS (SELECT CAST(? AS INTEGER) UNION ALL SELECT i + 1 FROM s WHERE i < CAST(? AS INTEGER)) INSERT INTO customers (id, email, ssn, note) SELECT i, 'user' || i || '@example.com', CASE WHEN i % 3 = 0 THEN NULL ELSE 'ssn-' || i END, 'n' || i FROM s`,
+    [from, from + count - 1],
+  );
+}
+
+/** SHA-256 of the expected plaintext of customers 1..count, in id order. */
+export function expectedChecksum(
+  count: number,
+  override: Map<number, { email: string; ssn: string | null }> = new Map(),
+): string {
+  const hash = createHash('sha256');
+  for (let i = 1; i <= count; i++) {
+    const row = override.get(i) ?? customer(i);
+    hash.update(`${i}|${row.email}|${row.ssn ?? '\u0000'}\n`);
+  }
+  return hash.digest('hex');
+}
+
+/** SHA-256 of the customers as read back through the Prisma extension (strict mode), in id order. */
+export async function readChecksum(
+  client: {
+    customer: { findMany(args: object): Promise<{ id: number; email: string; ssn: string | null }[]> };
+  },
+  pageSize = 5_000,
+): Promise<{ checksum: string; rows: number }> {
+  const hash = createHash('sha256');
+  let rows = 0;
+  let cursor = 0;
+  for (;;) {
+    const page = await client.customer.findMany({
+      where: { id: { gt: cursor } },
+      orderBy: { id: 'asc' },
+      take: pageSize,
+      select: { id: true, email: true, ssn: true },
+    });
+    if (page.length === 0) break;
+    for (const row of page) hash.update(`${row.id}|${row.email}|${row.ssn ?? '\u0000'}\n`);
+    rows += page.length;
+    cursor = (page.at(-1) as { id: number }).id;
+  }
+  return { checksum: hash.digest('hex'), rows };
+}
