@@ -40,6 +40,11 @@ export interface CachingKeyringOptions {
 export type ResolvedOptions = Required<Omit<CachingKeyringOptions, 'onEvent'>> &
   Pick<CachingKeyringOptions, 'onEvent'>;
 
+/** A value for an error message: numbers as they are, anything else by its type (never converted). */
+function describe(value: unknown): string {
+  return typeof value === 'number' ? String(value) : value === null ? 'null' : typeof value;
+}
+
 function positive(
   name: string,
   value: number | undefined,
@@ -53,7 +58,7 @@ function positive(
     value <= 0 ||
     (integer && !Number.isInteger(value))
   ) {
-    throw new ConfigError(name, `must be a positive ${integer ? 'whole ' : ''}number, got ${String(value)}`);
+    throw new ConfigError(name, `must be a positive ${integer ? 'whole ' : ''}number, got ${describe(value)}`);
   }
   if (value > max) throw new ConfigError(name, `must be at most ${max}`);
   return value;
@@ -62,7 +67,7 @@ function positive(
 function nonNegativeFinite(name: string, value: number | undefined): number {
   if (value === undefined) return 0;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new ConfigError(name, `must be a finite number of milliseconds >= 0 (0 turns it off), got ${String(value)}`);
+    throw new ConfigError(name, `must be a finite number of milliseconds >= 0 (0 turns it off), got ${describe(value)}`);
   }
   return value;
 }
@@ -77,7 +82,7 @@ export function resolveOptions(options: CachingKeyringOptions | null = {}): Reso
       throw new ConfigError(name, `must be a function, got ${typeof options[name]}`);
     }
   }
-  if (options.maxUses !== undefined && options.maxUses > GCM_ENCRYPTION_LIMIT) {
+  if (typeof options.maxUses === 'number' && options.maxUses > GCM_ENCRYPTION_LIMIT) {
     throw new ConfigError(
       'maxUses',
       `must be at most 2^32 (${GCM_ENCRYPTION_LIMIT}): AES-GCM with random IVs allows no more encryptions under one key (NIST SP 800-38D)`,

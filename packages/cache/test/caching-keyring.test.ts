@@ -26,6 +26,11 @@ describe('CachingKeyring options', () => {
     ['maxUses', 1.5],
     ['maxBytes', Number.NaN],
     ['capacity', 0],
+    // Values that cannot even be turned into text (found by the reliability fuzz).
+    ['maxUses', { toString: null }],
+    ['maxAge', Object.create(null)],
+    ['decryptGracePeriod', { valueOf: null, toString: null }],
+    ['capacity', Symbol('x')],
   ])('rejects %s = %s with a ConfigError naming the option', (option, value) => {
     expect(() => new CachingKeyring(new RecordingKeyring(), { [option]: value })).toThrow(
       expect.objectContaining({ name: 'ConfigError', option }),
