@@ -11,7 +11,7 @@ export class Customer {
   @PrimaryGeneratedColumn() id!: number;
   @Column({ type: 'varchar', length: 100 }) name!: string;
   @Encrypted() @Column({ type: 'text' }) email!: string;
-  @BlindIndex('email', { normalize: (email) => email.trim().toLowerCase() })
+  @BlindIndex('email', { normalize: ['trim', 'lowercase'] })
   @Column({ type: 'varchar', length: 64, nullable: true, unique: true })
   emailIndex!: string | null;
   @Encrypted() @Column({ type: 'text', nullable: true }) ssn!: string | null;

@@ -35,6 +35,12 @@ export {
   type RewrappingKeyring,
 } from './keyring.js';
 export { LocalKeyring, type LocalKeyringOptions } from './local-keyring.js';
+export {
+  NORMALIZER_NAMES,
+  type NormalizerName,
+  type NormalizeSpec,
+  normalizerOf,
+} from './normalizers.js';
 export { type LocalMasterKey, MASTER_KEY_LENGTH, parseMasterKeys } from './master-keys.js';
 export {
   type DecryptedRow,

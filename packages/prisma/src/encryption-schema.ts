@@ -1,4 +1,4 @@
-import { ConfigError } from '@fieldseal/core';
+import { ConfigError, normalizerOf } from '@fieldseal/core';
 import type { FieldEncryptionMetadata, ModelEncryptionMetadata } from './metadata.js';
 
 /** An encrypted field, resolved. */
@@ -7,6 +7,8 @@ export interface EncryptedField {
   readonly column: string;
   readonly binary: boolean;
   readonly blindIndex: string | undefined;
+  /** Applied to text before its blind index is computed (writes and lookups). */
+  readonly normalize: ((text: string) => string) | undefined;
 }
 
 /** A relation field, resolved. */
@@ -117,7 +119,13 @@ function resolveModel(name: string, model: ModelEncryptionMetadata): Omit<ModelI
       column: entry.column ?? field,
       binary: type === 'Bytes',
       blindIndex: entry.blindIndex,
+      normalize: normalizerOf(entry.normalize, `${option}.encrypted.${field}.normalize`),
     });
+    if (entry.normalize !== undefined && entry.blindIndex === undefined)
+      throw new ConfigError(
+        `${option}.encrypted.${field}.normalize`,
+        'normalizes a blind index, but the field has none',
+      );
     if (entry.blindIndex !== undefined) {
       if (
         indexOf.has(entry.blindIndex) ||

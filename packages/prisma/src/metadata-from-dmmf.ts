@@ -1,3 +1,4 @@
+import { type NormalizerName, normalizerOf } from '@fieldseal/core';
 import type { DMMF } from '@prisma/generator-helper';
 import type {
   EncryptedFieldMetadata,
@@ -20,7 +21,8 @@ export class AnnotationError extends Error {
 
 const ENCRYPTED = /(^|\s)@encrypted(\s|$)/;
 const DATA_KEY = /(^|\s)@dataKey(\s|$)/;
-const BLIND_INDEX = /(^|\s)@blindIndex\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)/;
+const BLIND_INDEX = /(^|\s)@blindIndex\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:,\s*normalize:\s*"([^"]*)"\s*)?\)/;
+const BLIND_INDEX_WORD = /(^|\s)@blindIndex\b/;
 // Near misses of our annotations (typos, wrong case) would otherwise silently leave a column in plaintext.
 const ANNOTATION = /(^|\s)@([A-Za-z_]+)/g;
 const KNOWN = new Set(['encrypted', 'dataKey', 'blindIndex']);
@@ -37,7 +39,7 @@ export function metadataFromDmmf(datamodel: DMMF.Datamodel): FieldEncryptionMeta
     const encrypted: Record<string, EncryptedFieldMetadata> = {};
     const relations: Record<string, RelationMetadata> = {};
     const dataKeys: string[] = [];
-    const indexes: [field: string, source: string][] = [];
+    const indexes: [field: string, source: string, normalize: NormalizerName[] | undefined][] = [];
     const byName = new Map(model.fields.map((field) => [field.name, field]));
     for (const field of model.fields) {
       const where = `${model.name}.${field.name}`;
@@ -71,16 +73,31 @@ export function metadataFromDmmf(datamodel: DMMF.Datamodel): FieldEncryptionMeta
         else dataKeys.push(field.name);
       }
       const index = BLIND_INDEX.exec(doc);
+      if (!index && BLIND_INDEX_WORD.test(doc))
+        problems.push(
+          `${where}: malformed @blindIndex; write @blindIndex(field) or @blindIndex(field, normalize: "trim,lowercase")`,
+        );
       if (index) {
         const source = index[2] as string;
+        const normalize = index[3]
+          ?.split(',')
+          .map((name) => name.trim())
+          .filter((name) => name !== '') as NormalizerName[] | undefined;
+        let badNormalize: string | undefined;
+        try {
+          normalizerOf(normalize, `${where} normalize`);
+        } catch (error) {
+          badNormalize = (error as Error).message;
+        }
         if (field.kind !== 'scalar' || field.type !== 'String' || field.isList)
           problems.push(`${where}: @blindIndex needs a String field`);
         else if (!byName.has(source))
           problems.push(`${where}: @blindIndex(${source}) names no field of ${model.name}`);
-        else indexes.push([field.name, source]);
+        else if (badNormalize) problems.push(`${where}: @blindIndex normalize: ${badNormalize}`);
+        else indexes.push([field.name, source, normalize && normalize.length > 0 ? normalize : undefined]);
       }
     }
-    for (const [field, source] of indexes) {
+    for (const [field, source, normalize] of indexes) {
       const target = encrypted[source];
       if (!target)
         problems.push(`${model.name}.${field}: @blindIndex(${source}) must name an @encrypted field`);
@@ -90,7 +107,7 @@ export function metadataFromDmmf(datamodel: DMMF.Datamodel): FieldEncryptionMeta
         );
       else if (encrypted[field])
         problems.push(`${model.name}.${field}: a blind-index field cannot also be @encrypted`);
-      else encrypted[source] = { ...target, blindIndex: field };
+      else encrypted[source] = { ...target, blindIndex: field, ...(normalize ? { normalize } : {}) };
     }
     const encryptedNames = Object.keys(encrypted);
     if (dataKeys.length > 1)

@@ -1,3 +1,5 @@
+import type { NormalizeSpec } from '@fieldseal/core';
+
 /**
  * Encryption metadata of a Prisma schema: which fields are encrypted, where each row keeps its
  * data key and its blind indexes, and how models are related. The `fieldseal-prisma` generator
@@ -41,6 +43,12 @@ export interface EncryptedFieldMetadata {
   readonly column?: string;
   /** The field holding this field's blind index (`/// @blindIndex(field)`), if any. */
   readonly blindIndex?: string;
+  /**
+   * How the value is normalized before its blind index is computed, on writes and lookups alike
+   * (`/// @blindIndex(email, normalize: "trim,lowercase")`): names of steps (see `NormalizerName`
+   * in `@fieldseal/core`), or, in metadata written in code, a function. Defaults to none.
+   */
+  readonly normalize?: NormalizeSpec;
 }
 
 /** A relation field. */

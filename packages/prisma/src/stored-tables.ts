@@ -44,7 +44,13 @@ export function storedTables(
           column: field.column,
           output: field.binary ? ('binary' as const) : ('text' as const),
           ...(field.blindIndex
-            ? { blindIndex: { field: field.blindIndex, column: column(field.blindIndex) } }
+            ? {
+                blindIndex: {
+                  field: field.blindIndex,
+                  column: column(field.blindIndex),
+                  ...(field.normalize ? { normalize: field.normalize } : {}),
+                },
+              }
             : {}),
         })),
       }),

@@ -118,5 +118,7 @@ export function blindIndexValue(
       table: model.name,
       column: field,
     });
-  return ctx.index.compute(model.table, model.encrypted.get(field)?.column ?? field, value);
+  const info = model.encrypted.get(field);
+  const text = typeof value === 'string' && info?.normalize ? info.normalize(value) : value;
+  return ctx.index.compute(model.table, info?.column ?? field, text);
 }

@@ -47,6 +47,19 @@ describe.each(DIALECTS)('blind-index lookups on %s', (dialect) => {
     ).toBeNull();
   });
 
+  it('the schema normalizes the index (trim, lowercase): lookups ignore case and spaces, values keep theirs', async () => {
+    await prisma.user.create({ data: { email: ' Dora@Example.COM', name: 'D' } });
+    expect(names(await prisma.user.findMany({ where: { email: 'dora@example.com' } }))).toEqual(['D']);
+    expect(names(await prisma.user.findMany({ where: { email: { in: ['DORA@example.com  '] } } }))).toEqual([
+      'D',
+    ]);
+    const where = { email: 'dOrA@eXample.com' } as unknown as { id: number };
+    expect((await prisma.user.findUniqueOrThrow({ where })).email).toBe(' Dora@Example.COM');
+    // The unique index now refuses a second user differing only in case.
+    await expect(prisma.user.create({ data: { email: 'dora@example.com', name: 'D2' } })).rejects.toThrow();
+    await prisma.user.delete({ where });
+  });
+
   it('null checks stay on the encrypted column', async () => {
     expect(await prisma.user.count({ where: { ssn: null } })).toBe(3);
     expect(await prisma.user.count({ where: { ssn: { not: null } } })).toBe(0);

@@ -54,7 +54,10 @@ describe('the generator reads annotations', () => {
     expect(fieldEncryptionMetadata.models.User).toEqual({
       idFields: ['id'],
       dataKey: 'dataKey',
-      encrypted: { email: { type: 'String', blindIndex: 'emailIndex' }, ssn: { type: 'String' } },
+      encrypted: {
+        email: { type: 'String', blindIndex: 'emailIndex', normalize: ['trim', 'lowercase'] },
+        ssn: { type: 'String' },
+      },
       relations: {
         posts: { model: 'Post', list: true, name: 'PostToUser' },
         profile: { model: 'Profile', list: false, name: 'ProfileToUser' },
@@ -112,6 +115,43 @@ describe('the generator reads annotations', () => {
     expect(found.join('\n')).toMatch(/User\.email: @encrypted fields cannot be @id or @unique/);
     expect(found.join('\n')).toMatch(/User\.phone: unknown annotation "@encrpyted"/);
     expect(found.join('\n')).toMatch(/User\.nameIndex: @blindIndex\(name\) must name an @encrypted field/);
+  });
+
+  it('@blindIndex(field, normalize: "…") records the steps; unknown steps and malformed annotations are reported', () => {
+    const ok = metadataFromDmmf(
+      datamodel({
+        name: 'User',
+        fields: [
+          id,
+          scalar('email', 'String', '@encrypted'),
+          scalar('emailIndex', 'String', '@blindIndex(email, normalize: " nfkc, trim ,lowercase")'),
+          scalar('dk', 'String', '@dataKey'),
+        ],
+      }),
+    );
+    expect(ok.models.User?.encrypted?.email).toEqual({
+      type: 'String',
+      blindIndex: 'emailIndex',
+      normalize: ['nfkc', 'trim', 'lowercase'],
+    });
+    const found = problems(
+      datamodel({
+        name: 'User',
+        fields: [
+          id,
+          scalar('email', 'String', '@encrypted'),
+          scalar('ssn', 'String', '@encrypted'),
+          scalar('emailIndex', 'String', '@blindIndex(email, normalize: "trim,casefold")'),
+          scalar('ssnIndex', 'String', '@blindIndex(ssn, lowercase)'),
+          scalar('dk', 'String', '@dataKey'),
+        ],
+      }),
+    );
+    expect(found).toHaveLength(2);
+    expect(found.join('\n')).toMatch(
+      /User\.emailIndex: @blindIndex normalize: .*unknown normalizer "casefold"/,
+    );
+    expect(found.join('\n')).toMatch(/User\.ssnIndex: malformed @blindIndex/);
   });
 
   it('prisma generate fails with the message when the data-key column is missing', () => {

@@ -82,6 +82,19 @@ describe('misuse is loud', () => {
       'metadata.models.User.encrypted.email.column',
     ],
     [
+      'a normalize without a blind index',
+      { version: 1, models: { User: { dataKey: 'k', encrypted: { email: { normalize: ['trim'] } } } } },
+      'metadata.models.User.encrypted.email.normalize',
+    ],
+    [
+      'an unknown normalizer',
+      {
+        version: 1,
+        models: { User: { dataKey: 'k', encrypted: { email: { blindIndex: 'ei', normalize: ['nope'] } } } },
+      },
+      'metadata.models.User.encrypted.email.normalize',
+    ],
+    [
       'a relation without a model',
       { version: 1, models: { User: { relations: { posts: {} } } } },
       'metadata.models.User.relations.posts',

@@ -18,11 +18,12 @@ describe('storedTables(metadata)', () => {
           field: 'email',
           column: 'email',
           output: 'text',
-          blindIndex: { field: 'emailIndex', column: 'emailIndex' },
+          blindIndex: { field: 'emailIndex', column: 'emailIndex', normalize: expect.any(Function) },
         },
         { field: 'ssn', column: 'ssn', output: 'text' },
       ],
     });
+    expect(tables[0]?.columns[0]?.blindIndex?.normalize?.('  Ada@Example.COM ')).toBe('ada@example.com');
     expect(tables.find((t) => t.model === 'Profile')?.columns.map((c) => c.output)).toEqual([
       'text',
       'binary',

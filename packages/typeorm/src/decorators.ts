@@ -1,3 +1,4 @@
+import type { NormalizeSpec } from '@fieldseal/core';
 import { Column, type ColumnOptions } from 'typeorm';
 import type { EncryptedValueType } from './value-codec.js';
 
@@ -18,10 +19,12 @@ export interface EncryptedOptions {
 /** Options of {@link BlindIndex}. */
 export interface BlindIndexDecoratorOptions {
   /**
-   * Applied to the source value before hashing, on writes and on lookups alike, e.g.
-   * `(email) => email.trim().toLowerCase()` for case-insensitive lookups. Defaults to none.
+   * Applied to the source value before hashing, on writes and on lookups alike, for
+   * case-insensitive lookups and the like: named steps, `['trim', 'lowercase']` (see
+   * `NormalizerName`; the same names as Prisma's `@blindIndex(email, normalize: "trim,lowercase")`),
+   * or your own function, `(email) => email.trim().toLowerCase()`. Defaults to none.
    */
-  readonly normalize?: (text: string) => string;
+  readonly normalize?: NormalizeSpec;
 }
 
 /** What the decorators recorded for one class. */

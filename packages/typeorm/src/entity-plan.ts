@@ -1,4 +1,4 @@
-import { ConfigError } from '@fieldseal/core';
+import { ConfigError, normalizerOf } from '@fieldseal/core';
 import type { EntityMetadata, ObjectLiteral } from 'typeorm';
 import { type BlindIndexDecoratorOptions, declarationsOf, type EncryptedOptions } from './decorators.js';
 import { type EncryptedValueType, isValueType, valueTypeFromDesign } from './value-codec.js';
@@ -162,7 +162,7 @@ export function planEntity(metadata: EntityMetadata): EntityPlan | undefined {
       property,
       column: column.databaseName,
       source: decl.source,
-      normalize: decl.options.normalize,
+      normalize: normalizerOf(decl.options.normalize, `@BlindIndex normalize of ${metadata.name}.${property}`),
       metadata: column,
     };
     indexes.set(property, field);

@@ -38,6 +38,16 @@ class Inferred {
   @DataKeyColumn() dataKey!: string | null;
 }
 
+@Entity()
+class BadNormalizer {
+  @PrimaryGeneratedColumn() id!: number;
+  @Encrypted() @Column({ type: 'text' }) email!: string;
+  @BlindIndex('email', { normalize: ['trim', 'casefold' as never] })
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  emailIndex!: string | null;
+  @DataKeyColumn() dataKey!: string | null;
+}
+
 // biome-ignore lint/complexity/noBannedTypes: TypeORM's entity list type
 async function register(entity: Function, options: { blindIndexKey?: boolean } = {}) {
   const keyring = testKeyring();
@@ -78,6 +88,12 @@ describe('fieldEncryption() configuration', () => {
     expect((await configError(register(IndexOnPlain, { blindIndexKey: true }))).message).toContain(
       'not an @Encrypted() property',
     );
+  });
+  it('an unknown normalizer name is refused, naming entity, property and the known names', async () => {
+    const error = await configError(register(BadNormalizer, { blindIndexKey: true }));
+    expect(error.option).toBe('@BlindIndex normalize of BadNormalizer.emailIndex');
+    expect(error.message).toContain('"casefold"');
+    expect(error.message).toContain('lowercase');
   });
   it('a blind index without a blindIndexKey is refused', async () => {
     expect((await configError(register(ShortIndex))).option).toBe('blindIndexKey');

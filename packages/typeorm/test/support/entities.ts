@@ -32,7 +32,7 @@ export class User {
   @PrimaryGeneratedColumn() id!: number;
   @Column({ type: 'varchar', length: 100, default: '' }) name!: string;
   @Encrypted() @Column({ type: 'text' }) email!: string;
-  @BlindIndex('email', { normalize: (email) => email.trim().toLowerCase() })
+  @BlindIndex('email', { normalize: ['trim', 'lowercase'] })
   @Column({ type: 'varchar', length: 64, nullable: true, unique: true })
   emailIndex!: string | null;
   @Encrypted({ type: 'string' }) @Column({ type: 'text', nullable: true }) ssn!: string | null;
