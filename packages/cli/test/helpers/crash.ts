@@ -38,7 +38,9 @@ export async function writeCounts(
 /**
  * Runs the binary `kills` times, SIGKILLing each run at a random moment after it has committed
  * some work (so kills land mid-run: mid-batch, mid-transaction or between batches), then once
- * more to the end. Returns how many runs were really killed and the final run.
+ * more to the end. `maxDelayMs` bounds the random wait after the first commit: a fast job
+ * (rotate only rewrites a column) needs short waits to be killed `kills` times before it ends.
+ * Returns how many runs were really killed and the final run.
  */
 export async function killAndResume(
   db: TestDb,
@@ -46,6 +48,7 @@ export async function killAndResume(
   env: Record<string, string>,
   kind: 'migrate' | 'rotate',
   kills: number,
+  maxDelayMs = 250,
 ): Promise<{ killed: number; final: CliRun }> {
   let killed = 0;
   for (let k = 0; k < kills; k++) {
@@ -58,7 +61,7 @@ export async function killAndResume(
     const deadline = Date.now() + 60_000;
     while (!finished && Date.now() < deadline && (await writeCounts(db, kind)).rows <= before)
       await sleep(20);
-    await sleep(Math.floor(Math.random() * 250));
+    await sleep(Math.floor(Math.random() * maxDelayMs));
     child.kill('SIGKILL');
     const run = await done;
     if (run.signal === 'SIGKILL') killed++;
