@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { verify } from '../src/index.js';
 import { installWriteLog, writeCounts } from './helpers/crash.js';
 import {
+  DIALECTS,
   expectedChecksum,
   insertCustomers,
   metadata,
@@ -19,14 +20,14 @@ const keys = LocalKeyring.generateKeyText('k1');
 const keyring = LocalKeyring.fromString(keys);
 const blindIndexKey = await BlindIndex.generateKey(keyring);
 
-describe('4 concurrent migrate processes on PostgreSQL, one SIGKILLed mid-run', () => {
+describe.each(DIALECTS)('4 concurrent migrate processes on %s, one SIGKILLed mid-run', (dialect) => {
   let db: TestDb;
   afterAll(async () => {
     await db?.drop();
   });
 
   it('split the work through the lease table: no row twice, none missed, the dead one taken over', async () => {
-    db = await openDb('postgres');
+    db = await openDb(dialect);
     await insertCustomers(db, ROWS);
     await installWriteLog(db);
     const env = { ...db.env, FS_TEST_KEYS: keys, FS_TEST_BLIND_KEY: blindIndexKey };
@@ -49,9 +50,10 @@ describe('4 concurrent migrate processes on PostgreSQL, one SIGKILLed mid-run', 
     const leases = `${db.t('fieldseal_leases')}`;
     for (;;) {
       const [mine] = await db
-        .sql(`SELECT COUNT(*) AS n FROM ${leases} WHERE owner LIKE $1 AND rows_done > 0 AND done = 0`, [
-          `%:${pid}:%`,
-        ])
+        .sql(
+          `SELECT COUNT(*) AS n FROM ${leases} WHERE owner LIKE ${dialect === 'postgres' ? '$1' : '?'} AND rows_done > 0 AND done = 0`,
+          [`%:${pid}:%`],
+        )
         .catch(() => [{ n: 0 }]);
       if (Number(mine?.n) > 0) break;
       await sleep(10);
