@@ -64,7 +64,7 @@ export interface BatchShape {
 
 /**
  * One UPDATE statement that writes many rows, each guarded by "its guard columns still hold
- * the values read" (so a concurrent write is never overwritten): `UPDATE … FROM (VALUES …)`
+ * the values read" (so a concurrent write is never overwritten): `UPDATE … FROM unnest(…)`
  * on PostgreSQL, `WITH v AS (VALUES …) UPDATE … FROM v` on SQLite, a join on a derived table on
  * MySQL/MariaDB. Returns the SQL and its parameters; affected rows = rows written.
  */
