@@ -39,6 +39,20 @@ export interface TableResult {
 // Keep each statement's parameter count well under every dialect's limit (SQLite: 32,766).
 const MAX_PARAMS = 20_000;
 
+/** A table's result before any row was looked at. */
+export function emptyResult(model: string): TableResult {
+  return {
+    model,
+    scanned: 0,
+    written: 0,
+    guardMisses: 0,
+    takenOver: 0,
+    conflicts: [],
+    problems: [],
+    chunks: 0,
+  };
+}
+
 /**
  * Runs one job (migrate, decrypt or rotate) over one table: claims chunks from the lease table,
  * reads each chunk in key order batch by batch, computes the guarded writes outside any
@@ -52,16 +66,7 @@ export async function runJob(
   options: RunOptions,
 ): Promise<TableResult> {
   const table = access.table;
-  const result: TableResult = {
-    model: table.model,
-    scanned: 0,
-    written: 0,
-    guardMisses: 0,
-    takenOver: 0,
-    conflicts: [],
-    problems: [],
-    chunks: 0,
-  };
+  const result = emptyResult(table.model);
   const { chunks } = await leases.plan(job, access);
   result.chunks = chunks;
   const base = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;

@@ -9,7 +9,7 @@ import {
 } from '@fieldseal/core';
 import { type FieldsealConfig, selectTables } from './config.js';
 import { CliError, keyringUnavailable } from './errors.js';
-import { runJob, type TableResult } from './job-runner.js';
+import { emptyResult, runJob, type TableResult } from './job-runner.js';
 import { LeaseTable } from './leases.js';
 import {
   decryptWork,
@@ -131,14 +131,7 @@ async function runJobs(
   for (const access of prepared.accesses) {
     if (options.dryRun) {
       const result: TableResult & { wouldWrite: number } = {
-        model: access.table.model,
-        scanned: 0,
-        written: 0,
-        guardMisses: 0,
-        takenOver: 0,
-        conflicts: [],
-        problems: [],
-        chunks: 0,
+        ...emptyResult(access.table.model),
         wouldWrite: 0,
       };
       options.onStart?.({ model: access.table.model, rows: await access.count(), done: 0 });
