@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { verify } from '../src/index.js';
 import { killAndResume, installWriteLog, writeCounts } from './helpers/crash.js';
 import {
-  DIALECTS,
+  JOB_DIALECTS,
   expectedChecksum,
   insertCustomers,
   metadata,
@@ -32,7 +32,7 @@ const JOB_ARGS = [
   '1',
 ];
 
-describe.each(DIALECTS)('SIGKILL and resume on %s', (dialect) => {
+describe.each(JOB_DIALECTS)('SIGKILL and resume on %s', (dialect) => {
   let db: TestDb;
   afterAll(async () => {
     await db?.drop();

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { verify } from '../src/index.js';
 import { installWriteLog, writeCounts } from './helpers/crash.js';
 import {
-  DIALECTS,
+  JOB_DIALECTS,
   expectedChecksum,
   insertCustomers,
   metadata,
@@ -20,7 +20,7 @@ const keys = LocalKeyring.generateKeyText('k1');
 const keyring = LocalKeyring.fromString(keys);
 const blindIndexKey = await BlindIndex.generateKey(keyring);
 
-describe.each(DIALECTS)('4 concurrent migrate processes on %s, one SIGKILLed mid-run', (dialect) => {
+describe.each(JOB_DIALECTS)('4 concurrent migrate processes on %s, one SIGKILLed mid-run', (dialect) => {
   let db: TestDb;
   afterAll(async () => {
     await db?.drop();

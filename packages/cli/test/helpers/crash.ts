@@ -15,6 +15,10 @@ export async function installWriteLog(db: TestDb): Promise<void> {
     await db.sql(
       'CREATE TRIGGER customers_key_write AFTER UPDATE ON customers FOR EACH ROW WHEN (OLD.data_key IS DISTINCT FROM NEW.data_key) EXECUTE FUNCTION log_key_write()',
     );
+  } else if (db.dialect === 'mysql') {
+    await db.sql(
+      "CREATE TRIGGER customers_key_write AFTER UPDATE ON customers FOR EACH ROW BEGIN IF NOT (OLD.data_key <=> NEW.data_key) THEN INSERT INTO write_log VALUES (NEW.id, IF(OLD.data_key IS NULL, 'migrate', 'rotate')); END IF; END",
+    );
   } else {
     await db.sql(
       `CREATE TRIGGER customers_key_write AFTER UPDATE OF data_key ON customers FOR EACH ROW WHEN OLD.data_key IS NOT NEW.data_key BEGIN INSERT INTO write_log VALUES (NEW.id, CASE WHEN OLD.data_key IS NULL THEN 'migrate' ELSE 'rotate' END); END`,

@@ -5,17 +5,35 @@ import { join } from 'node:path';
 import type { Keyring } from '@fieldseal/core';
 import { sqlExecutor, storedTables } from '@fieldseal/prisma';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import { PrismaMariaDb } from '@prisma/adapter-mariadb';
 import { PrismaPg } from '@prisma/adapter-pg';
 import Database from 'better-sqlite3';
+import * as mariadb from 'mariadb';
 import pg from 'pg';
 import type { FieldsealConfig } from '../../src/index.js';
+import { PrismaClient as MysqlClient } from '../generated/mysql/client/client.js';
 import { PrismaClient as PgClient } from '../generated/postgresql/client/client.js';
 import { PrismaClient as SqliteClient } from '../generated/sqlite/client/client.js';
 import { fieldEncryptionMetadata } from '../generated/sqlite/fieldseal/metadata.js';
 
-export type Dialect = 'sqlite' | 'postgres';
+export type Dialect = 'sqlite' | 'postgres' | 'mysql';
+/** The dialects every CLI test runs on. */
 export const DIALECTS: readonly Dialect[] = ['sqlite', 'postgres'];
+/** The dialects of the crash and multi-process tests (where each dialect's locking differs). */
+export const JOB_DIALECTS: readonly Dialect[] = ['sqlite', 'postgres', 'mysql'];
 export const PG_URL = process.env.FIELDSEAL_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
+export const MYSQL_URL = process.env.FIELDSEAL_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+
+/** Connection options of the MariaDB/MySQL server in `url` (the database is set per test). */
+export function mysqlConfig(url = MYSQL_URL): { host: string; port: number; user: string; password: string } {
+  const parsed = new URL(url);
+  return {
+    host: parsed.hostname,
+    port: Number(parsed.port || 3306),
+    user: decodeURIComponent(parsed.username || 'root'),
+    password: decodeURIComponent(parsed.password),
+  };
+}
 export const metadata = fieldEncryptionMetadata;
 
 /** The generated clients of both dialects have the same models; tests use SQLite's type. */
@@ -26,6 +44,11 @@ const DDL: Record<Dialect, string[]> = {
     'CREATE TABLE customers (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL, email_hash TEXT UNIQUE, ssn TEXT, note TEXT, data_key TEXT)',
     'CREATE TABLE "Document" (id TEXT PRIMARY KEY, title TEXT, body BLOB, "dataKey" TEXT)',
     'CREATE TABLE bench_rows (id INTEGER PRIMARY KEY, a TEXT NOT NULL, b TEXT NOT NULL, "dataKey" TEXT)',
+  ],
+  mysql: [
+    'CREATE TABLE customers (id INT AUTO_INCREMENT PRIMARY KEY, email TEXT NOT NULL, email_hash VARCHAR(64) UNIQUE, ssn TEXT, note TEXT, data_key TEXT)',
+    'CREATE TABLE Document (id VARCHAR(191) PRIMARY KEY, title TEXT, body LONGBLOB, dataKey TEXT)',
+    'CREATE TABLE bench_rows (id INT PRIMARY KEY, a TEXT NOT NULL, b TEXT NOT NULL, dataKey TEXT)',
   ],
   postgres: [
     'CREATE TABLE customers (id SERIAL PRIMARY KEY, email TEXT NOT NULL, email_hash TEXT UNIQUE, ssn TEXT, note TEXT, data_key TEXT)',
@@ -74,6 +97,28 @@ export async function openDb(dialect: Dialect): Promise<TestDb> {
       db.close();
       for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${file}${suffix}`, { force: true });
     };
+  } else if (dialect === 'mysql') {
+    const config = mysqlConfig();
+    const admin = await mariadb.createConnection(config);
+    try {
+      await admin.query(`CREATE DATABASE \`${name}\``);
+    } finally {
+      await admin.end();
+    }
+    const pool = mariadb.createPool({ ...config, database: name, connectionLimit: 2 });
+    for (const statement of DDL.mysql) await pool.query(statement);
+    client = new MysqlClient({
+      adapter: new PrismaMariaDb({ ...config, database: name, connectionLimit: 5 }),
+    }) as unknown as Client;
+    sql = async (text, params = []) => {
+      const result = await pool.query(text, params);
+      return Array.isArray(result) ? [...(result as Record<string, unknown>[])] : [];
+    };
+    env = { FS_TEST_DIALECT: 'mysql', FS_TEST_MYSQL_DB: name, FIELDSEAL_MYSQL_URL: MYSQL_URL };
+    cleanup = async () => {
+      await pool.query(`DROP DATABASE \`${name}\``);
+      await pool.end();
+    };
   } else {
     const pool = new pg.Pool({ connectionString: PG_URL, max: 2 });
     await pool.query(`CREATE SCHEMA "${name}"`);
@@ -102,7 +147,8 @@ export async function openDb(dialect: Dialect): Promise<TestDb> {
     client,
     env,
     sql,
-    t: (table) => (dialect === 'postgres' ? `"${name}"."${table}"` : `"${table}"`),
+    t: (table) =>
+      dialect === 'postgres' ? `"${name}"."${table}"` : dialect === 'mysql' ? `\`${table}\`` : `"${table}"`,
     config: (keyring, extra = {}) => ({
       executor: sqlExecutor(client, { dialect }),
       tables: storedTables(metadata, dialect === 'postgres' ? { schema: name } : {}),
@@ -129,6 +175,20 @@ export async function insertCustomers(db: TestDb, count: number, from = 1): Prom
       [from, from + count - 1],
     );
     await db.sql(`SELECT setval(pg_get_serial_sequence('customers', 'id'), (SELECT MAX(id) FROM customers))`);
+    return;
+  }
+  if (db.dialect === 'mysql') {
+    // Multi-row INSERTs: MariaDB caps recursive CTEs far below the row counts used here.
+    for (let start = from; start < from + count; start += 1_000) {
+      const ids = Array.from({ length: Math.min(1_000, from + count - start) }, (_, k) => start + k);
+      await db.sql(
+        `INSERT INTO customers (id, email, ssn, note) VALUES ${ids.map(() => '(?, ?, ?, ?)').join(', ')}`,
+        ids.flatMap((i) => {
+          const c = customer(i);
+          return [i, c.email, c.ssn, c.note];
+        }),
+      );
+    }
     return;
   }
   await db.sql(
