@@ -25,6 +25,7 @@ import {
 
 interface EncryptEntry {
   readonly material: DataKeyMaterial;
+  readonly context: EncryptionContext;
   readonly createdAt: number;
   uses: number;
   bytes: number;
@@ -33,6 +34,7 @@ interface EncryptEntry {
 
 interface DecryptEntry {
   readonly plaintextKey: Uint8Array;
+  readonly context: EncryptionContext;
   readonly createdAt: number;
   /** Within the grace period: no new keyring call for this key before this time (ms). */
   retryAt: number;
@@ -95,11 +97,11 @@ export class CachingKeyring implements Keyring {
     this.name = inner.name;
     this.#encrypt = new LRUCache({
       max: this.#opts.capacity,
-      dispose: (entry) => this.#retire('encrypt', entry.material.plaintextKey),
+      dispose: (entry) => this.#retire('encrypt', entry.material.plaintextKey, entry.context),
     });
     this.#decrypt = new LRUCache({
       max: this.#opts.capacity,
-      dispose: (entry) => this.#retire('decrypt', entry.plaintextKey),
+      dispose: (entry) => this.#retire('decrypt', entry.plaintextKey, entry.context),
     });
     // Expired keys would otherwise stay in memory until looked up again. Unref'd: never keeps
     // the process alive. Not started with an injected clock (tests purge explicitly).
@@ -128,8 +130,9 @@ export class CachingKeyring implements Keyring {
         type: 'bypass',
         side: 'encrypt',
         reason: bytes > this.#opts.maxBytes ? 'maxBytes' : 'gcmLimit',
+        context,
       });
-      return this.#call('encrypt', () => this.inner.generateDataKey(context, hint));
+      return this.#call('encrypt', context, () => this.inner.generateDataKey(context, hint));
     }
     const partition = this.#partition(context);
     let waited = false;
@@ -139,17 +142,18 @@ export class CachingKeyring implements Keyring {
         // A request counts once: as a hit only when served on first look (else it was a miss or coalesced).
         if (!waited) {
           this.#stats.hits++;
-          this.#emit({ type: 'hit', side: 'encrypt' });
+          this.#emit({ type: 'hit', side: 'encrypt', context });
         }
         // A key with no use left is dropped at once rather than kept until the next request.
         if (entry.uses >= this.#opts.maxUses) this.#evict(this.#encrypt, partition, 'maxUses');
         return entry.material;
       }
-      await this.#fetchOnce(partition, 'encrypt', waited, () =>
-        this.#call('encrypt', () => this.inner.generateDataKey(context, hint)).then((material) => {
+      await this.#fetchOnce(partition, 'encrypt', context, waited, () =>
+        this.#call('encrypt', context, () => this.inner.generateDataKey(context, hint)).then((material) => {
           checkKey(material.plaintextKey);
           this.#encrypt.set(partition, {
             material,
+            context,
             createdAt: this.#opts.now(),
             uses: 0,
             bytes: 0,
@@ -158,6 +162,7 @@ export class CachingKeyring implements Keyring {
           // Rows written now are often read soon: let reads of this key skip the keyring too.
           this.#decrypt.set(this.#decryptKey(partition, material.encryptedKey), {
             plaintextKey: Uint8Array.from(material.plaintextKey),
+            context,
             createdAt: this.#opts.now(),
             retryAt: 0,
             failure: 'unavailable',
@@ -180,7 +185,7 @@ export class CachingKeyring implements Keyring {
         if (age < decryptMaxAge) {
           if (!waited) {
             this.#stats.hits++;
-            this.#emit({ type: 'hit', side: 'decrypt' });
+            this.#emit({ type: 'hit', side: 'decrypt', context });
           }
           return entry.plaintextKey;
         }
@@ -191,13 +196,14 @@ export class CachingKeyring implements Keyring {
       // or throttled KMS is not called again on every read.
       if (stale && stale.retryAt > this.#opts.now()) return this.#serveStale(stale, stale.failure);
       try {
-        await this.#fetchOnce(key, 'decrypt', waited, () =>
-          this.#call('decrypt', () => this.inner.decryptDataKey(encryptedKey, context)).then(
+        await this.#fetchOnce(key, 'decrypt', context, waited, () =>
+          this.#call('decrypt', context, () => this.inner.decryptDataKey(encryptedKey, context)).then(
             (plaintextKey) => {
               checkKey(plaintextKey);
               if (this.#decrypt.has(key)) this.#evict(this.#decrypt, key, 'maxAge');
               this.#decrypt.set(key, {
                 plaintextKey,
+                context,
                 createdAt: this.#opts.now(),
                 retryAt: 0,
                 failure: 'unavailable',
@@ -239,7 +245,13 @@ export class CachingKeyring implements Keyring {
 
   #serveStale(entry: DecryptEntry, reason: 'unavailable' | 'throttled'): Uint8Array {
     this.#stats.staleServed++;
-    this.#emit({ type: 'stale', side: 'decrypt', ageMs: this.#opts.now() - entry.createdAt, reason });
+    this.#emit({
+      type: 'stale',
+      side: 'decrypt',
+      ageMs: this.#opts.now() - entry.createdAt,
+      reason,
+      context: entry.context,
+    });
     return entry.plaintextKey;
   }
 
@@ -307,10 +319,10 @@ export class CachingKeyring implements Keyring {
   }
 
   /** Called by the LRU for every entry leaving it; `#evicting` says why (LRU pressure otherwise). */
-  #retire(side: CacheSide, plaintextKey: Uint8Array): void {
+  #retire(side: CacheSide, plaintextKey: Uint8Array, context: EncryptionContext): void {
     const reason = this.#evicting;
     this.#stats.evictions[reason]++;
-    this.#emit({ type: 'eviction', side, reason });
+    this.#emit({ type: 'eviction', side, reason, context });
     // Deferred: a caller may have received this key in the current turn and not used it yet.
     setImmediate(() => wipeDataKey(plaintextKey)).unref();
   }
@@ -322,7 +334,13 @@ export class CachingKeyring implements Keyring {
    * key up again. `retry` is true when the request was here before (a key it waited for was used
    * up meanwhile): each request counts once, as a hit, a miss or coalesced.
    */
-  async #fetchOnce(key: string, side: CacheSide, retry: boolean, load: () => Promise<void>): Promise<void> {
+  async #fetchOnce(
+    key: string,
+    side: CacheSide,
+    context: EncryptionContext,
+    retry: boolean,
+    load: () => Promise<void>,
+  ): Promise<void> {
     const pending = this.#pending.get(key);
     if (pending) {
       if (!retry) this.#stats.coalesced++;
@@ -331,7 +349,7 @@ export class CachingKeyring implements Keyring {
     }
     if (!retry) {
       this.#stats.misses++;
-      this.#emit({ type: 'miss', side });
+      this.#emit({ type: 'miss', side, context });
     }
     const fetch = load();
     const settled = fetch.finally(() => this.#pending.delete(key));
@@ -340,16 +358,16 @@ export class CachingKeyring implements Keyring {
     await fetch;
   }
 
-  async #call<T>(side: CacheSide, call: () => Promise<T>): Promise<T> {
+  async #call<T>(side: CacheSide, context: EncryptionContext, call: () => Promise<T>): Promise<T> {
     if (side === 'encrypt') this.#stats.generate++;
     else this.#stats.decrypt++;
     const started = performance.now();
     try {
       const result = await call();
-      this.#emit({ type: 'keyring-call', side, durationMs: performance.now() - started, ok: true });
+      this.#emit({ type: 'keyring-call', side, durationMs: performance.now() - started, ok: true, context });
       return result;
     } catch (error) {
-      this.#emit({ type: 'keyring-call', side, durationMs: performance.now() - started, ok: false });
+      this.#emit({ type: 'keyring-call', side, durationMs: performance.now() - started, ok: false, context });
       throw error;
     }
   }

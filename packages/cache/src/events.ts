@@ -1,11 +1,17 @@
+import type { EncryptionContext } from '@fieldseal/core';
+
 /** Why a data key left the cache. */
 export type EvictionReason = 'maxAge' | 'maxUses' | 'maxBytes' | 'gcmLimit' | 'capacity' | 'cleared';
 
 /** Which side of the cache an event concerns. */
 export type CacheSide = 'encrypt' | 'decrypt';
 
-/** One thing the cache did; delivered to `onEvent`. Never carries key bytes. */
-export type CacheEvent =
+/**
+ * One thing the cache did; delivered to `onEvent`. Never carries key bytes. `context` is the
+ * encryption context of the key concerned (not secret: KMS logs it too), so metrics can be
+ * split per table (`context['fieldseal:table']`) or per application.
+ */
+export type CacheEvent = (
   | { readonly type: 'hit'; readonly side: CacheSide }
   | { readonly type: 'miss'; readonly side: CacheSide }
   | {
@@ -17,14 +23,12 @@ export type CacheEvent =
   | { readonly type: 'eviction'; readonly side: CacheSide; readonly reason: EvictionReason }
   | { readonly type: 'bypass'; readonly side: 'encrypt'; readonly reason: 'maxBytes' | 'gcmLimit' }
   | {
-      /** An expired decrypt-side key was served within `decryptGracePeriod` because the keyring was unreachable. */
       readonly type: 'stale';
       readonly side: 'decrypt';
-      /** Milliseconds since the key was unwrapped. */
       readonly ageMs: number;
-      /** The `KeyringError` code of the failed refresh. */
       readonly reason: 'unavailable' | 'throttled';
-    };
+    }
+) & { readonly context: EncryptionContext };
 
 /** Counters since the cache was made. */
 export interface CacheStats {

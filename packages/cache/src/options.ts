@@ -58,7 +58,10 @@ function positive(
     value <= 0 ||
     (integer && !Number.isInteger(value))
   ) {
-    throw new ConfigError(name, `must be a positive ${integer ? 'whole ' : ''}number, got ${describe(value)}`);
+    throw new ConfigError(
+      name,
+      `must be a positive ${integer ? 'whole ' : ''}number, got ${describe(value)}`,
+    );
   }
   if (value > max) throw new ConfigError(name, `must be at most ${max}`);
   return value;
@@ -67,7 +70,10 @@ function positive(
 function nonNegativeFinite(name: string, value: number | undefined): number {
   if (value === undefined) return 0;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new ConfigError(name, `must be a finite number of milliseconds >= 0 (0 turns it off), got ${describe(value)}`);
+    throw new ConfigError(
+      name,
+      `must be a finite number of milliseconds >= 0 (0 turns it off), got ${describe(value)}`,
+    );
   }
   return value;
 }

@@ -6,8 +6,17 @@ import { FakeClock, RecordingKeyring } from './helpers.js';
 const contexts = [{ 'fieldseal:table': 'A' }, { 'fieldseal:table': 'B' }, { 'fieldseal:table': 'C' }];
 
 const op = fc.oneof(
-  fc.record({ kind: fc.constant('generate' as const), ctx: fc.nat(2), bytes: fc.nat(300), encryptions: fc.integer({ min: 1, max: 4 }), parallel: fc.integer({ min: 1, max: 6 }) }),
-  fc.record({ kind: fc.constant('advance' as const), ms: fc.oneof(fc.integer({ min: 0, max: 3 }), fc.nat(700)) }),
+  fc.record({
+    kind: fc.constant('generate' as const),
+    ctx: fc.nat(2),
+    bytes: fc.nat(300),
+    encryptions: fc.integer({ min: 1, max: 4 }),
+    parallel: fc.integer({ min: 1, max: 6 }),
+  }),
+  fc.record({
+    kind: fc.constant('advance' as const),
+    ms: fc.oneof(fc.integer({ min: 0, max: 3 }), fc.nat(700)),
+  }),
   fc.record({ kind: fc.constant('decrypt' as const), pick: fc.nat() }),
   fc.record({ kind: fc.constant('purge' as const) }),
 );
@@ -24,7 +33,12 @@ describe('CachingKeyring bounds (property)', () => {
   it('no data key ever exceeds maxAge, maxUses or maxBytes, under any sequence of requests', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.record({ maxAge: fc.oneof(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 2000 })), maxUses: fc.integer({ min: 1, max: 25 }), maxBytes: fc.integer({ min: 1, max: 800 }), capacity: fc.integer({ min: 1, max: 4 }) }),
+        fc.record({
+          maxAge: fc.oneof(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 2000 })),
+          maxUses: fc.integer({ min: 1, max: 25 }),
+          maxBytes: fc.integer({ min: 1, max: 800 }),
+          capacity: fc.integer({ min: 1, max: 4 }),
+        }),
         fc.array(op, { minLength: 1, maxLength: 60 }),
         async (options, ops) => {
           const clock = new FakeClock();
@@ -45,7 +59,9 @@ describe('CachingKeyring bounds (property)', () => {
             } else {
               const ctx = contexts[step.ctx]!;
               const hint = { plaintextBytes: step.bytes, encryptions: step.encryptions };
-              const results = await Promise.all(Array.from({ length: step.parallel }, () => cache.generateDataKey(ctx, hint)));
+              const results = await Promise.all(
+                Array.from({ length: step.parallel }, () => cache.generateDataKey(ctx, hint)),
+              );
               const now = clock.now();
               for (const material of results) {
                 let u = usage.get(material.encryptedKey);
@@ -65,7 +81,8 @@ describe('CachingKeyring bounds (property)', () => {
           }
           for (const u of usage.values()) {
             expect(u.uses).toBeLessThanOrEqual(options.maxUses);
-            if (u.maxSingleRequest > options.maxBytes) expect(u.uses).toBe(1); // oversized: a key used once
+            if (u.maxSingleRequest > options.maxBytes)
+              expect(u.uses).toBe(1); // oversized: a key used once
             else expect(u.bytes).toBeLessThanOrEqual(options.maxBytes);
           }
           const stats = cache.stats();

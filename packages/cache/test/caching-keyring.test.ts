@@ -52,7 +52,13 @@ describe('CachingKeyring options', () => {
 
   it('applies documented defaults', () => {
     const cache = new CachingKeyring(new RecordingKeyring());
-    expect(cache.options).toMatchObject({ maxAge: 300_000, maxUses: 10_000, maxBytes: 2 ** 40, capacity: 1_000, decryptMaxAge: 300_000 });
+    expect(cache.options).toMatchObject({
+      maxAge: 300_000,
+      maxUses: 10_000,
+      maxBytes: 2 ** 40,
+      capacity: 1_000,
+      decryptMaxAge: 300_000,
+    });
   });
 });
 
@@ -64,7 +70,12 @@ describe('CachingKeyring encrypt side', () => {
     const results = await Promise.all(Array.from({ length: 1000 }, () => cache.generateDataKey(ctx)));
     expect(inner.generated).toHaveLength(1);
     expect(new Set(results.map((r) => r.plaintextKey)).size).toBe(1);
-    expect(cache.stats()).toMatchObject({ misses: 1, hits: 0, coalesced: 999, keyringCalls: { generate: 1 } });
+    expect(cache.stats()).toMatchObject({
+      misses: 1,
+      hits: 0,
+      coalesced: 999,
+      keyringCalls: { generate: 1 },
+    });
   });
 
   it('coalesces parallel misses even when one key cannot serve them all (maxUses 10, 100 callers → 10 calls)', async () => {
@@ -84,7 +95,9 @@ describe('CachingKeyring encrypt side', () => {
     inner.failWith = new KeyringError('unavailable', 'KMS is down');
     const cache = new CachingKeyring(inner);
     const outcomes = await Promise.allSettled(Array.from({ length: 50 }, () => cache.generateDataKey(ctx)));
-    expect(outcomes.every((o) => o.status === 'rejected' && (o.reason as KeyringError).code === 'unavailable')).toBe(true);
+    expect(
+      outcomes.every((o) => o.status === 'rejected' && (o.reason as KeyringError).code === 'unavailable'),
+    ).toBe(true);
     expect(cache.stats().keyringCalls.generate).toBe(1);
   });
 
@@ -132,7 +145,10 @@ describe('CachingKeyring encrypt side', () => {
   });
 
   it('never lets one key exceed 2^32 AES-GCM encryptions, whatever maxUses says', async () => {
-    const cache = new CachingKeyring(new RecordingKeyring(), { maxUses: GCM_ENCRYPTION_LIMIT, maxBytes: Number.MAX_SAFE_INTEGER });
+    const cache = new CachingKeyring(new RecordingKeyring(), {
+      maxUses: GCM_ENCRYPTION_LIMIT,
+      maxBytes: Number.MAX_SAFE_INTEGER,
+    });
     const half = GCM_ENCRYPTION_LIMIT / 2;
     const a = await cache.generateDataKey(ctx, { encryptions: half });
     const b = await cache.generateDataKey(ctx, { encryptions: half });
@@ -160,7 +176,9 @@ describe('CachingKeyring decrypt side', () => {
     const inner = new RecordingKeyring(clock.now);
     const material = await inner.inner.generateDataKey(ctx);
     const cache = new CachingKeyring(inner, { decryptMaxAge: 500, now: clock.now });
-    const keys = await Promise.all(Array.from({ length: 20 }, () => cache.decryptDataKey(material.encryptedKey, ctx)));
+    const keys = await Promise.all(
+      Array.from({ length: 20 }, () => cache.decryptDataKey(material.encryptedKey, ctx)),
+    );
     expect(inner.decrypts).toBe(1);
     expect(Buffer.from(keys[0] as Uint8Array).equals(Buffer.from(material.plaintextKey))).toBe(true);
     clock.advance(500);
@@ -172,7 +190,9 @@ describe('CachingKeyring decrypt side', () => {
     const inner = new RecordingKeyring();
     const cache = new CachingKeyring(inner);
     const material = await cache.generateDataKey(ctx);
-    await expect(cache.decryptDataKey(material.encryptedKey, { 'fieldseal:table': 'Post' })).rejects.toMatchObject({ code: 'unwrap-failed' });
+    await expect(
+      cache.decryptDataKey(material.encryptedKey, { 'fieldseal:table': 'Post' }),
+    ).rejects.toMatchObject({ code: 'unwrap-failed' });
   });
 
   it('lets reads of a key it just generated skip the keyring', async () => {
@@ -259,6 +279,28 @@ describe('CachingKeyring observability and hygiene', () => {
     expect(b.misses).toBe(b.keyringCalls.decrypt);
   });
 
+  it('every event names the encryption context of its key, so metrics can be split per table', async () => {
+    const events: CacheEvent[] = [];
+    const cache = new CachingKeyring(new RecordingKeyring(), { maxUses: 1, onEvent: (e) => events.push(e) });
+    const post = { 'fieldseal:table': 'Post' };
+    const a = await cache.generateDataKey(ctx);
+    await cache.generateDataKey(post);
+    await cache.decryptDataKey(a.encryptedKey, ctx);
+    cache.clear();
+    expect(events.length).toBeGreaterThan(6);
+    for (const event of events) expect([ctx, post]).toContainEqual(event.context);
+    const tables = new Set(events.map((e) => `${e.type}:${e.context['fieldseal:table']}`));
+    for (const expected of [
+      'miss:User',
+      'keyring-call:User',
+      'miss:Post',
+      'hit:User',
+      'eviction:User',
+      'eviction:Post',
+    ])
+      expect(tables).toContain(expected);
+  });
+
   it('never shows key bytes in inspect or JSON', async () => {
     const cache = new CachingKeyring(new RecordingKeyring());
     const material = await cache.generateDataKey(ctx);
@@ -275,10 +317,14 @@ describe('CachingKeyring observability and hygiene', () => {
     const inner = new RecordingKeyring();
     const envelope = new RowEnvelope({ keyring: new CachingKeyring(inner) });
     const rows = await Promise.all(
-      Array.from({ length: 1000 }, (_, i) => envelope.encryptRow({ table: 'User', values: { email: `u${i}@example.com` } })),
+      Array.from({ length: 1000 }, (_, i) =>
+        envelope.encryptRow({ table: 'User', values: { email: `u${i}@example.com` } }),
+      ),
     );
     expect(inner.generated).toHaveLength(1);
-    const back = await Promise.all(rows.map((r) => envelope.decryptRow({ table: 'User', values: r.values, dataKey: r.dataKey })));
+    const back = await Promise.all(
+      rows.map((r) => envelope.decryptRow({ table: 'User', values: r.values, dataKey: r.dataKey })),
+    );
     expect(back.map((r) => r.email)).toEqual(rows.map((_, i) => `u${i}@example.com`));
   });
 });

@@ -70,7 +70,13 @@ describe('grace period on', () => {
     expect(Buffer.from(stale).equals(first)).toBe(true);
     expect(inner.decrypts).toBe(2); // it asked the keyring first
     expect(cache.stats().staleServed).toBe(1);
-    expect(events.at(-1)).toEqual({ type: 'stale', side: 'decrypt', ageMs: 1_000, reason: 'unavailable' });
+    expect(events.at(-1)).toEqual({
+      type: 'stale',
+      side: 'decrypt',
+      ageMs: 1_000,
+      reason: 'unavailable',
+      context: ctx,
+    });
 
     clock.advance(4_999); // age 5,999 ms < 1,000 + 5,000
     expect(Buffer.from(await cache.decryptDataKey(material.encryptedKey, ctx)).equals(first)).toBe(true);
@@ -83,7 +89,10 @@ describe('grace period on', () => {
   });
 
   it('serves stale keys on throttling too, and pauses refresh attempts instead of calling KMS on every read', async () => {
-    const { clock, inner, cache, material } = await warmCache({ decryptMaxAge: 10_000, decryptGracePeriod: 60_000 });
+    const { clock, inner, cache, material } = await warmCache({
+      decryptMaxAge: 10_000,
+      decryptGracePeriod: 60_000,
+    });
     inner.failWith = new KeyringError('throttled', 'kms:Decrypt was throttled');
     clock.advance(10_000);
     for (let i = 0; i < 10; i++) await cache.decryptDataKey(material.encryptedKey, ctx);
@@ -95,7 +104,10 @@ describe('grace period on', () => {
   });
 
   it('coalesces the refresh of concurrent readers into one keyring call, and all get the stale key', async () => {
-    const { clock, inner, cache, material, first } = await warmCache({ decryptMaxAge: 100, decryptGracePeriod: 1_000 });
+    const { clock, inner, cache, material, first } = await warmCache({
+      decryptMaxAge: 100,
+      decryptGracePeriod: 1_000,
+    });
     inner.failWith = down();
     inner.delayMs = 5;
     clock.advance(100);
@@ -108,7 +120,10 @@ describe('grace period on', () => {
   });
 
   it('refreshes from the keyring as soon as it is back, and stops serving stale', async () => {
-    const { clock, inner, cache, material, first } = await warmCache({ decryptMaxAge: 100, decryptGracePeriod: 1_000 });
+    const { clock, inner, cache, material, first } = await warmCache({
+      decryptMaxAge: 100,
+      decryptGracePeriod: 1_000,
+    });
     inner.failWith = down();
     clock.advance(150);
     await cache.decryptDataKey(material.encryptedKey, ctx);
@@ -126,7 +141,10 @@ describe('grace period on', () => {
   it.each(['access-denied', 'invalid-ciphertext', 'key-disabled', 'unwrap-failed'] as const)(
     'never serves a stale key when the keyring refuses (%s): the key is evicted and the read fails',
     async (code) => {
-      const { clock, inner, cache, material } = await warmCache({ decryptMaxAge: 100, decryptGracePeriod: 10_000 });
+      const { clock, inner, cache, material } = await warmCache({
+        decryptMaxAge: 100,
+        decryptGracePeriod: 10_000,
+      });
       inner.failWith = new KeyringError(code, 'refused');
       clock.advance(100);
       expect((await rejection(cache.decryptDataKey(material.encryptedKey, ctx))).code).toBe(code);

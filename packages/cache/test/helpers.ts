@@ -1,4 +1,10 @@
-import { type DataKeyHint, type DataKeyMaterial, type EncryptionContext, type Keyring, LocalKeyring } from '@fieldseal/core';
+import {
+  type DataKeyHint,
+  type DataKeyMaterial,
+  type EncryptionContext,
+  type Keyring,
+  LocalKeyring,
+} from '@fieldseal/core';
 
 /** A real LocalKeyring that records each call, the clock at the time, and can be told to fail. */
 export class RecordingKeyring implements Keyring {
