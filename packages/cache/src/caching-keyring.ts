@@ -343,7 +343,10 @@ export class CachingKeyring implements Keyring {
   ): Promise<void> {
     const pending = this.#pending.get(key);
     if (pending) {
-      if (!retry) this.#stats.coalesced++;
+      if (!retry) {
+        this.#stats.coalesced++;
+        this.#emit({ type: 'coalesced', side, context });
+      }
       await pending;
       return;
     }

@@ -14,6 +14,8 @@ export type CacheSide = 'encrypt' | 'decrypt';
 export type CacheEvent = (
   | { readonly type: 'hit'; readonly side: CacheSide }
   | { readonly type: 'miss'; readonly side: CacheSide }
+  /** The request waited for another request's keyring call for the same key (no call of its own). */
+  | { readonly type: 'coalesced'; readonly side: CacheSide }
   | {
       readonly type: 'keyring-call';
       readonly side: CacheSide;

@@ -259,7 +259,11 @@ describe('CachingKeyring observability and hygiene', () => {
   it('counts every request once: hits + misses + coalesced = requests, on both sides', async () => {
     const inner = new RecordingKeyring();
     inner.delayMs = 2;
-    const cache = new CachingKeyring(inner, { maxUses: 7 });
+    const counted = new Map<string, number>();
+    const cache = new CachingKeyring(inner, {
+      maxUses: 7,
+      onEvent: (e) => counted.set(e.type, (counted.get(e.type) ?? 0) + 1),
+    });
     let requests = 0;
     for (let round = 0; round < 5; round++) {
       const batch = await Promise.all(Array.from({ length: 20 }, () => cache.generateDataKey(ctx)));
@@ -275,6 +279,12 @@ describe('CachingKeyring observability and hygiene', () => {
     const a = cache.stats();
     const b = fresh.stats();
     expect(a.hits + a.misses + a.coalesced).toBe(requests);
+    // The events tell the same story as the counters.
+    expect([counted.get('hit'), counted.get('miss'), counted.get('coalesced') ?? 0]).toEqual([
+      a.hits,
+      a.misses,
+      a.coalesced,
+    ]);
     expect(b.hits + b.misses + b.coalesced).toBe(keys.length);
     expect(b.misses).toBe(b.keyringCalls.decrypt);
   });
