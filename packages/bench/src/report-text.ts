@@ -66,8 +66,9 @@ export function formatReport(report: BenchReport): string {
   return lines.join('\n');
 }
 
-function table(results: readonly BenchResult[]): string[] {
-  const cells = results.map((r) => [
+/** One result's cells, in the order of COLUMNS (errors with their first message, or just the count). */
+function cellsOf(r: BenchResult, errorDetail: boolean): string[] {
+  return [
     r.setting,
     fmt(r.rowsPerSecond),
     fmt(r.p50Ms),
@@ -77,8 +78,12 @@ function table(results: readonly BenchResult[]): string[] {
     r.encrypted ? fmt(r.warmKmsCallsPerSecond) : '—',
     String(r.throttles),
     r.maxRowsPerKey === null ? '—' : r.maxRowsPerKey.toLocaleString('en-US'),
-    r.errors > 0 ? `${r.errors} (${r.firstError ?? 'error'})` : '0',
-  ]);
+    errorDetail && r.errors > 0 ? `${r.errors} (${r.firstError ?? 'error'})` : String(r.errors),
+  ];
+}
+
+function table(results: readonly BenchResult[]): string[] {
+  const cells = results.map((r) => cellsOf(r, true));
   const widths = COLUMNS.map((title, i) =>
     Math.max(title.length, ...cells.map((row) => row[i]?.length ?? 0)),
   );
@@ -99,21 +104,7 @@ export function formatMarkdown(report: BenchReport, workload: WorkloadName): str
       `| ${COLUMNS.join(' | ')} |`,
       `|${COLUMNS.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
     );
-    for (const r of rows)
-      out.push(
-        `| ${[
-          r.setting,
-          fmt(r.rowsPerSecond),
-          fmt(r.p50Ms),
-          fmt(r.p99Ms),
-          r.encrypted ? fmt(r.kmsCallsPer1kRows) : '—',
-          r.encrypted ? fmt(r.kmsCallsPerSecond) : '—',
-          r.encrypted ? fmt(r.warmKmsCallsPerSecond) : '—',
-          String(r.throttles),
-          r.maxRowsPerKey === null ? '—' : r.maxRowsPerKey.toLocaleString('en-US'),
-          String(r.errors),
-        ].join(' | ')} |`,
-      );
+    for (const r of rows) out.push(`| ${cellsOf(r, false).join(' | ')} |`);
     out.push('');
   }
   return out.join('\n');
