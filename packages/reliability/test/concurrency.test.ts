@@ -188,7 +188,9 @@ describe.each(PRISMA_DIALECTS)('8 concurrent workers on %s (Prisma, cold Caching
     const final = await (workers[0] as EncryptedClient).member.findMany({ orderBy: { id: 'asc' } });
     expect(final.length).toBe(model.size);
     for (const row of final) {
-      expect({ email: row.email, ssn: row.ssn, photo: hex(row.photo) }, `row ${row.id}`).toEqual(model.get(row.id));
+      expect({ email: row.email, ssn: row.ssn, photo: hex(row.photo) }, `row ${row.id}`).toEqual(
+        model.get(row.id),
+      );
     }
     expect(await brokenRows()).toEqual([]);
     expect(checkerFindings).toEqual([]);
@@ -206,7 +208,12 @@ describe.each(PRISMA_DIALECTS)('8 concurrent workers on %s (Prisma, cold Caching
         reads,
         rows: final.length,
         checkerPasses: checks,
-        cache: { coalesced: stats.coalesced, generate: stats.keyringCalls.generate, decrypt: stats.keyringCalls.decrypt, hits: stats.hits },
+        cache: {
+          coalesced: stats.coalesced,
+          generate: stats.keyringCalls.generate,
+          decrypt: stats.keyringCalls.decrypt,
+          hits: stats.hits,
+        },
       })}`,
     );
   });

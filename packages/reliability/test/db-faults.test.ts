@@ -11,27 +11,21 @@ import pg from 'pg';
 import { In } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Customer } from './support/entities.js';
+import { failure } from './support/failure.js';
 import { cellsText, leaks } from './support/secrets.js';
 import { SlowKeyring } from './support/slow-keyring.js';
 import { auditRows, DIALECTS, openTypeormDb, PG_URL, type TypeormDb } from './support/typeorm-db.js';
 
 const email = (tag: string) => `${tag}@mid-batch.example`;
 
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the operation to fail');
-}
-
 describe.each(DIALECTS)('constraint violations mid-batch on %s', (dialect) => {
   let cache: CachingKeyring;
   let db: TypeormDb;
   beforeAll(async () => {
     // maxUses 3: a batch of 10 rows spans four data keys, so a half-applied batch would show.
-    cache = new CachingKeyring(LocalKeyring.fromString(LocalKeyring.generateKeyText('db-faults')), { maxUses: 3 });
+    cache = new CachingKeyring(LocalKeyring.fromString(LocalKeyring.generateKeyText('db-faults')), {
+      maxUses: 3,
+    });
     db = await openTypeormDb(dialect, cache);
     const customers = db.dataSource.getRepository(Customer);
     await customers.save(customers.create({ handle: 'taken', email: email('taken'), ssn: 'taken-ssn' }));
@@ -45,13 +39,22 @@ describe.each(DIALECTS)('constraint violations mid-batch on %s', (dialect) => {
 
   it('save() of 10 new rows with a duplicate at row 6: nothing written, objects restored to plaintext, retry succeeds', async () => {
     const batch = Array.from({ length: 10 }, (_, i) =>
-      customers().create({ handle: i === 5 ? 'taken' : `save-${i}`, email: email(`save-${i}`), ssn: `ssn-save-${i}` }),
+      customers().create({
+        handle: i === 5 ? 'taken' : `save-${i}`,
+        email: email(`save-${i}`),
+        ssn: `ssn-save-${i}`,
+      }),
     );
     const error = await failure(customers().save(batch));
     expect(error.name).toBe('QueryFailedError');
     const rows = await db.rows('customer');
     expect(rows.length).toBe(1);
-    expect(leaks(cellsText(rows), batch.map((c) => c.email))).toEqual([]);
+    expect(
+      leaks(
+        cellsText(rows),
+        batch.map((c) => c.email),
+      ),
+    ).toEqual([]);
     expect(batch.map((c) => c.email)).toEqual(Array.from({ length: 10 }, (_, i) => email(`save-${i}`)));
     (batch[5] as Customer).handle = 'save-5';
     await customers().save(batch);
@@ -78,7 +81,9 @@ describe.each(DIALECTS)('constraint violations mid-batch on %s', (dialect) => {
     const ids = [...before.plaintext.keys()] as number[];
     expect(new Set((await db.rows('customer')).map((r) => r.dataKey)).size).toBeGreaterThan(1);
     // Every matched row gets a new ssn and the same handle: the unique index fails on the second row.
-    const error = await failure(customers().update({ id: In(ids) }, { ssn: 'bulk-new-ssn', handle: 'collide' }));
+    const error = await failure(
+      customers().update({ id: In(ids) }, { ssn: 'bulk-new-ssn', handle: 'collide' }),
+    );
     expect(error.name).toBe('QueryFailedError');
     const after = await auditRows(db, 'customer');
     expect(after.broken).toEqual([]);
@@ -89,7 +94,9 @@ describe.each(DIALECTS)('constraint violations mid-batch on %s', (dialect) => {
     const before = await auditRows(db, 'customer');
     const error = await failure(
       db.dataSource.transaction(async (manager) => {
-        await manager.getRepository(Customer).update({ handle: In(['save-0', 'save-4', 'save-9']) }, { ssn: 'tx-ssn' });
+        await manager
+          .getRepository(Customer)
+          .update({ handle: In(['save-0', 'save-4', 'save-9']) }, { ssn: 'tx-ssn' });
         await manager.getRepository(Customer).insert({ handle: 'taken', email: email('tx'), ssn: null });
       }),
     );
@@ -129,7 +136,9 @@ describe('connection killed mid-batch on postgres (pg_terminate_backend)', () =>
       );
       if (rows.length > 0) {
         await new Promise((resolve) => setTimeout(resolve, 40)); // let some of the batch through first
-        const killed = await admin.query<{ ok: boolean }>('SELECT pg_terminate_backend($1) AS ok', [rows[0]?.pid]);
+        const killed = await admin.query<{ ok: boolean }>('SELECT pg_terminate_backend($1) AS ok', [
+          rows[0]?.pid,
+        ]);
         return killed.rows.filter((r) => r.ok).length;
       }
     }
@@ -156,7 +165,9 @@ describe('connection killed mid-batch on postgres (pg_terminate_backend)', () =>
     expect(audit).toMatchObject({ rows: 1, broken: [] });
     expect([...audit.plaintext.values()]).toEqual([{ email: email('survivor'), ssn: 'kept', photo: null }]);
     // The pool recovers: the same batch, retried, is written whole.
-    await customers.save(batch.map((c) => customers.create({ handle: c.handle, email: c.email, ssn: c.ssn })));
+    await customers.save(
+      batch.map((c) => customers.create({ handle: c.handle, email: c.email, ssn: c.ssn })),
+    );
     const retried = await auditRows(db, 'customer');
     expect(retried).toMatchObject({ rows: 401, broken: [] });
     expect(new Set((await db.rows('customer')).map((r) => r.dataKey)).size).toBeGreaterThanOrEqual(400 / 7);
@@ -167,10 +178,15 @@ describe('connection killed mid-batch on postgres (pg_terminate_backend)', () =>
     const before = await auditRows(db, 'customer');
     cache.clear(); // every group's data key is unwrapped again, through the slow keyring, inside the transaction
     const [outcome, killed] = await Promise.all([
-      customers.update({ handle: In([...before.plaintext.keys()].map((_, i) => `kill-${i}`)) }, { ssn: 'after-kill' }).then(
-        () => 'committed',
-        (error: Error) => error,
-      ),
+      customers
+        .update(
+          { handle: In([...before.plaintext.keys()].map((_, i) => `kill-${i}`)) },
+          { ssn: 'after-kill' },
+        )
+        .then(
+          () => 'committed',
+          (error: Error) => error,
+        ),
       killInTransaction(),
     ]);
     const after = await auditRows(db, 'customer');

@@ -40,7 +40,8 @@ function typedOnly(fn: () => unknown): 'ok' | 'typed' {
     fn();
     return 'ok';
   } catch (error) {
-    if (error instanceof FieldsealError && typeof error.code === 'string' && error.code.length > 0) return 'typed';
+    if (error instanceof FieldsealError && typeof error.code === 'string' && error.code.length > 0)
+      return 'typed';
     throw error;
   }
 }
@@ -50,7 +51,8 @@ async function typedOnlyAsync(fn: () => Promise<unknown>): Promise<'ok' | 'typed
     await fn();
     return 'ok';
   } catch (error) {
-    if (error instanceof FieldsealError && typeof error.code === 'string' && error.code.length > 0) return 'typed';
+    if (error instanceof FieldsealError && typeof error.code === 'string' && error.code.length > 0)
+      return 'typed';
     throw error;
   }
 }
@@ -77,7 +79,10 @@ const storedText = fc.oneof(
   fc.string({ maxLength: 80 }),
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc
-    .tuple(fc.constantFrom('fs1:', 'fs2:', 'fs01:', 'fs999:', 'fs1', 'FS1:', ''), fc.stringMatching(/^[A-Za-z0-9_=+/-]{0,120}$/))
+    .tuple(
+      fc.constantFrom('fs1:', 'fs2:', 'fs01:', 'fs999:', 'fs1', 'FS1:', ''),
+      fc.stringMatching(/^[A-Za-z0-9_=+/-]{0,120}$/),
+    )
     .map(([p, b]) => p + b),
   fc.tuple(fc.nat(), fc.string({ minLength: 1, maxLength: 2 })).map(([at, s]) => {
     const i = at % valid.length;
@@ -139,7 +144,11 @@ describe('value parser fuzz', () => {
     let n = 0;
     await fc.assert(
       fc.asyncProperty(
-        fc.dictionary(fc.constantFrom('email', 'ssn', 'x'), fc.oneof(storedText, storedBytes, fc.constant(good.values.email), fc.anything()), { maxKeys: 3 }),
+        fc.dictionary(
+          fc.constantFrom('email', 'ssn', 'x'),
+          fc.oneof(storedText, storedBytes, fc.constant(good.values.email), fc.anything()),
+          { maxKeys: 3 },
+        ),
         dataKeyArb,
         fc.constantFrom('strict', 'tolerant') as fc.Arbitrary<'strict' | 'tolerant'>,
         async (values, dataKey, readMode) => {
@@ -177,17 +186,21 @@ describe('data-key column and config parsing fuzz', () => {
 
   it('LocalKeyring.fromString: ConfigError or a working keyring', () => {
     const entry = fc.oneof(
-      fc.tuple(fc.string({ maxLength: 12 }), fc.uint8Array({ minLength: 28, maxLength: 36 })).map(
-        ([id, k]) => `${id}:${Buffer.from(k).toString('base64')}`,
-      ),
-      fc.tuple(fc.stringMatching(/^[A-Za-z0-9._/-]{1,10}$/), fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.string({ maxLength: 3 })).map(
-        ([id, k, junk]) => `${id}:${Buffer.from(k).toString('base64')}${junk}`,
-      ),
+      fc
+        .tuple(fc.string({ maxLength: 12 }), fc.uint8Array({ minLength: 28, maxLength: 36 }))
+        .map(([id, k]) => `${id}:${Buffer.from(k).toString('base64')}`),
+      fc
+        .tuple(
+          fc.stringMatching(/^[A-Za-z0-9._/-]{1,10}$/),
+          fc.uint8Array({ minLength: 32, maxLength: 32 }),
+          fc.string({ maxLength: 3 }),
+        )
+        .map(([id, k, junk]) => `${id}:${Buffer.from(k).toString('base64')}${junk}`),
       fc.string({ maxLength: 60 }),
     );
-    const text = fc.array(entry, { maxLength: 3 }).chain((entries) =>
-      fc.constantFrom(',', '\n', ' , ', '\n#c\n').map((sep) => entries.join(sep)),
-    );
+    const text = fc
+      .array(entry, { maxLength: 3 })
+      .chain((entries) => fc.constantFrom(',', '\n', ' , ', '\n#c\n').map((sep) => entries.join(sep)));
     run('localKeyText', text, scale(15_000, 150_000), (value) => {
       const outcome = typedOnly(() => LocalKeyring.fromString(value));
       if (outcome === 'typed') {
@@ -212,7 +225,10 @@ describe('data-key column and config parsing fuzz', () => {
           capacity: number,
           decryptMaxAge: number,
           decryptGracePeriod: number,
-          onEvent: fc.oneof(fc.constant(() => {}), fc.anything()),
+          onEvent: fc.oneof(
+            fc.constant(() => {}),
+            fc.anything(),
+          ),
           now: fc.oneof(fc.constant(Date.now), fc.anything()),
         },
         { requiredKeys: [] },
@@ -237,7 +253,14 @@ describe('data-key column and config parsing fuzz', () => {
     const wrappedKey = await BlindIndex.generateKey(keyring);
     run(
       'rowEnvelopeOptions',
-      fc.record({ keyring: fc.oneof(fc.constant(keyring), fc.anything()), encryptionContext: fc.anything(), readMode: fc.anything() }, { requiredKeys: [] }),
+      fc.record(
+        {
+          keyring: fc.oneof(fc.constant(keyring), fc.anything()),
+          encryptionContext: fc.anything(),
+          readMode: fc.anything(),
+        },
+        { requiredKeys: [] },
+      ),
       scale(5_000, 50_000),
       (options) => {
         typedOnly(() => new RowEnvelope(options as never));
@@ -246,7 +269,14 @@ describe('data-key column and config parsing fuzz', () => {
     let n = 0;
     await fc.assert(
       fc.asyncProperty(
-        fc.record({ keyring: fc.constant(keyring), wrappedKey: fc.oneof(fc.constant(wrappedKey), fc.anything()), bytes: fc.anything() }, { requiredKeys: ['keyring'] }),
+        fc.record(
+          {
+            keyring: fc.constant(keyring),
+            wrappedKey: fc.oneof(fc.constant(wrappedKey), fc.anything()),
+            bytes: fc.anything(),
+          },
+          { requiredKeys: ['keyring'] },
+        ),
         async (options) => {
           n++;
           await typedOnlyAsync(() => BlindIndex.open(options as never));
@@ -285,20 +315,41 @@ describe('data-key column and config parsing fuzz', () => {
 
   it('Prisma encryption metadata (shapes as typed, values arbitrary): ConfigError or a working extension', () => {
     const keyring = LocalKeyring.fromString(LocalKeyring.generateKeyText('meta'));
-    const name = fc.oneof(fc.constantFrom('id', 'email', 'ssn', 'dataKey', 'emailIndex'), fc.string({ maxLength: 6 }));
+    const name = fc.oneof(
+      fc.constantFrom('id', 'email', 'ssn', 'dataKey', 'emailIndex'),
+      fc.string({ maxLength: 6 }),
+    );
     const leaf = fc.oneof(fc.constant(undefined), name, fc.anything());
     const model = fc.record(
       {
         table: leaf,
         idFields: fc.array(leaf, { maxLength: 2 }),
         dataKey: leaf,
-        encrypted: fc.dictionary(name, fc.record({ type: fc.oneof(fc.constantFrom('String', 'Bytes'), fc.anything()), column: leaf, blindIndex: leaf }, { requiredKeys: [] }), { maxKeys: 3 }),
-        relations: fc.dictionary(name, fc.record({ model: leaf, list: fc.anything(), name: leaf }, { requiredKeys: [] }), { maxKeys: 2 }),
+        encrypted: fc.dictionary(
+          name,
+          fc.record(
+            {
+              type: fc.oneof(fc.constantFrom('String', 'Bytes'), fc.anything()),
+              column: leaf,
+              blindIndex: leaf,
+            },
+            { requiredKeys: [] },
+          ),
+          { maxKeys: 3 },
+        ),
+        relations: fc.dictionary(
+          name,
+          fc.record({ model: leaf, list: fc.anything(), name: leaf }, { requiredKeys: [] }),
+          { maxKeys: 2 },
+        ),
       },
       { requiredKeys: [] },
     );
     const metadata = fc.oneof(
-      fc.record({ version: fc.oneof(fc.constant(1), fc.anything()), models: fc.dictionary(fc.constantFrom('User', 'Post', 'A'), model, { maxKeys: 3 }) }),
+      fc.record({
+        version: fc.oneof(fc.constant(1), fc.anything()),
+        models: fc.dictionary(fc.constantFrom('User', 'Post', 'A'), model, { maxKeys: 3 }),
+      }),
       fc.anything(),
     );
     run('prismaMetadata', metadata, scale(10_000, 100_000), (value) => {

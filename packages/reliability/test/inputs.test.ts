@@ -7,7 +7,13 @@ import { CachingKeyring } from '@fieldseal/cache';
 import { BlindIndex, LocalKeyring } from '@fieldseal/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Customer } from './support/entities.js';
-import { type EncryptedClient, encryptedClient, openPrismaDb, PRISMA_DIALECTS, type PrismaDb } from './support/prisma-db.js';
+import {
+  type EncryptedClient,
+  encryptedClient,
+  openPrismaDb,
+  PRISMA_DIALECTS,
+  type PrismaDb,
+} from './support/prisma-db.js';
 import { auditRows, DIALECTS, openTypeormDb, type TypeormDb } from './support/typeorm-db.js';
 
 const UNICODE = [
@@ -44,7 +50,9 @@ describe.each(DIALECTS)('input round trips through TypeORM on %s', (dialect) => 
 
   it('Unicode (astral, ZWJ, combining, controls, NUL, bidi), empty strings and nulls come back exactly', async () => {
     const saved = await customers().save(
-      UNICODE.map((text, i) => customers().create({ handle: `u${i}`, email: text, ssn: i % 2 ? '' : null, photo: null })),
+      UNICODE.map((text, i) =>
+        customers().create({ handle: `u${i}`, email: text, ssn: i % 2 ? '' : null, photo: null }),
+      ),
     );
     const read = await customers().findBy(saved.map((c) => ({ id: c.id })));
     expect(read.map((c) => c.email)).toEqual(UNICODE);
@@ -61,9 +69,10 @@ describe.each(DIALECTS)('input round trips through TypeORM on %s', (dialect) => 
       customers().create({ handle: 'bytes', email: 'b@x.example', photo: Buffer.from(EVERY_BYTE) }),
       customers().create({ handle: 'empty-bytes', email: 'e@x.example', photo: Buffer.alloc(0) }),
     ]);
-    const [all, empty] = (await Promise.all(
-      saved.map((c) => customers().findOneByOrFail({ id: c.id })),
-    )) as [Customer, Customer];
+    const [all, empty] = (await Promise.all(saved.map((c) => customers().findOneByOrFail({ id: c.id })))) as [
+      Customer,
+      Customer,
+    ];
     expect(Buffer.compare(all.photo as Buffer, EVERY_BYTE)).toBe(0);
     expect((empty.photo as Buffer).length).toBe(0);
   });
@@ -72,7 +81,9 @@ describe.each(DIALECTS)('input round trips through TypeORM on %s', (dialect) => 
     const text = tenMegabyteText();
     const bytes = Buffer.alloc(TEN_MB);
     for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 131 + (i >> 8)) & 0xff;
-    const saved = await customers().save(customers().create({ handle: 'big', email: text, photo: bytes, ssn: null }));
+    const saved = await customers().save(
+      customers().create({ handle: 'big', email: text, photo: bytes, ssn: null }),
+    );
     const raw = (await db.rows('customer')).find((r) => r.id === saved.id) as Record<string, unknown>;
     expect(String(raw.email).length).toBeGreaterThan(Buffer.byteLength(text));
     const read = await customers().findOneByOrFail({ id: saved.id });
@@ -111,7 +122,11 @@ describe.each(PRISMA_DIALECTS)('input round trips through Prisma on %s', (dialec
     expect(found?.email).toBe(UNICODE[3]);
     const raw = await db.rows();
     expect(raw.every((r) => String(r.email).startsWith('fs1:'))).toBe(true);
-    expect(Buffer.from(raw[0]?.photo as Uint8Array).subarray(0, 4).toString('latin1')).toBe('fs1:');
+    expect(
+      Buffer.from(raw[0]?.photo as Uint8Array)
+        .subarray(0, 4)
+        .toString('latin1'),
+    ).toBe('fs1:');
   });
 
   it('a 10 MB text value and a 10 MB binary value', async () => {

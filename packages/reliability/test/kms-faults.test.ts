@@ -7,21 +7,13 @@ import { CachingKeyring } from '@fieldseal/cache';
 import { KeyringError, RowEnvelope } from '@fieldseal/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Customer, Note } from './support/entities.js';
+import { failure } from './support/failure.js';
 import { type KmsRig, startKms } from './support/kms.js';
 import { cellsText, errorText, leaks } from './support/secrets.js';
 import { auditRows, DIALECTS, openTypeormDb, type TypeormDb } from './support/typeorm-db.js';
 
 const secretEmail = (i: number) => `kms-fault-${i}@secret.example`;
 const secretSsn = (i: number) => `SSN-CONFIDENTIAL-${1000 + i}`;
-
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the operation to fail');
-}
 
 describe.each(DIALECTS)('KMS unreachable during writes and reads on %s', (dialect) => {
   let kms: KmsRig;
@@ -41,7 +33,11 @@ describe.each(DIALECTS)('KMS unreachable during writes and reads on %s', (dialec
   it('a write needing a new data key fails with KeyringError "unavailable", the transaction rolls back, nothing is half-written', async () => {
     const customers = db.dataSource.getRepository(Customer);
     // Before the outage: some rows, and a cached data key for the note table only.
-    await customers.save([0, 1, 2].map((i) => customers.create({ handle: `before-${i}`, email: secretEmail(i), ssn: secretSsn(i) })));
+    await customers.save(
+      [0, 1, 2].map((i) =>
+        customers.create({ handle: `before-${i}`, email: secretEmail(i), ssn: secretSsn(i) }),
+      ),
+    );
     await db.dataSource.getRepository(Note).save({ body: 'note before the outage' });
     const before = { customers: (await db.rows('customer')).length, notes: (await db.rows('note')).length };
     // A new table partition would need GenerateDataKey: evict the customer key so the next write must call KMS.
@@ -50,23 +46,37 @@ describe.each(DIALECTS)('KMS unreachable during writes and reads on %s', (dialec
     const notesBefore = (await db.rows('note')).length;
 
     await kms.stop();
-    const batch = [10, 11, 12, 13, 14].map((i) => ({ handle: `during-${i}`, email: secretEmail(i), ssn: secretSsn(i) }));
+    const batch = [10, 11, 12, 13, 14].map((i) => ({
+      handle: `during-${i}`,
+      email: secretEmail(i),
+      ssn: secretSsn(i),
+    }));
     const error = await failure(
       db.dataSource.transaction(async (manager) => {
         // The note table's key is cached: this insert succeeds inside the transaction...
         await manager.save(Note, { body: 'note inside the failed transaction' });
         // ...and the customer insert needs KMS, which is down.
-        await manager.save(Customer, batch.map((c) => manager.create(Customer, c)));
+        await manager.save(
+          Customer,
+          batch.map((c) => manager.create(Customer, c)),
+        );
       }),
     );
     expect(error).toBeInstanceOf(KeyringError);
     expect((error as KeyringError).code).toBe('unavailable');
     expect((error as KeyringError).message).toMatch(/unreachable|ECONNREFUSED|Retry later/);
     expect((error as KeyringError).message).toContain('entity Customer');
-    expect(leaks(errorText(error), batch.flatMap((c) => [c.email, c.ssn]))).toEqual([]);
+    expect(
+      leaks(
+        errorText(error),
+        batch.flatMap((c) => [c.email, c.ssn]),
+      ),
+    ).toEqual([]);
 
     // A bulk save outside an explicit transaction: none of its rows either.
-    const bulk = await failure(customers.save(batch.map((c) => customers.create({ ...c, handle: `${c.handle}-b` }))));
+    const bulk = await failure(
+      customers.save(batch.map((c) => customers.create({ ...c, handle: `${c.handle}-b` }))),
+    );
     expect(bulk).toBeInstanceOf(KeyringError);
 
     const customerRows = await db.rows('customer');
@@ -74,8 +84,15 @@ describe.each(DIALECTS)('KMS unreachable during writes and reads on %s', (dialec
     expect(customerRows.length).toBe(before.customers);
     expect(noteRows.length).toBe(notesBefore); // the note inside the transaction was rolled back
     expect(before.notes + 1).toBe(notesBefore);
-    expect(leaks(cellsText(customerRows), batch.flatMap((c) => [c.email, c.ssn]))).toEqual([]);
-    expect(customerRows.every((r) => String(r.email).startsWith('fs1:') && String(r.dataKey).startsWith('fsk1:'))).toBe(true);
+    expect(
+      leaks(
+        cellsText(customerRows),
+        batch.flatMap((c) => [c.email, c.ssn]),
+      ),
+    ).toEqual([]);
+    expect(
+      customerRows.every((r) => String(r.email).startsWith('fs1:') && String(r.dataKey).startsWith('fsk1:')),
+    ).toBe(true);
     await kms.start();
     const audit = await auditRows(db, 'customer');
     expect(audit.broken).toEqual([]);
@@ -115,11 +132,20 @@ describe.each(DIALECTS)('KMS unreachable during writes and reads on %s', (dialec
 
   it('after KMS is back, writes succeed and every row opens with its own data key', async () => {
     const customers = db.dataSource.getRepository(Customer);
-    await customers.save([30, 31].map((i) => customers.create({ handle: `after-${i}`, email: secretEmail(i), ssn: secretSsn(i) })));
+    await customers.save(
+      [30, 31].map((i) =>
+        customers.create({ handle: `after-${i}`, email: secretEmail(i), ssn: secretSsn(i) }),
+      ),
+    );
     const audit = await auditRows(db, 'customer');
     expect(audit.broken).toEqual([]);
     expect(audit.rows).toBe(3 + 3 + 2);
-    expect(leaks(cellsText(await db.rows('customer')), [30, 31].flatMap((i) => [secretEmail(i), secretSsn(i)]))).toEqual([]);
+    expect(
+      leaks(
+        cellsText(await db.rows('customer')),
+        [30, 31].flatMap((i) => [secretEmail(i), secretSsn(i)]),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -133,11 +159,17 @@ describe('decryptGracePeriod end to end (TypeORM, AWS SDK, kms-local stopped)', 
   /** Writes rows with KMS up, stops KMS, moves the cache's clock past decryptMaxAge, returns a reader. */
   async function outageAfterMaxAge(grace: number) {
     let now = 1_000_000;
-    const cache = new CachingKeyring(kms.keyring, { maxAge: 60_000, decryptGracePeriod: grace, now: () => now });
+    const cache = new CachingKeyring(kms.keyring, {
+      maxAge: 60_000,
+      decryptGracePeriod: grace,
+      now: () => now,
+    });
     const db = await openTypeormDb('sqlite', cache);
     const customers = db.dataSource.getRepository(Customer);
     const saved = await customers.save(
-      [1, 2, 3].map((i) => customers.create({ handle: `g-${grace}-${i}`, email: secretEmail(i), ssn: secretSsn(i) })),
+      [1, 2, 3].map((i) =>
+        customers.create({ handle: `g-${grace}-${i}`, email: secretEmail(i), ssn: secretSsn(i) }),
+      ),
     );
     await kms.stop();
     const read = () => customers.findBy(saved.map((c) => ({ id: c.id })));
@@ -194,7 +226,11 @@ describe('decryptGracePeriod end to end (TypeORM, AWS SDK, kms-local stopped)', 
     }
     // Separate check of the write side with the server down.
     let now = 0;
-    const cache = new CachingKeyring(kms.keyring, { maxAge: 1_000, decryptGracePeriod: 300_000, now: () => now });
+    const cache = new CachingKeyring(kms.keyring, {
+      maxAge: 1_000,
+      decryptGracePeriod: 300_000,
+      now: () => now,
+    });
     const db = await openTypeormDb('sqlite', cache);
     try {
       await db.dataSource.getRepository(Note).save({ body: 'first' });
@@ -218,12 +254,18 @@ describe('KMS throttling and latency spikes: the SDK retries with backoff, then 
     const db = await openTypeormDb('sqlite', cache);
     try {
       const customers = db.dataSource.getRepository(Customer);
-      kms.server.setFaults({ failNext: { count: 2, errorType: 'ThrottlingException', operations: ['GenerateDataKey'] } });
-      const saved = await customers.save(customers.create({ handle: 'throttled', email: secretEmail(1), ssn: null }));
+      kms.server.setFaults({
+        failNext: { count: 2, errorType: 'ThrottlingException', operations: ['GenerateDataKey'] },
+      });
+      const saved = await customers.save(
+        customers.create({ handle: 'throttled', email: secretEmail(1), ssn: null }),
+      );
       expect(kms.server.stats().injectedFailures).toEqual({ GenerateDataKey: 2 });
       expect(kms.server.stats().requests.GenerateDataKey).toBe(3);
       cache.clear(); // force an unwrap on the read
-      kms.server.setFaults({ failNext: { count: 1, errorType: 'ThrottlingException', operations: ['Decrypt'] } });
+      kms.server.setFaults({
+        failNext: { count: 1, errorType: 'ThrottlingException', operations: ['Decrypt'] },
+      });
       expect((await customers.findOneByOrFail({ id: saved.id })).email).toBe(secretEmail(1));
       expect(kms.server.stats().injectedFailures).toEqual({ GenerateDataKey: 2, Decrypt: 1 });
       expect(kms.server.stats().requests.Decrypt).toBe(2);
@@ -246,7 +288,11 @@ describe('KMS throttling and latency spikes: the SDK retries with backoff, then 
       await Promise.all(
         [0, 1, 2, 3].map(async (w) => {
           for (let i = 0; i < 10; i++) {
-            await customers.insert({ handle: `rl-${w}-${i}`, email: secretEmail(w * 10 + i), ssn: secretSsn(i) });
+            await customers.insert({
+              handle: `rl-${w}-${i}`,
+              email: secretEmail(w * 10 + i),
+              ssn: secretSsn(i),
+            });
           }
         }),
       );
@@ -270,7 +316,10 @@ describe('KMS throttling and latency spikes: the SDK retries with backoff, then 
   });
 
   it('a latency spike longer than the request timeout: the attempt times out, the retry succeeds, one row', async () => {
-    const kms = await startKms({ maxAttempts: 5, requestHandler: { requestTimeout: 150, throwOnRequestTimeout: true } });
+    const kms = await startKms({
+      maxAttempts: 5,
+      requestHandler: { requestTimeout: 150, throwOnRequestTimeout: true },
+    });
     const cache = new CachingKeyring(kms.keyring);
     const db = await openTypeormDb('sqlite', cache);
     try {
@@ -304,7 +353,9 @@ describe('KMS throttling and latency spikes: the SDK retries with backoff, then 
       kms.server.setFaults({ latencyMs: 30, jitterMs: 20 });
       const customers = db.dataSource.getRepository(Customer);
       await customers.save(
-        Array.from({ length: 20 }, (_, i) => customers.create({ handle: `lat-${i}`, email: secretEmail(i), ssn: null })),
+        Array.from({ length: 20 }, (_, i) =>
+          customers.create({ handle: `lat-${i}`, email: secretEmail(i), ssn: null }),
+        ),
       );
       const audit = await auditRows(db, 'customer');
       expect(audit.rows).toBe(20);

@@ -6,20 +6,18 @@
 import { CachingKeyring } from '@fieldseal/cache';
 import { BlindIndex, DecryptionError, FieldsealError, KeyringError, RowEnvelope } from '@fieldseal/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { failure } from './support/failure.js';
 import { type KmsRig, startKms } from './support/kms.js';
-import { type EncryptedClient, encryptedClient, openPrismaDb, PRISMA_DIALECTS, type PrismaDb } from './support/prisma-db.js';
+import {
+  type EncryptedClient,
+  encryptedClient,
+  openPrismaDb,
+  PRISMA_DIALECTS,
+  type PrismaDb,
+} from './support/prisma-db.js';
 import { cellsText, errorText, leaks } from './support/secrets.js';
 
 const SECRET = (i: number) => `prisma-secret-${i}@fault.example`;
-
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the operation to fail');
-}
 
 describe.each(PRISMA_DIALECTS)('Prisma faults on %s', (dialect) => {
   let kms: KmsRig;
@@ -44,7 +42,12 @@ describe.each(PRISMA_DIALECTS)('Prisma faults on %s', (dialect) => {
     const out: number[] = [];
     for (const row of await db.rows()) {
       await envelope
-        .decryptRow({ table: 'Member', values: { email: row.email, ssn: row.ssn, photo: row.photo }, dataKey: row.dataKey, rowId: row.id as number })
+        .decryptRow({
+          table: 'Member',
+          values: { email: row.email, ssn: row.ssn, photo: row.photo },
+          dataKey: row.dataKey,
+          rowId: row.id as number,
+        })
         .catch(() => out.push(row.id as number));
     }
     return out;
@@ -84,11 +87,15 @@ describe.each(PRISMA_DIALECTS)('Prisma faults on %s', (dialect) => {
   it('createMany with a duplicate blind index in the middle: nothing written, every row still opens', async () => {
     const before = (await db.rows()).length;
     const error = await failure(
-      prisma.member.createMany({ data: [10, 11, 0, 12, 13].map((i) => ({ email: SECRET(i), ssn: `ssn-${i}` })) }),
+      prisma.member.createMany({
+        data: [10, 11, 0, 12, 13].map((i) => ({ email: SECRET(i), ssn: `ssn-${i}` })),
+      }),
     );
     expect((error as Error).name).toMatch(/PrismaClient/);
     expect((await db.rows()).length).toBe(before);
-    await prisma.member.createMany({ data: [10, 11, 12, 13].map((i) => ({ email: SECRET(i), ssn: `ssn-${i}` })) });
+    await prisma.member.createMany({
+      data: [10, 11, 12, 13].map((i) => ({ email: SECRET(i), ssn: `ssn-${i}` })),
+    });
     expect((await db.rows()).length).toBe(before + 4);
     expect(await broken()).toEqual([]);
   });
@@ -100,9 +107,27 @@ describe.each(PRISMA_DIALECTS)('Prisma faults on %s', (dialect) => {
     const c = rows.find((r) => r.dataKey !== a.dataKey) as Record<string, unknown>;
     expect(c).toBeDefined();
     const cases: Array<[string, string, unknown[], string, string]> = [
-      ['data key of another row', `UPDATE ${db.table} SET "dataKey" = ${p(dialect, 1)} WHERE "id" = ${p(dialect, 2)}`, [c.dataKey, a.id], 'DecryptionError', 'wrong-data-key'],
-      ['value moved to another column', `UPDATE ${db.table} SET "ssn" = "email" WHERE "id" = ${p(dialect, 1)}`, [b.id], 'DecryptionError', 'authentication-failed'],
-      ['unknown version', `UPDATE ${db.table} SET "email" = ${p(dialect, 1)} WHERE "id" = ${p(dialect, 2)}`, [`fs3:${String(c.email).slice(4)}`, c.id], 'DecryptionError', 'unsupported-version'],
+      [
+        'data key of another row',
+        `UPDATE ${db.table} SET "dataKey" = ${p(dialect, 1)} WHERE "id" = ${p(dialect, 2)}`,
+        [c.dataKey, a.id],
+        'DecryptionError',
+        'wrong-data-key',
+      ],
+      [
+        'value moved to another column',
+        `UPDATE ${db.table} SET "ssn" = "email" WHERE "id" = ${p(dialect, 1)}`,
+        [b.id],
+        'DecryptionError',
+        'authentication-failed',
+      ],
+      [
+        'unknown version',
+        `UPDATE ${db.table} SET "email" = ${p(dialect, 1)} WHERE "id" = ${p(dialect, 2)}`,
+        [`fs3:${String(c.email).slice(4)}`, c.id],
+        'DecryptionError',
+        'unsupported-version',
+      ],
     ];
     for (const [what, sql, params, name, code] of cases) {
       await db.execute(sql, ...params);

@@ -64,7 +64,10 @@ describe('prisma: metadata validation', () => {
   const cases: Array<[string, unknown]> = [
     ['a model entry that is null', { version: 1, models: { User: null } }],
     ['models that is null', { version: 1, models: null }],
-    ['an encrypted-field entry that is null', { version: 1, models: { User: { dataKey: 'dataKey', encrypted: { email: null } } } }],
+    [
+      'an encrypted-field entry that is null',
+      { version: 1, models: { User: { dataKey: 'dataKey', encrypted: { email: null } } } },
+    ],
     ['idFields that is a string, not an array', { version: 1, models: { User: { idFields: 'id' } } }],
   ];
   for (const [what, metadata] of cases) {

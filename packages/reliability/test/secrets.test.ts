@@ -107,7 +107,9 @@ describe('secrets hygiene across a session through both adapters', () => {
     kms = await startKms({ maxAttempts: 1 });
     awsSpy = new SpyKeyring(kms.keyring);
     awsCache = new CachingKeyring(awsSpy, { maxUses: 2 });
-    typeorm = await openTypeormDb('sqlite', awsCache, { extra: { logging: 'all', logger: 'simple-console' } });
+    typeorm = await openTypeormDb('sqlite', awsCache, {
+      extra: { logging: 'all', logger: 'simple-console' },
+    });
     localSpy = new SpyKeyring(local);
     localCache = new CachingKeyring(localSpy, { maxUses: 2 });
     blindIndexKey = await BlindIndex.generateKey(local);
@@ -123,15 +125,25 @@ describe('secrets hygiene across a session through both adapters', () => {
     ]);
     await customers.findBy({});
     await expectFailure(customers.findBy({ email: Like(`%${PLAINTEXTS[0]}%`) })); // unsupported-filter
-    await expectFailure(customers.save(customers.create({ handle: 'bad', email: 12345 as unknown as string }))); // unsupported-type
-    await expectFailure(customers.insert({ handle: 'alice', email: PLAINTEXTS[0] as string, ssn: PLAINTEXTS[1] as string })); // unique violation
+    await expectFailure(
+      customers.save(customers.create({ handle: 'bad', email: 12345 as unknown as string })),
+    ); // unsupported-type
+    await expectFailure(
+      customers.insert({ handle: 'alice', email: PLAINTEXTS[0] as string, ssn: PLAINTEXTS[1] as string }),
+    ); // unique violation
     // maxUses 2: alice and bob share a data key, eve has another.
     const [aliceRow, , eveRow] = await typeorm.rows('customer');
     expect(eveRow?.dataKey).not.toBe(aliceRow?.dataKey);
-    await typeorm.dataSource.query(`UPDATE "customer" SET "dataKey" = ? WHERE "id" = ?`, [eveRow?.dataKey, alice?.id]);
+    await typeorm.dataSource.query(`UPDATE "customer" SET "dataKey" = ? WHERE "id" = ?`, [
+      eveRow?.dataKey,
+      alice?.id,
+    ]);
     awsCache.clear();
     await expectFailure(customers.findOneByOrFail({ id: alice?.id as number })); // wrong-data-key
-    await typeorm.dataSource.query(`UPDATE "customer" SET "dataKey" = ? WHERE "id" = ?`, [aliceRow?.dataKey, alice?.id]);
+    await typeorm.dataSource.query(`UPDATE "customer" SET "dataKey" = ? WHERE "id" = ?`, [
+      aliceRow?.dataKey,
+      alice?.id,
+    ]);
     await kms.stop();
     awsCache.clear();
     await expectFailure(customers.save(customers.create({ handle: 'down', email: PLAINTEXTS[0] as string }))); // KMS unreachable
@@ -147,16 +159,16 @@ describe('secrets hygiene across a session through both adapters', () => {
     await customers.findBy({});
 
     // Prisma session.
-    const carol = await prisma.member.create({ data: { email: PLAINTEXTS[3] as string, ssn: PLAINTEXTS[4] as string } });
+    const carol = await prisma.member.create({
+      data: { email: PLAINTEXTS[3] as string, ssn: PLAINTEXTS[4] as string },
+    });
     await prisma.member.findFirst({ where: { email: PLAINTEXTS[3] as string } });
     await expectFailure(prisma.member.findMany({ where: { ssn: { contains: 'SECRET' } } }));
     await expectFailure(prisma.member.create({ data: { email: PLAINTEXTS[3] as string } })); // blind index unique
     await prismaDb.execute(`UPDATE ${prismaDb.table} SET "ssn" = "email" WHERE "id" = ?`, carol.id);
     localCache.clear();
     await expectFailure(prisma.member.findUniqueOrThrow({ where: { id: carol.id } }));
-    await expectFailure(
-      Promise.resolve().then(() => new CachingKeyring(local, { maxAge: Number.NaN })),
-    );
+    await expectFailure(Promise.resolve().then(() => new CachingKeyring(local, { maxAge: Number.NaN })));
     await expectFailure(Promise.resolve().then(() => LocalKeyring.fromString(`${localText}!`)));
   });
 
@@ -173,7 +185,10 @@ describe('secrets hygiene across a session through both adapters', () => {
   async function allSecrets(): Promise<(string | Uint8Array)[]> {
     const kmsState = JSON.parse(readFileSync(kmsDataFile(), 'utf8')) as unknown;
     const localKey = Buffer.from(localText.slice(localText.indexOf(':') + 1), 'base64');
-    const indexKey = await local.decryptDataKey(parseDataKey(blindIndexKey).encryptedKey, BLIND_INDEX_CONTEXT);
+    const indexKey = await local.decryptDataKey(
+      parseDataKey(blindIndexKey).encryptedKey,
+      BLIND_INDEX_CONTEXT,
+    );
     return [...PLAINTEXTS, localKey, ...base64Keys(kmsState), ...awsSpy.copies, ...localSpy.copies, indexKey];
   }
 
@@ -194,10 +209,15 @@ describe('secrets hygiene across a session through both adapters', () => {
     for (const error of errors) {
       if (!(error instanceof FieldsealError)) {
         // Database errors come from the driver; they carry ciphertext parameters at most.
-        expect((error as Error).name, String(error)).toMatch(/QueryFailedError|PrismaClientKnownRequestError/);
+        expect((error as Error).name, String(error)).toMatch(
+          /QueryFailedError|PrismaClientKnownRequestError/,
+        );
       }
       expect(leaks(errorText(error), secrets), `${(error as Error).name}`).toEqual([]);
-      expect(leaks(inspect(error, { depth: 8, showHidden: true }), secrets), `${(error as Error).name} inspect`).toEqual([]);
+      expect(
+        leaks(inspect(error, { depth: 8, showHidden: true }), secrets),
+        `${(error as Error).name} inspect`,
+      ).toEqual([]);
     }
     expect(errors.filter((e) => e instanceof FieldsealError).length).toBeGreaterThanOrEqual(9);
   });

@@ -5,6 +5,8 @@
  * keys and unknown versions. Each must end in a typed error with a known code — never in
  * plaintext other than the original. The counts are the figures in docs/reliability.md.
  */
+
+import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { AwsKmsKeyring } from '@fieldseal/aws-kms';
 import { CachingKeyring } from '@fieldseal/cache';
 import {
@@ -15,7 +17,6 @@ import {
   LocalKeyring,
   RowEnvelope,
 } from '@fieldseal/core';
-import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KmsRig, startKms } from './support/kms.js';
 
@@ -109,7 +110,12 @@ describe('tampering through core (LocalKeyring)', () => {
     for (let byte = 0; byte < bytes; byte++) {
       for (let bit = 0; bit < 8; bit++) {
         const values = { ...row.values, email: flipTextBody(email, 'fs1:', byte, bit) };
-        codes.push(expectRejected(await attempt(envelope, 'customer', { values, dataKey: row.dataKey }), `email byte ${byte} bit ${bit}`));
+        codes.push(
+          expectRejected(
+            await attempt(envelope, 'customer', { values, dataKey: row.dataKey }),
+            `email byte ${byte} bit ${bit}`,
+          ),
+        );
       }
     }
     expect(codes.length).toBe(bytes * 8);
@@ -123,7 +129,10 @@ describe('tampering through core (LocalKeyring)', () => {
       for (let bit = 0; bit < 8; bit++) {
         const flipped = Uint8Array.from(photo);
         flipped[byte] = (flipped[byte] as number) ^ (1 << bit);
-        const outcome = await attempt(envelope, 'customer', { values: { photo: flipped }, dataKey: row.dataKey });
+        const outcome = await attempt(envelope, 'customer', {
+          values: { photo: flipped },
+          dataKey: row.dataKey,
+        });
         if ('plain' in outcome) {
           // A flip in the prefix can turn the value into "not ciphertext": strict mode must refuse it then.
           throw new Error(`photo byte ${byte} bit ${bit} accepted`);
@@ -143,7 +152,12 @@ describe('tampering through core (LocalKeyring)', () => {
     for (let byte = 0; byte < bytes; byte++) {
       for (let bit = 0; bit < 8; bit++) {
         const dataKey = flipTextBody(row.dataKey, 'fsk1:', byte, bit);
-        codes.push(expectRejected(await attempt(envelope, 'customer', { values: row.values, dataKey }), `data key byte ${byte} bit ${bit}`));
+        codes.push(
+          expectRejected(
+            await attempt(envelope, 'customer', { values: row.values, dataKey }),
+            `data key byte ${byte} bit ${bit}`,
+          ),
+        );
       }
     }
     expect(codes.length).toBe(bytes * 8);
@@ -155,28 +169,58 @@ describe('tampering through core (LocalKeyring)', () => {
     const photo = row.values.photo as Uint8Array;
     const codes: string[] = [];
     for (let length = 0; length < email.length; length++) {
-      codes.push(expectRejected(await attempt(envelope, 'customer', { values: { email: email.slice(0, length) || 'fs1:' }, dataKey: row.dataKey }), `email cut at ${length}`));
+      codes.push(
+        expectRejected(
+          await attempt(envelope, 'customer', {
+            values: { email: email.slice(0, length) || 'fs1:' },
+            dataKey: row.dataKey,
+          }),
+          `email cut at ${length}`,
+        ),
+      );
     }
     for (let length = 4; length < photo.length; length++) {
-      codes.push(expectRejected(await attempt(envelope, 'customer', { values: { photo: photo.subarray(0, length) }, dataKey: row.dataKey }), `photo cut at ${length}`));
+      codes.push(
+        expectRejected(
+          await attempt(envelope, 'customer', {
+            values: { photo: photo.subarray(0, length) },
+            dataKey: row.dataKey,
+          }),
+          `photo cut at ${length}`,
+        ),
+      );
     }
     for (let length = 0; length < row.dataKey.length; length++) {
-      codes.push(expectRejected(await attempt(envelope, 'customer', { values: { email }, dataKey: row.dataKey.slice(0, length) }), `data key cut at ${length}`));
+      codes.push(
+        expectRejected(
+          await attempt(envelope, 'customer', { values: { email }, dataKey: row.dataKey.slice(0, length) }),
+          `data key cut at ${length}`,
+        ),
+      );
     }
     figures.truncations = { cases: codes.length, codes: tally(codes) };
   });
 
   it('a value copied to another column of the same row fails authentication', async () => {
-    const outcome = await attempt(envelope, 'customer', { values: { ssn: row.values.email }, dataKey: row.dataKey });
+    const outcome = await attempt(envelope, 'customer', {
+      values: { ssn: row.values.email },
+      dataKey: row.dataKey,
+    });
     expect(expectRejected(outcome, 'email→ssn')).toBe('DecryptionError:authentication-failed');
   });
 
   it('a value copied to another table fails: with the row key (authentication), with its own key (context-bound unwrap)', async () => {
     const note = await envelope.encryptRow({ table: 'note', values: { body: 'a note' } });
     // Same data key would be needed to even try: copy value and data key together.
-    const both = await attempt(envelope, 'note', { values: { body: row.values.email }, dataKey: row.dataKey });
+    const both = await attempt(envelope, 'note', {
+      values: { body: row.values.email },
+      dataKey: row.dataKey,
+    });
     expect(expectRejected(both, 'customer value+key → note')).toBe('KeyringError:unwrap-failed');
-    const valueOnly = await attempt(envelope, 'note', { values: { body: row.values.email }, dataKey: note.dataKey });
+    const valueOnly = await attempt(envelope, 'note', {
+      values: { body: row.values.email },
+      dataKey: note.dataKey,
+    });
     expect(expectRejected(valueOnly, 'customer value → note row')).toBe('DecryptionError:wrong-data-key');
   });
 
@@ -187,15 +231,24 @@ describe('tampering through core (LocalKeyring)', () => {
     const a = await shared.encryptRow({ table: 'customer', rowId: 1, values: { email: 'a@x.example' } });
     const b = await shared.encryptRow({ table: 'customer', rowId: 2, values: { email: 'b@x.example' } });
     expect(a.dataKey).toBe(b.dataKey);
-    const moved = await attempt(shared, 'customer', { values: { email: a.values.email }, dataKey: b.dataKey, rowId: 2 });
+    const moved = await attempt(shared, 'customer', {
+      values: { email: a.values.email },
+      dataKey: b.dataKey,
+      rowId: 2,
+    });
     expect(expectRejected(moved, 'row 1 → row 2')).toBe('DecryptionError:authentication-failed');
     const noId = await attempt(shared, 'customer', { values: { email: a.values.email }, dataKey: a.dataKey });
-    expect(expectRejected(noId, 'row-bound value read without a row id')).toBe('DecryptionError:authentication-failed');
+    expect(expectRejected(noId, 'row-bound value read without a row id')).toBe(
+      'DecryptionError:authentication-failed',
+    );
     cache.close();
   });
 
   it('data-key columns swapped between two rows: both rows are rejected (wrong-data-key)', async () => {
-    const other = await envelope.encryptRow({ table: 'customer', values: { email: 'other@x.example', ssn: 'other' } });
+    const other = await envelope.encryptRow({
+      table: 'customer',
+      values: { email: 'other@x.example', ssn: 'other' },
+    });
     const first = await attempt(envelope, 'customer', { values: row.values, dataKey: other.dataKey });
     const second = await attempt(envelope, 'customer', { values: other.values, dataKey: row.dataKey });
     expect(expectRejected(first, 'swap 1')).toBe('DecryptionError:wrong-data-key');
@@ -203,10 +256,18 @@ describe('tampering through core (LocalKeyring)', () => {
   });
 
   it('a row under a master key the keyring does not hold: unknown-master-key; same id, other bytes: unwrap-failed', async () => {
-    const foreign = new RowEnvelope({ keyring: LocalKeyring.fromString(LocalKeyring.generateKeyText('someone-else')) });
-    const impostor = new RowEnvelope({ keyring: LocalKeyring.fromString(LocalKeyring.generateKeyText('tamper')) });
-    expect(expectRejected(await attempt(foreign, 'customer', row), 'foreign keyring')).toBe('KeyringError:unknown-master-key');
-    expect(expectRejected(await attempt(impostor, 'customer', row), 'same key id')).toBe('KeyringError:unwrap-failed');
+    const foreign = new RowEnvelope({
+      keyring: LocalKeyring.fromString(LocalKeyring.generateKeyText('someone-else')),
+    });
+    const impostor = new RowEnvelope({
+      keyring: LocalKeyring.fromString(LocalKeyring.generateKeyText('tamper')),
+    });
+    expect(expectRejected(await attempt(foreign, 'customer', row), 'foreign keyring')).toBe(
+      'KeyringError:unknown-master-key',
+    );
+    expect(expectRejected(await attempt(impostor, 'customer', row), 'same key id')).toBe(
+      'KeyringError:unwrap-failed',
+    );
   });
 
   it('unknown format versions and flags are refused, never read as plaintext', async () => {
@@ -214,9 +275,24 @@ describe('tampering through core (LocalKeyring)', () => {
     const cases: Array<[string, Record<string, unknown>, unknown, string]> = [
       ['fs2 value', { email: `fs2:${email.slice(4)}` }, row.dataKey, 'DecryptionError:unsupported-version'],
       ['fs10 value', { email: `fs10:${email.slice(4)}` }, row.dataKey, 'DecryptionError:unsupported-version'],
-      ['unknown flag bit', { email: flipTextBody(email, 'fs1:', 0, 2) }, row.dataKey, 'DecryptionError:malformed-value'],
+      [
+        'unknown flag bit',
+        { email: flipTextBody(email, 'fs1:', 0, 2) },
+        row.dataKey,
+        'DecryptionError:malformed-value',
+      ],
       ['fsk2 data key', { email }, `fsk2:${row.dataKey.slice(5)}`, 'DecryptionError:malformed-data-key'],
-      ['binary fs2', { photo: Buffer.concat([Buffer.from('fs2:'), Buffer.from(row.values.photo as Uint8Array).subarray(4)]) }, row.dataKey, 'DecryptionError:unsupported-version'],
+      [
+        'binary fs2',
+        {
+          photo: Buffer.concat([
+            Buffer.from('fs2:'),
+            Buffer.from(row.values.photo as Uint8Array).subarray(4),
+          ]),
+        },
+        row.dataKey,
+        'DecryptionError:unsupported-version',
+      ],
     ];
     for (const [what, values, dataKey, expected] of cases) {
       expect(expectRejected(await attempt(envelope, 'customer', { values, dataKey }), what)).toBe(expected);
@@ -243,7 +319,12 @@ describe('tampering through core with AwsKmsKeyring (real SDK, kms-local)', () =
     for (let byte = start; byte < body.length; byte++) {
       for (const bit of [0, 7]) {
         const dataKey = flipTextBody(row.dataKey, 'fsk1:', byte, bit);
-        codes.push(expectRejected(await attempt(envelope, 'customer', { values: row.values, dataKey }), `blob byte ${byte} bit ${bit}`));
+        codes.push(
+          expectRejected(
+            await attempt(envelope, 'customer', { values: row.values, dataKey }),
+            `blob byte ${byte} bit ${bit}`,
+          ),
+        );
       }
     }
     expect(codes.length).toBe((body.length - start) * 2);
@@ -274,15 +355,22 @@ describe('tampering through core with AwsKmsKeyring (real SDK, kms-local)', () =
 
   it('a row wrapped under another KMS key this keyring may not use: unknown-master-key', async () => {
     const { KeyMetadata } = await kms.client.send(new CreateKeyCommand({}));
-    const other = new RowEnvelope({ keyring: new AwsKmsKeyring({ keyId: KeyMetadata?.Arn as string, client: kms.client }) });
+    const other = new RowEnvelope({
+      keyring: new AwsKmsKeyring({ keyId: KeyMetadata?.Arn as string, client: kms.client }),
+    });
     const foreign = await other.encryptRow({ table: 'customer', values: { email: EMAIL } });
     const outcome = await attempt(envelope, 'customer', foreign);
     expect(expectRejected(outcome, 'other KMS key')).toBe('KeyringError:unknown-master-key');
     // The same row read under the wrong table's context: KMS refuses the blob.
     const moved = await attempt(envelope, 'note', { values: {}, dataKey: row.dataKey });
     expect('plain' in moved).toBe(true); // nothing encrypted to read: no unwrap needed
-    const movedWithValue = await attempt(envelope, 'note', { values: { body: row.values.email }, dataKey: row.dataKey });
-    expect(expectRejected(movedWithValue, 'KMS key moved to another table')).toBe('KeyringError:invalid-ciphertext');
+    const movedWithValue = await attempt(envelope, 'note', {
+      values: { body: row.values.email },
+      dataKey: row.dataKey,
+    });
+    expect(expectRejected(movedWithValue, 'KMS key moved to another table')).toBe(
+      'KeyringError:invalid-ciphertext',
+    );
   });
 
   it('keyrings are interchangeable only with their own rows: a LocalKeyring cannot read a KMS row', async () => {

@@ -8,8 +8,8 @@ import { DecryptionError, FieldsealError, KeyringError, LocalKeyring } from '@fi
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Customer, Note } from './support/entities.js';
-import { scale } from './support/soak.js';
 import { errorText, leaks } from './support/secrets.js';
+import { scale } from './support/soak.js';
 import { DIALECTS, openTypeormDb, type TypeormDb } from './support/typeorm-db.js';
 
 const MASTER = LocalKeyring.generateKeyText('tamper-orm');
@@ -27,7 +27,12 @@ describe.each(DIALECTS)('tampered rows read through TypeORM on %s', (dialect) =>
     db = await openTypeormDb(dialect, cache);
     const customers = db.dataSource.getRepository(Customer);
     const saved = await customers.save([
-      customers.create({ handle: 'v0', email: secrets[0] as string, ssn: secrets[2] as string, photo: Buffer.from([0, 1, 254, 255]) }),
+      customers.create({
+        handle: 'v0',
+        email: secrets[0] as string,
+        ssn: secrets[2] as string,
+        photo: Buffer.from([0, 1, 254, 255]),
+      }),
       customers.create({ handle: 'v1', email: secrets[1] as string, ssn: secrets[3] as string, photo: null }),
     ]);
     ids = saved.map((c) => c.id);
@@ -41,16 +46,17 @@ describe.each(DIALECTS)('tampered rows read through TypeORM on %s', (dialect) =>
 
   /** Restores both customer rows to what was written. */
   async function restore(): Promise<void> {
-    for (const row of pristine) await set(row.id as number, { email: row.email, ssn: row.ssn, photo: row.photo, dataKey: row.dataKey });
+    for (const row of pristine)
+      await set(row.id as number, { email: row.email, ssn: row.ssn, photo: row.photo, dataKey: row.dataKey });
   }
 
   async function set(id: number, values: Record<string, unknown>): Promise<void> {
     const columns = Object.keys(values);
     const assignments = columns.map((c, i) => `${db.q(c)} = ${db.p(i + 1)}`).join(', ');
-    await db.dataSource.query(`UPDATE ${db.t('customer')} SET ${assignments} WHERE "id" = ${db.p(columns.length + 1)}`, [
-      ...columns.map((c) => values[c]),
-      id,
-    ]);
+    await db.dataSource.query(
+      `UPDATE ${db.t('customer')} SET ${assignments} WHERE "id" = ${db.p(columns.length + 1)}`,
+      [...columns.map((c) => values[c]), id],
+    );
   }
 
   /** Reads row `id` through the adapter with a cold decrypt cache; returns the typed error. */
@@ -58,7 +64,9 @@ describe.each(DIALECTS)('tampered rows read through TypeORM on %s', (dialect) =>
     cache.clear();
     try {
       const read = await db.dataSource.getRepository(Customer).findOneByOrFail({ id });
-      throw new Error(`tampered row ${id} was read: ${read.email === pristine[0]?.email ? 'same' : 'different'} value`);
+      throw new Error(
+        `tampered row ${id} was read: ${read.email === pristine[0]?.email ? 'same' : 'different'} value`,
+      );
     } catch (error) {
       if (!(error instanceof FieldsealError)) throw error;
       expect(error.message).toContain('entity Customer');
@@ -135,11 +143,16 @@ describe.each(DIALECTS)('tampered rows read through TypeORM on %s', (dialect) =>
   });
 
   it('a row written under a master key this keyring lacks: unknown-master-key', async () => {
-    const foreign = await openTypeormDb('sqlite', LocalKeyring.fromString(LocalKeyring.generateKeyText('elsewhere')));
+    const foreign = await openTypeormDb(
+      'sqlite',
+      LocalKeyring.fromString(LocalKeyring.generateKeyText('elsewhere')),
+    );
     try {
-      const [row] = await foreign.dataSource.getRepository(Customer).save([
-        foreign.dataSource.getRepository(Customer).create({ handle: 'x', email: 'x@x.example', ssn: null }),
-      ]);
+      const [row] = await foreign.dataSource
+        .getRepository(Customer)
+        .save([
+          foreign.dataSource.getRepository(Customer).create({ handle: 'x', email: 'x@x.example', ssn: null }),
+        ]);
       const stored = (await foreign.rows('customer')).find((r) => r.id === row?.id);
       await set(ids[0] as number, { email: stored?.email, ssn: null, photo: null, dataKey: stored?.dataKey });
     } finally {
@@ -179,6 +192,8 @@ describe.each(DIALECTS)('tampered rows read through TypeORM on %s', (dialect) =>
       { numRuns: scale(dialect === 'sqlite' ? 200 : 60, 2_000) },
     );
     expect([...codes.keys()].every((code) => /^(DecryptionError|KeyringError):/.test(code))).toBe(true);
-    console.info(`[reliability figures] tamper-typeorm ${dialect} ${JSON.stringify(Object.fromEntries(codes))}`);
+    console.info(
+      `[reliability figures] tamper-typeorm ${dialect} ${JSON.stringify(Object.fromEntries(codes))}`,
+    );
   });
 });

@@ -67,7 +67,9 @@ export async function openPrismaDb(dialect: PrismaDialect): Promise<PrismaDb> {
       await admin.end();
     }
     make = () =>
-      new PgClient({ adapter: new PrismaPg({ connectionString: PG_URL }, { schema: name }) }) as unknown as BaseClient;
+      new PgClient({
+        adapter: new PrismaPg({ connectionString: PG_URL }, { schema: name }),
+      }) as unknown as BaseClient;
     cleanup = async () => {
       const drop = new pg.Client({ connectionString: PG_URL });
       await drop.connect();
@@ -87,8 +89,9 @@ export async function openPrismaDb(dialect: PrismaDialect): Promise<PrismaDb> {
     client,
     table,
     rows: async () =>
-      (await raw.$queryRawUnsafe<Record<string, unknown>[]>(`SELECT * FROM ${table} ORDER BY "id"`)).map((row) =>
-        Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])),
+      (await raw.$queryRawUnsafe<Record<string, unknown>[]>(`SELECT * FROM ${table} ORDER BY "id"`)).map(
+        (row) =>
+          Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])),
       ),
     execute: async (sql, ...params) => {
       await raw.$executeRawUnsafe(sql, ...params);

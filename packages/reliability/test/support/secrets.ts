@@ -16,7 +16,8 @@ export function secretForms(secret: string | Uint8Array): string[] {
 /** The forms of `secrets` found in `text`, for a readable failure. */
 export function leaks(text: string, secrets: readonly (string | Uint8Array)[]): string[] {
   const found: string[] = [];
-  for (const secret of secrets) for (const form of secretForms(secret)) if (text.includes(form)) found.push(form);
+  for (const secret of secrets)
+    for (const form of secretForms(secret)) if (text.includes(form)) found.push(form);
   return found;
 }
 
@@ -41,7 +42,8 @@ export function cellsText(rows: readonly Record<string, unknown>[]): string {
   const out: string[] = [];
   for (const row of rows) {
     for (const cell of Object.values(row)) {
-      if (cell instanceof Uint8Array) out.push(Buffer.from(cell).toString('latin1'), Buffer.from(cell).toString('utf8'));
+      if (cell instanceof Uint8Array)
+        out.push(Buffer.from(cell).toString('latin1'), Buffer.from(cell).toString('utf8'));
       else out.push(String(cell));
     }
   }

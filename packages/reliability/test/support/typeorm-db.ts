@@ -94,7 +94,11 @@ export interface RowAudit {
  * The per-row invariant, checked from raw SQL without the adapter: every non-null encrypted value
  * is fieldseal ciphertext and opens, in strict mode, with the data key stored in its own row.
  */
-export async function auditRows(db: TypeormDb, table: string, keyring: Keyring = db.keyring): Promise<RowAudit> {
+export async function auditRows(
+  db: TypeormDb,
+  table: string,
+  keyring: Keyring = db.keyring,
+): Promise<RowAudit> {
   const envelope = new RowEnvelope({ keyring, readMode: 'strict' });
   const columns = ENCRYPTED[table] ?? [];
   const broken: unknown[] = [];
