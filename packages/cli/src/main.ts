@@ -102,9 +102,11 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--dry-run', 'count what would change; write nothing');
 
   let stopping = false;
+  /** Runs migrate or rotate with the options every job command shares (see `jobCommand`) and progress hooks. */
   const runJobCommand = async (
     label: string,
-    run: (config: FieldsealConfig, hooks: object) => Promise<JobReport>,
+    o: Record<string, unknown>,
+    run: (config: FieldsealConfig, common: object) => Promise<JobReport>,
   ) => {
     const progress = createProgress({ label, quiet: globals().json === true });
     let started = false;
@@ -123,6 +125,12 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
           },
           onBatch: ({ scanned }: { scanned: number }) => progress.add(scanned),
           shouldStop: () => stopping,
+          model: o.model,
+          batch: o.batch,
+          concurrency: o.concurrency,
+          chunkRows: o.chunkRows,
+          leaseSeconds: o.leaseSeconds,
+          dryRun: o.dryRun === true,
         }),
       );
       progress.stop();
@@ -143,17 +151,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   )
     .option('--decrypt', 'the way back: write plaintext and clear the data keys')
     .action(async (o) => {
-      await runJobCommand(o.decrypt ? 'decrypt' : 'migrate', (config, hooks) =>
-        migrate(config, {
-          ...hooks,
-          model: o.model,
-          batch: o.batch,
-          concurrency: o.concurrency,
-          chunkRows: o.chunkRows,
-          leaseSeconds: o.leaseSeconds,
-          dryRun: o.dryRun === true,
-          decrypt: o.decrypt === true,
-        }),
+      await runJobCommand(o.decrypt ? 'decrypt' : 'migrate', o, (config, common) =>
+        migrate(config, { ...common, decrypt: o.decrypt === true }),
       );
     });
 
@@ -163,18 +162,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       'the master key id (local key id, KMS key id, ARN or alias) to wrap under',
     )
     .action(async (o) => {
-      await runJobCommand('rotate', (config, hooks) =>
-        rotate(config, {
-          ...hooks,
-          to: o.to,
-          model: o.model,
-          batch: o.batch,
-          concurrency: o.concurrency,
-          chunkRows: o.chunkRows,
-          leaseSeconds: o.leaseSeconds,
-          dryRun: o.dryRun === true,
-        }),
-      );
+      await runJobCommand('rotate', o, (config, common) => rotate(config, { ...common, to: o.to }));
     });
 
   program
