@@ -24,6 +24,9 @@ export function describeLocation(location: ErrorLocation | undefined): string {
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
+/** Registered symbol carried by every fieldseal error (see {@link isFieldsealError}). */
+export const FIELDSEAL_ERROR_BRAND: unique symbol = Symbol.for('fieldseal.error') as never;
+
 /**
  * Base class of every error fieldseal throws. `code` is stable and meant for programs;
  * `message` is for people. Messages name the place (table, column, row id) and never
@@ -32,6 +35,12 @@ export function describeLocation(location: ErrorLocation | undefined): string {
 export abstract class FieldsealError extends Error {
   /** A stable, machine-readable reason, e.g. `authentication-failed`. */
   abstract readonly code: string;
+  /**
+   * Brand recognised by {@link isFieldsealError} and the `isXxxError` guards. Two installed
+   * copies of `@fieldseal/core` (or a config loaded through tsx) have two class objects, so
+   * `instanceof` fails across them; the brand, a registered symbol, does not.
+   */
+  readonly [FIELDSEAL_ERROR_BRAND] = true;
   /** Where it happened, when known. */
   readonly location: ErrorLocation | undefined;
 
@@ -123,7 +132,91 @@ export class ConfigError extends FieldsealError {
   }
 }
 
-/** True when `error` is any fieldseal error. */
-export function isFieldsealError(error: unknown): error is FieldsealError {
-  return error instanceof FieldsealError;
+/** Why an operation on encrypted fields was refused before anything reached the database. */
+export type UnsupportedOperationCode =
+  /** A filter on an encrypted field other than equality through its blind index (contains, gt, …). */
+  | 'unsupported-filter'
+  /** Ordering, `distinct` or a cursor on an encrypted field. */
+  | 'unsupported-ordering'
+  /** Grouping by, or min/max/avg/sum of, an encrypted field. */
+  | 'unsupported-aggregate'
+  /** An update operation other than setting a value on an encrypted field (increment, …). */
+  | 'unsupported-update'
+  /** The app wrote a data-key or blind-index column itself; fieldseal owns them. */
+  | 'forbidden-write'
+  /** A write that must read the row's data key, where it cannot (e.g. a Prisma batch `$transaction([...])`). */
+  | 'batch-transaction'
+  /** A query on an encrypted model sent through a client or data source without fieldseal. */
+  | 'unprotected-client'
+  /** An operation the adapter does not know, on a model with encrypted fields. */
+  | 'unknown-operation'
+  /** A write whose rows (and so data keys) fieldseal cannot know, or a raw SQL value. */
+  | 'unsupported-operation';
+
+/** Options of {@link UnsupportedOperationError}. */
+export interface UnsupportedOperationErrorOptions extends FieldsealErrorOptions {
+  /** The model or entity name (e.g. `User`), when the adapter knows it. */
+  readonly entity?: string;
+  /** The model field or entity property involved (e.g. `email`), when one is. */
+  readonly property?: string;
 }
+
+/**
+ * An ORM operation that fieldseal cannot carry out safely on encrypted fields (a `LIKE` on
+ * ciphertext, a raw SQL value, a write whose rows cannot be known, a direct write of a
+ * blind-index or data-key column). Thrown *before* anything is written or read. The message
+ * names the model, field, table, column and row id — never a value.
+ */
+export class UnsupportedOperationError extends FieldsealError {
+  readonly code: UnsupportedOperationCode;
+  /** The model or entity name, when known. */
+  readonly entity: string | undefined;
+  /** The field or property involved, when one is. */
+  readonly property: string | undefined;
+
+  constructor(code: UnsupportedOperationCode, message: string, options: UnsupportedOperationErrorOptions = {}) {
+    const place =
+      options.entity === undefined
+        ? ''
+        : ` [entity ${options.entity}${options.property ? `, property ${options.property}` : ''}]`;
+    super(`${message}${place}`, options);
+    this.code = code;
+    this.entity = options.entity;
+    this.property = options.property;
+  }
+}
+
+/**
+ * Rows kept changing identity between reading their data keys and writing them (deleted and
+ * re-inserted, or claimed by another writer) more times than the retry budget allows. Nothing
+ * was left half-written: the operation's transaction was rolled back where it had one. Retry it.
+ */
+export class WriteConflictError extends FieldsealError {
+  readonly code = 'write-conflict';
+}
+
+/** True when `error` is any fieldseal error, from this or any other installed copy of core. */
+export function isFieldsealError(error: unknown): error is FieldsealError {
+  return (
+    error instanceof FieldsealError ||
+    (typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[FIELDSEAL_ERROR_BRAND] === true)
+  );
+}
+
+/** A recogniser for one error class that works across installed copies of core (by brand and name). */
+function guardFor<T extends FieldsealError>(name: string): (error: unknown) => error is T {
+  return (error: unknown): error is T => isFieldsealError(error) && error.name === name;
+}
+
+/** True for a {@link KeyringError} from any installed copy of core. */
+export const isKeyringError = guardFor<KeyringError>('KeyringError');
+/** True for a {@link DecryptionError} from any installed copy of core. */
+export const isDecryptionError = guardFor<DecryptionError>('DecryptionError');
+/** True for an {@link EncryptionError} from any installed copy of core. */
+export const isEncryptionError = guardFor<EncryptionError>('EncryptionError');
+/** True for a {@link ConfigError} from any installed copy of core. */
+export const isConfigError = guardFor<ConfigError>('ConfigError');
+/** True for an {@link UnsupportedOperationError} from any installed copy of core. */
+export const isUnsupportedOperationError = guardFor<UnsupportedOperationError>('UnsupportedOperationError');
+/** True for a {@link WriteConflictError} from any installed copy of core. */
+export const isWriteConflictError = guardFor<WriteConflictError>('WriteConflictError');

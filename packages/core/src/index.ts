@@ -19,9 +19,20 @@ export {
   type ErrorLocation,
   FieldsealError,
   type FieldsealErrorOptions,
+  FIELDSEAL_ERROR_BRAND,
+  isConfigError,
+  isDecryptionError,
+  isEncryptionError,
   isFieldsealError,
+  isKeyringError,
+  isUnsupportedOperationError,
+  isWriteConflictError,
   KeyringError,
   type KeyringErrorCode,
+  type UnsupportedOperationCode,
+  UnsupportedOperationError,
+  type UnsupportedOperationErrorOptions,
+  WriteConflictError,
 } from './errors.js';
 export { decryptValue, type EncryptValueOptions, encryptValue, type PlaintextValue } from './field-cipher.js';
 export { IV_LENGTH } from './iv-source.js';
