@@ -184,6 +184,14 @@ describe('guardViolationOf', () => {
     expect(guardViolationOf('fieldseal_guard_customers_email', places)).toBeUndefined();
   });
 
+  it('names table and column of a guard on a known table that the configuration lacks (an older app release)', () => {
+    const error = guardViolationOf(
+      new Error('CHECK constraint failed: fieldseal_guard_customers_ssn'),
+      places,
+    );
+    expect(error).toMatchObject({ table: 'customers', column: 'ssn', kind: 'value' });
+  });
+
   it('still types an unknown guard name, without table or column', () => {
     const error = guardViolationOf(new Error('CHECK constraint failed: fieldseal_guard_other_x'), places);
     expect(error).toMatchObject({

@@ -1,5 +1,5 @@
 import { FieldsealError, type FieldsealErrorOptions, isFieldsealError } from '../errors.js';
-import { GUARD_PREFIX } from './guard-names.js';
+import { GUARD_PREFIX, guardName } from './guard-names.js';
 import type { GuardKind, GuardPlace } from './guard-sql.js';
 
 /**
@@ -95,5 +95,21 @@ export function guardViolationOf(
   };
   const name = visit(error, 0);
   if (name === undefined) return undefined;
-  return new GuardViolationError(name, places?.get(name), { cause: error });
+  return new GuardViolationError(name, places?.get(name) ?? placeByName(name, places), { cause: error });
+}
+
+/**
+ * A guard the configured tables do not list (the database has a guard the app's metadata
+ * lacks, e.g. an app release older than the schema): its table, when the name starts with a
+ * known table's prefix, and its column, when the name was not shortened.
+ */
+function placeByName(name: string, places?: ReadonlyMap<string, GuardPlace>): GuardPlace | undefined {
+  const tables = [...new Set([...(places?.values() ?? [])].map((p) => p.table))].sort(
+    (a, b) => b.length - a.length,
+  );
+  const table = tables.find((t) => name.startsWith(`${GUARD_PREFIX}${t}_`));
+  if (table === undefined) return undefined;
+  const column = name.slice(GUARD_PREFIX.length + table.length + 1);
+  if (guardName(table, column) !== name) return undefined;
+  return { table, column, kind: column === 'data_key' ? 'data-key' : 'value' };
 }
