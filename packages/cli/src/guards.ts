@@ -5,14 +5,17 @@ import {
   guardInstallSql,
   guardRemoveSql,
   guardViolationsSql,
+  runSqliteRebuild,
   type SqlExecutor,
+  sqliteInstalled,
+  sqliteRebuild,
   sqliteRebuildScript,
+  sqliteSchemaOf,
   type TableGuards,
   tableGuards,
 } from '@fieldseal/core';
 import { type FieldsealConfig, selectTables } from './config.js';
 import { databaseError } from './errors.js';
-import { runSqliteRebuild, sqliteInstalled, sqliteRebuild, sqliteSchemaOf } from './guard-sqlite.js';
 
 /** Rows refused by one guard: how many, and the primary keys of the first ones (never values). */
 export interface GuardViolations {

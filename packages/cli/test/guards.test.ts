@@ -3,12 +3,13 @@ import {
   guardPlaces,
   guardViolationOf,
   LocalKeyring,
+  runSqliteRebuild,
   sqliteRebuild,
+  sqliteSchemaOf,
   tableGuards,
 } from '@fieldseal/core';
 import { fieldEncryption } from '@fieldseal/prisma';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSqliteRebuild, sqliteSchemaOf } from '../src/guard-sqlite.js';
 import { addGuards } from '../src/guards.js';
 import { guardStatus, installGuards, migrate, removeGuards, rotate, verify } from '../src/index.js';
 import { customer, insertCustomers, JOB_DIALECTS, metadata, openDb, type TestDb } from './helpers/db.js';

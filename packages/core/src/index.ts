@@ -64,6 +64,7 @@ export {
   sqliteRebuildScript,
   type SqliteTableSchema,
 } from './guards/sqlite-rebuild.js';
+export { runSqliteRebuild, sqliteInstalled, sqliteSchemaOf } from './guards/sqlite-runner.js';
 export { IV_LENGTH } from './iv-source.js';
 export { COMMITMENT_LENGTH, type DerivedDataKey, deriveDataKey, wipeDataKey } from './key-derivation.js';
 export {

@@ -24,6 +24,8 @@ export interface SqliteTableSchema {
  * no row, or everything is rolled back.
  */
 export interface SqliteRebuild {
+  /** The table rebuilt. */
+  readonly table: string;
   readonly before: readonly string[];
   readonly steps: readonly string[];
   readonly check: string;
@@ -99,6 +101,7 @@ export function sqliteRebuild(
           `INSERT INTO ${prefix}sqlite_sequence (name, seq) VALUES (${name}, ${Math.trunc(schema.sequence)})`,
         ];
   return {
+    table: tg.table.table,
     before: ['PRAGMA foreign_keys = OFF'],
     steps: [
       created,

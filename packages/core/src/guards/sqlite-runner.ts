@@ -1,14 +1,8 @@
-import {
-  type SqliteRebuild,
-  type SqliteTableSchema,
-  type SqlExecutor,
-  sqliteGuardNames,
-  sqliteRebuild,
-  type TableGuards,
-} from '@fieldseal/core';
-import { quoteIdent } from './sql-dialect.js';
-
-const lit = (text: string) => `'${text.replaceAll("'", "''")}'`;
+import { ConfigError } from '../errors.js';
+import type { SqlExecutor } from '../stored-tables.js';
+import type { TableGuards } from './guard-sql.js';
+import { type SqliteRebuild, type SqliteTableSchema, sqliteGuardNames } from './sqlite-rebuild.js';
+import { quoteIdent, sqlString as lit } from './sql-text.js';
 
 /** Reads what a rebuild of the table needs from `sqlite_schema` and `pragma_table_xinfo`. */
 export async function sqliteSchemaOf(executor: SqlExecutor, tg: TableGuards): Promise<SqliteTableSchema> {
@@ -18,7 +12,7 @@ export async function sqliteSchemaOf(executor: SqlExecutor, tg: TableGuards): Pr
   const [table] = await executor.query<{ sql: string }>(
     `SELECT sql FROM ${master} WHERE type = 'table' AND name = ${name}`,
   );
-  if (!table) throw new Error(`table ${tg.table.table} does not exist`);
+  if (!table) throw new ConfigError('tables', `table ${tg.table.table} does not exist`);
   const columns = await executor.query<{ name: string }>(
     `SELECT name FROM pragma_table_xinfo(${name}${schema ? `, ${lit(schema)}` : ''}) WHERE hidden = 0 ORDER BY cid`,
   );
@@ -61,12 +55,13 @@ export async function runSqliteRebuild(executor: SqlExecutor, rebuild: SqliteReb
       for (const statement of rebuild.steps) await tx.execute(statement);
       const broken = await tx.query(rebuild.check);
       if (broken.length > 0)
-        throw new Error(`the rebuilt table breaks ${broken.length} foreign key(s); nothing was changed`);
+        throw new ConfigError(
+          'tables',
+          `rebuilding ${rebuild.table} would break ${broken.length} foreign key(s); nothing was changed`,
+        );
     });
   } finally {
     await executor.execute('PRAGMA legacy_alter_table = OFF').catch(() => undefined);
     if (enforced) for (const statement of rebuild.after) await executor.execute(statement);
   }
 }
-
-export { sqliteRebuild };
