@@ -83,7 +83,7 @@ async function violationsOf(
   return found;
 }
 
-async function statusOf(executor: SqlExecutor, tg: TableGuards): Promise<GuardTableStatus> {
+async function statusOf(executor: SqlExecutor, tg: TableGuards, count = true): Promise<GuardTableStatus> {
   try {
     const present = await installedOf(executor, tg);
     const names = new Set(present.map((p) => p.name));
@@ -94,20 +94,29 @@ async function statusOf(executor: SqlExecutor, tg: TableGuards): Promise<GuardTa
       installed: present.map((p) => p.name),
       missing: tg.guards.filter((g) => !names.has(g.name)).map((g) => g.name),
       notValidated: present.filter((p) => !p.validated).map((p) => p.name),
-      violations: await violationsOf(executor, tg, tg.guards),
+      violations: count ? await violationsOf(executor, tg, tg.guards) : [],
     };
   } catch (cause) {
     throw databaseError(cause, `reading the guards of ${tg.table.model}`, tg.table.table);
   }
 }
 
+/** Options of {@link guardStatus}. */
+export interface GuardStatusOptions {
+  /** Only this model (or table). Defaults to every configured model. */
+  readonly model?: string;
+  /** Count the rows breaking each guard (one scan per guard). Defaults to true. */
+  readonly violations?: boolean;
+}
+
 /** Per table: guards present, missing, and rows that break them. */
 export async function guardStatus(
   config: FieldsealConfig,
-  options: { model?: string } = {},
+  options: GuardStatusOptions = {},
 ): Promise<{ tables: GuardTableStatus[] }> {
   const tables: GuardTableStatus[] = [];
-  for (const tg of guardsOf(config, options.model)) tables.push(await statusOf(config.executor, tg));
+  for (const tg of guardsOf(config, options.model))
+    tables.push(await statusOf(config.executor, tg, options.violations !== false));
   return { tables };
 }
 

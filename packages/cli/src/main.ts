@@ -172,7 +172,11 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         migrate(config, { ...common, decrypt: o.decrypt === true }),
       );
       if (!o.decrypt && !o.dryRun)
-        await guardsAfterMigrate(guardHost, { model: o.model, install: o.installGuards === true });
+        await guardsAfterMigrate(guardHost, {
+          model: o.model,
+          install: o.installGuards === true,
+          json: globals().json === true,
+        });
     });
 
   jobCommand(program.command('rotate').description("re-wrap every row's data key under another master key"))
@@ -215,7 +219,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         .join('\n');
       print(report, `verify: ${report.ok ? 'OK' : 'FAILED'}\n${text}`);
       setExit(report.ok ? EXIT.ok : EXIT.incomplete);
-      await warnMissingGuards(guardHost, o.model);
+      await warnMissingGuards(guardHost, { model: o.model, json: globals().json === true });
     });
 
   program
