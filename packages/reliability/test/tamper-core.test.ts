@@ -12,8 +12,8 @@ import { CachingKeyring } from '@fieldseal/cache';
 import {
   DecryptionError,
   FieldsealError,
-  type Keyring,
   KEY_IDENTITY_LENGTH,
+  type Keyring,
   KeyringError,
   LocalKeyring,
   RowEnvelope,
@@ -157,7 +157,10 @@ describe('tampering through core (LocalKeyring)', () => {
       salt[byte] = (salt[byte] as number) ^ 1;
       const dataKey = `fsk2:${salt.toString('base64url')}.${row.dataKey.slice(KEY_IDENTITY_LENGTH)}`;
       expect(
-        expectRejected(await attempt(envelope, 'customer', { values: row.values, dataKey }), `salt byte ${byte}`),
+        expectRejected(
+          await attempt(envelope, 'customer', { values: row.values, dataKey }),
+          `salt byte ${byte}`,
+        ),
       ).toBe('DecryptionError:wrong-data-key');
     }
     for (let byte = 0; byte < bytes; byte++) {
@@ -252,7 +255,10 @@ describe('tampering through core (LocalKeyring)', () => {
     const c = await shared.encryptRow({ table: 'customer', values: { email: 'c@x.example' } });
     const d = await shared.encryptRow({ table: 'customer', values: { email: 'd@x.example' } });
     expect(wrappedPartOf(c.dataKey)).toBe(wrappedPartOf(d.dataKey));
-    const swapped = await attempt(shared, 'customer', { values: { email: c.values.email }, dataKey: d.dataKey });
+    const swapped = await attempt(shared, 'customer', {
+      values: { email: c.values.email },
+      dataKey: d.dataKey,
+    });
     expect(expectRejected(swapped, 'unbound value, row c → row d')).toBe('DecryptionError:wrong-data-key');
     const noId = await attempt(shared, 'customer', { values: { email: a.values.email }, dataKey: a.dataKey });
     expect(expectRejected(noId, 'row-bound value read without a row id')).toBe(
