@@ -1,5 +1,5 @@
 import type { SqlDialect } from '../stored-tables.js';
-import { MIN_BODY_LENGTH } from '../value-format.js';
+import { MIN_BODY_LENGTHS } from '../value-format.js';
 
 /*
  * The SQL predicates of the guards, per dialect: each is true for an acceptable value, false
@@ -15,12 +15,13 @@ import { MIN_BODY_LENGTH } from '../value-format.js';
  * text must have as many bytes as characters (ASCII, no NUL: GLOB and length stop at a NUL).
  */
 
-/** Characters of the smallest text value, prefix included. */
-const MIN_TEXT = 4 + Math.ceil((MIN_BODY_LENGTH * 4) / 3);
-/** Bytes of the smallest binary value, prefix included. */
-const MIN_BINARY = 4 + MIN_BODY_LENGTH;
 const B64 = 'A-Za-z0-9_-';
-const VALUE_RE = `fs[12]:[AB][${B64}]{${MIN_TEXT - 5},}`;
+/** Base64url characters of the smallest body of each version (v1 has a shorter commitment). */
+const MIN_CHARS = {
+  1: Math.ceil((MIN_BODY_LENGTHS[1] * 4) / 3),
+  2: Math.ceil((MIN_BODY_LENGTHS[2] * 4) / 3),
+};
+const VALUE_RE = `(fs1:[AB][${B64}]{${MIN_CHARS[1] - 1},}|fs2:[AB][${B64}]{${MIN_CHARS[2] - 1},})`;
 const DATA_KEY_RE = `(fsk1:[${B64}]{4,}|fsk2:[${B64}]{22}[.][${B64}]{4,})`;
 const FS1 = '6673313a';
 const FS2 = '6673323a';
@@ -44,19 +45,23 @@ function sqliteOnly(column: string, from: number, length?: number): string {
 /** A well-formed text value (the column is not NULL). */
 export function textValueCheck(dialect: SqlDialect, column: string): string {
   if (dialect === 'sqlite')
-    return `${sqliteAscii(column)} AND length(${column}) >= ${MIN_TEXT} AND length(${column}) % 4 <> 1 AND ${column} GLOB 'fs[12]:[AB]*' AND ${sqliteOnly(column, 6)}`;
+    return `${sqliteAscii(column)} AND length(${column}) % 4 <> 1 AND ((${column} GLOB 'fs1:[AB]*' AND length(${column}) >= ${4 + MIN_CHARS[1]}) OR (${column} GLOB 'fs2:[AB]*' AND length(${column}) >= ${4 + MIN_CHARS[2]})) AND ${sqliteOnly(column, 6)}`;
   const length = dialect === 'postgres' ? `length(${column})` : `LENGTH(${column})`;
   return `${regex(dialect, column, VALUE_RE)} AND ${length} % 4 <> 1`;
 }
 
-/** A well-formed binary value (the column is not NULL). */
+/** A well-formed binary value (the column is not NULL): per version, its prefix, a flags byte below 8, the smallest body. */
 export function binaryValueCheck(dialect: SqlDialect, column: string): string {
+  const versions = [
+    [FS1, 4 + MIN_BODY_LENGTHS[1]],
+    [FS2, 4 + MIN_BODY_LENGTHS[2]],
+  ] as const;
   if (dialect === 'postgres')
     // CASE: PostgreSQL does not promise to evaluate AND left to right, and get_byte fails past the end.
-    return `CASE WHEN octet_length(${column}) >= ${MIN_BINARY} THEN substr(${column}, 1, 4) IN (decode('${FS1}', 'hex'), decode('${FS2}', 'hex')) AND get_byte(${column}, 4) < 8 ELSE false END`;
+    return `CASE ${versions.map(([prefix, min]) => `WHEN substr(${column}, 1, 4) = decode('${prefix}', 'hex') THEN octet_length(${column}) >= ${min} AND get_byte(${column}, 4) < 8`).join(' ')} ELSE false END`;
   if (dialect === 'mysql')
-    return `LENGTH(${column}) >= ${MIN_BINARY} AND LEFT(${column}, 4) IN (X'${FS1}', X'${FS2}') AND ASCII(SUBSTRING(${column}, 5, 1)) < 8`;
-  return `typeof(${column}) = 'blob' AND length(${column}) >= ${MIN_BINARY} AND substr(${column}, 1, 4) IN (X'${FS1}', X'${FS2}') AND substr(${column}, 5, 1) < X'08'`;
+    return `ASCII(SUBSTRING(${column}, 5, 1)) < 8 AND (${versions.map(([prefix, min]) => `(LEFT(${column}, 4) = X'${prefix}' AND LENGTH(${column}) >= ${min})`).join(' OR ')})`;
+  return `typeof(${column}) = 'blob' AND substr(${column}, 5, 1) < X'08' AND (${versions.map(([prefix, min]) => `(substr(${column}, 1, 4) = X'${prefix}' AND length(${column}) >= ${min})`).join(' OR ')})`;
 }
 
 /** A well-formed data key (the column is not NULL). */
