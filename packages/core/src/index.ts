@@ -2,24 +2,24 @@ export { buildAad, type ValuePlace } from './aad.js';
 export { BLIND_INDEX_CONTEXT, BlindIndex, type BlindIndexOptions } from './blind-index.js';
 export { fromBase64, fromBase64Url, toBase64Url } from './bytes.js';
 export { DATA_KEY_PREFIX, formatDataKey, parseDataKey, type StoredDataKey } from './data-key-format.js';
+export { assertEncryptionContext, canonicalContext, type EncryptionContext } from './encryption-context.js';
 export {
   assertBlindIndexKey,
   envelopeFor,
   type FieldEncryptionBaseOptions,
   openBlindIndex,
 } from './encryption-options.js';
-export { assertEncryptionContext, canonicalContext, type EncryptionContext } from './encryption-context.js';
 export {
   ConfigError,
-  describeLocation,
   DecryptionError,
   type DecryptionErrorCode,
+  describeLocation,
   EncryptionError,
   type EncryptionErrorCode,
   type ErrorLocation,
+  FIELDSEAL_ERROR_BRAND,
   FieldsealError,
   type FieldsealErrorOptions,
-  FIELDSEAL_ERROR_BRAND,
   isConfigError,
   isDecryptionError,
   isEncryptionError,
@@ -41,18 +41,19 @@ export {
   DATA_KEY_LENGTH,
   type DataKeyHint,
   type DataKeyMaterial,
+  dataKeyMaterial,
   isRewrappingKeyring,
   type Keyring,
   type RewrappingKeyring,
 } from './keyring.js';
-export { LocalKeyring, type LocalKeyringOptions } from './local-keyring.js';
+export { LocalKeyring, type LocalKeyringEnvOptions, type LocalKeyringOptions } from './local-keyring.js';
+export { type LocalMasterKey, MASTER_KEY_LENGTH, parseMasterKeys } from './master-keys.js';
 export {
   NORMALIZER_NAMES,
   type NormalizerName,
   type NormalizeSpec,
   normalizerOf,
 } from './normalizers.js';
-export { type LocalMasterKey, MASTER_KEY_LENGTH, parseMasterKeys } from './master-keys.js';
 export {
   type DecryptedRow,
   type DecryptRowInput,
@@ -65,6 +66,14 @@ export {
   TABLE_CONTEXT_KEY,
 } from './row-envelope.js';
 export {
+  assertStoredTables,
+  isSqlDialect,
+  type SqlDialect,
+  type SqlExecutor,
+  type StoredEncryptedColumn,
+  type StoredTable,
+} from './stored-tables.js';
+export {
   FLAG_BINARY,
   FLAG_ROW_BOUND,
   FORMAT_VERSION,
@@ -75,11 +84,3 @@ export {
   TAG_LENGTH,
   VALUE_PREFIX,
 } from './value-format.js';
-export {
-  assertStoredTables,
-  isSqlDialect,
-  type SqlDialect,
-  type SqlExecutor,
-  type StoredEncryptedColumn,
-  type StoredTable,
-} from './stored-tables.js';
