@@ -99,8 +99,6 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
 
 const JSON_11 = 'application/x-amz-json-1.1';
 
-export { isLoopback };
-
 /** Printed on every start: nobody should mistake this server for a KMS. */
 export const BANNER =
   'kms-local: NOT FOR PRODUCTION. A local imitation of AWS KMS for development and tests: key material is stored unprotected.';
