@@ -1,7 +1,21 @@
 export { buildAad, type ValuePlace } from './aad.js';
 export { BLIND_INDEX_CONTEXT, BlindIndex, type BlindIndexOptions } from './blind-index.js';
 export { fromBase64, fromBase64Url, toBase64Url } from './bytes.js';
-export { DATA_KEY_PREFIX, formatDataKey, parseDataKey, type StoredDataKey } from './data-key-format.js';
+export {
+  DATA_KEY_PREFIX,
+  DATA_KEY_PREFIX_V2,
+  formatDataKey,
+  formatRowDataKey,
+  KEY_IDENTITY_LENGTH,
+  newRowSalt,
+  parseDataKey,
+  parseWrapped,
+  rewrapRowDataKey,
+  type StoredDataKey,
+  splitDataKey,
+  type WrappedDataKey,
+  wrappedPartOf,
+} from './data-key-format.js';
 export { assertEncryptionContext, canonicalContext, type EncryptionContext } from './encryption-context.js';
 export {
   assertBlindIndexKey,
@@ -34,9 +48,22 @@ export {
   type UnsupportedOperationErrorOptions,
   WriteConflictError,
 } from './errors.js';
-export { decryptValue, type EncryptValueOptions, encryptValue, type PlaintextValue } from './field-cipher.js';
+export {
+  decryptValue,
+  decryptValueWith,
+  type EncryptValueOptions,
+  encryptValue,
+  type PlaintextValue,
+} from './field-cipher.js';
 export { IV_LENGTH } from './iv-source.js';
-export { COMMITMENT_LENGTH, type DerivedDataKey, deriveDataKey, wipeDataKey } from './key-derivation.js';
+export {
+  COMMITMENT_LENGTH,
+  type DerivedDataKey,
+  deriveDataKey,
+  deriveRowKey,
+  ROW_SALT_LENGTH,
+  wipeDataKey,
+} from './key-derivation.js';
 export {
   DATA_KEY_LENGTH,
   type DataKeyHint,
@@ -58,6 +85,7 @@ export {
   type DecryptedRow,
   type DecryptRowInput,
   type EncryptedRow,
+  type EncryptedRowWrite,
   type EncryptRowInput,
   type ReadMode,
   RowEnvelope,
@@ -65,6 +93,14 @@ export {
   type RowValues,
   TABLE_CONTEXT_KEY,
 } from './row-envelope.js';
+export type {
+  GuardedRowWrite,
+  RowKeyGuard,
+  RowKeyPort,
+  RowKeyRead,
+  WriteToRowsInput,
+  WriteToRowsResult,
+} from './row-protocol.js';
 export {
   assertStoredTables,
   isSqlDialect,
@@ -74,13 +110,18 @@ export {
   type StoredTable,
 } from './stored-tables.js';
 export {
+  COMMITMENT_LENGTHS,
   FLAG_BINARY,
   FLAG_ROW_BOUND,
   FORMAT_VERSION,
+  type FormatVersion,
   isEncryptedValue,
   MIN_BODY_LENGTH,
+  MIN_BODY_LENGTHS,
   type ParsedValue,
   parseValue,
   TAG_LENGTH,
   VALUE_PREFIX,
+  VALUE_PREFIX_V1,
+  valueVersion,
 } from './value-format.js';
