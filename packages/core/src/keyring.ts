@@ -53,7 +53,7 @@ export function dataKeyMaterial(material: DataKeyMaterial): DataKeyMaterial {
     toJSON: { value: () => ({ ...visible(), encryptedKey: Buffer.from(encryptedKey).toString('base64') }) },
     [inspect.custom]: {
       value: (depth: number, options: object) =>
-        `DataKeyMaterial ${inspect(visible(), { ...options, depth: depth < 0 ? 0 : depth })}`,
+        `DataKeyMaterial ${inspect(visible(), { ...options, depth: Math.max(depth, 0) })}`,
     },
   });
   return Object.freeze(result);

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { AwsKmsKeyring } from '@fieldseal/aws-kms';
 import { BlindIndex, isKeyringError, RowEnvelope } from '@fieldseal/core';
 import { type KmsPolicy, type KmsServer, startKmsServer } from '@fieldseal/kms-local';
