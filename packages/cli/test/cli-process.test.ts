@@ -7,7 +7,7 @@ import { BlindIndex, LocalKeyring } from '@fieldseal/core';
 import { startKmsServer } from '@fieldseal/kms-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertCustomers, openDb, type TestDb } from './helpers/db.js';
-import { runCli, startCli } from './helpers/run-cli.js';
+import { runCli } from './helpers/run-cli.js';
 
 const keys = LocalKeyring.generateKeyText('k1');
 const keyring = LocalKeyring.fromString(keys);
