@@ -4,6 +4,7 @@ import {
   type DataKeyHint,
   type DataKeyMaterial,
   type EncryptionContext,
+  isKeyringError,
   type Keyring,
   KeyringError,
   wipeDataKey,
@@ -47,7 +48,8 @@ const STALE_RETRY_MS = 1_000;
 
 /** The availability code of a keyring failure, or undefined when it is any other failure. */
 function availabilityFailure(error: unknown): 'unavailable' | 'throttled' | undefined {
-  if (!(error instanceof KeyringError)) return undefined;
+  // By brand, not class: the keyring may throw from another installed copy of @fieldseal/core.
+  if (!isKeyringError(error)) return undefined;
   return error.code === 'unavailable' || error.code === 'throttled' ? error.code : undefined;
 }
 
