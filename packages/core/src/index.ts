@@ -55,6 +55,36 @@ export {
   encryptValue,
   type PlaintextValue,
 } from './field-cipher.js';
+export { GUARD_NAME_LIMIT, GUARD_PREFIX, guardName } from './guards/guard-names.js';
+export {
+  type ColumnGuard,
+  existingGuardsSql,
+  type GuardInstallSql,
+  type GuardKind,
+  type GuardOptions,
+  type GuardPlace,
+  guardClause,
+  guardInstallSql,
+  guardPlaces,
+  guardRemoveSql,
+  guardViolationsSql,
+  type TableGuards,
+  tableGuards,
+} from './guards/guard-sql.js';
+export {
+  GuardViolationError,
+  guardViolationOf,
+  isGuardViolationError,
+} from './guards/guard-violation-error.js';
+export {
+  rebuildTableName,
+  type SqliteRebuild,
+  sqliteGuardNames,
+  sqliteRebuild,
+  sqliteRebuildScript,
+  type SqliteTableSchema,
+} from './guards/sqlite-rebuild.js';
+export { runSqliteRebuild, sqliteInstalled, sqliteSchemaOf } from './guards/sqlite-runner.js';
 export { IV_LENGTH } from './iv-source.js';
 export {
   COMMITMENT_LENGTH,
