@@ -98,11 +98,12 @@ export {
   DATA_KEY_LENGTH,
   type DataKeyHint,
   type DataKeyMaterial,
+  dataKeyMaterial,
   isRewrappingKeyring,
   type Keyring,
   type RewrappingKeyring,
 } from './keyring.js';
-export { LocalKeyring, type LocalKeyringOptions } from './local-keyring.js';
+export { LocalKeyring, type LocalKeyringEnvOptions, type LocalKeyringOptions } from './local-keyring.js';
 export { type LocalMasterKey, MASTER_KEY_LENGTH, parseMasterKeys } from './master-keys.js';
 export {
   NORMALIZER_NAMES,
