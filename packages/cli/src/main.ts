@@ -4,6 +4,12 @@ import { isFieldsealError } from '@fieldseal/core';
 import { Command, CommanderError, Option } from 'commander';
 import type { FieldsealConfig } from './config.js';
 import { CliError, EXIT, exitCodeOf } from './errors.js';
+import {
+  type GuardCommandHost,
+  guardCommand,
+  guardsAfterMigrate,
+  warnMissingGuards,
+} from './guard-command.js';
 import { type InitOrm, initTemplate } from './init-template.js';
 import { migrate, rotate, status, verify } from './lazy-operations.js';
 import { findConfig, loadConfig } from './load-config.js';
@@ -85,6 +91,16 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const globals = () => program.opts<GlobalOptions>();
   const print = (json: unknown, text: string) =>
     io.out(globals().json ? `${JSON.stringify(json, bigintSafe, 2)}\n` : `${text}\n`);
+  const guardHost: GuardCommandHost = {
+    withConfig: (fn) => withConfig(globals(), fn),
+    print,
+    out: io.out,
+    err: io.err,
+    setExit,
+    get interactive() {
+      return !globals().json && process.stdin.isTTY === true && process.stdout.isTTY === true;
+    },
+  };
 
   const jobCommand = (command: Command) =>
     command
@@ -148,11 +164,18 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   jobCommand(
     program.command('migrate').description('encrypt the plaintext values of existing rows (resumable)'),
   )
-    .option('--decrypt', 'the way back: write plaintext and clear the data keys')
+    .option('--decrypt', 'the way back: write plaintext and clear the data keys (removes the guards first)')
+    .option('--install-guards', 'install the database guards of every table that ends 100% encrypted')
     .action(async (o) => {
       await runJobCommand(o.decrypt ? 'decrypt' : 'migrate', o, (config, common) =>
         migrate(config, { ...common, decrypt: o.decrypt === true }),
       );
+      if (!o.decrypt && !o.dryRun)
+        await guardsAfterMigrate(guardHost, {
+          model: o.model,
+          install: o.installGuards === true,
+          json: globals().json === true,
+        });
     });
 
   jobCommand(program.command('rotate').description("re-wrap every row's data key under another master key"))
@@ -195,6 +218,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         .join('\n');
       print(report, `verify: ${report.ok ? 'OK' : 'FAILED'}\n${text}`);
       setExit(report.ok ? EXIT.ok : EXIT.incomplete);
+      await warnMissingGuards(guardHost, { model: o.model, json: globals().json === true });
     });
 
   program
@@ -286,6 +310,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         .exitOverride()
         .parseAsync(command.args, { from: 'user' });
     });
+  program.addCommand(guardCommand(guardHost));
 
   return program;
 }

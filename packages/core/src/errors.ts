@@ -101,7 +101,9 @@ export type KeyringErrorCode =
   | 'throttled'
   | 'unavailable'
   | 'invalid-key-material'
-  | 'not-allowed';
+  | 'not-allowed'
+  /** A failure the keyring does not recognise; never treated as a temporary outage. */
+  | 'unknown-error';
 
 /** A keyring could not make, unwrap or re-wrap a data key. */
 export class KeyringError extends FieldsealError {
@@ -174,7 +176,11 @@ export class UnsupportedOperationError extends FieldsealError {
   /** The field or property involved, when one is. */
   readonly property: string | undefined;
 
-  constructor(code: UnsupportedOperationCode, message: string, options: UnsupportedOperationErrorOptions = {}) {
+  constructor(
+    code: UnsupportedOperationCode,
+    message: string,
+    options: UnsupportedOperationErrorOptions = {},
+  ) {
     const place =
       options.entity === undefined
         ? ''
@@ -199,7 +205,9 @@ export class WriteConflictError extends FieldsealError {
 export function isFieldsealError(error: unknown): error is FieldsealError {
   return (
     error instanceof FieldsealError ||
-    (typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[FIELDSEAL_ERROR_BRAND] === true)
+    (typeof error === 'object' &&
+      error !== null &&
+      (error as Record<symbol, unknown>)[FIELDSEAL_ERROR_BRAND] === true)
   );
 }
 
