@@ -84,7 +84,7 @@ describe.each(DIALECTS)('TypeORM with database guards on %s', (dialect) => {
         birthday: new Date('1815-12-10'),
         prefs: { theme: 'dark', tags: [] },
         avatar: Buffer.from([1, 2]),
-      } as Profile,
+      } as unknown as Profile,
     });
     await users().save(user);
     const found = await users().findOne({
