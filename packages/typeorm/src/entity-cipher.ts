@@ -43,7 +43,7 @@ export class EntityCipher {
   ): Record<string, PlaintextValue | null> {
     const plaintext: Record<string, PlaintextValue | null> = {};
     for (const field of plan.encrypted.values()) {
-      const value = source[field.property];
+      const value = field.metadata.getEntityValue(source);
       if (value === undefined) continue;
       plaintext[field.column] = value === null ? null : encodeOrThrow(plan, field, value, rowId);
     }
@@ -111,8 +111,8 @@ export class EntityCipher {
   ): Promise<Record<string, unknown>> {
     const values: Record<string, unknown> = {};
     for (const field of plan.encrypted.values()) {
-      const value = entity[field.property];
-      if (value !== undefined) values[field.column] = value;
+      const value = field.metadata.getEntityValue(entity);
+      if (value !== undefined) values[field.column] = fromCache(field, value);
     }
     const input: DecryptRowInput = {
       table: plan.table,
@@ -158,6 +158,11 @@ export class EntityCipher {
     }
   }
 
+  /** The blind-index value of plaintext already encoded (the text stored values open to). */
+  indexOfEncoded(plan: EntityPlan, field: EncryptedField, plaintext: PlaintextValue | null): string | null {
+    return this.#hash(plan, field, plaintext);
+  }
+
   #hash(plan: EntityPlan, field: EncryptedField, plaintext: PlaintextValue | null): string | null {
     if (plaintext === null) return null;
     const index = plan.indexBySource.get(field.property);
@@ -165,6 +170,16 @@ export class EntityCipher {
     const text = typeof plaintext === 'string' && index.normalize ? index.normalize(plaintext) : plaintext;
     return this.blindIndex.compute(plan.table, field.column, text);
   }
+}
+
+/**
+ * TypeORM's query-result cache stores results as JSON, which turns a binary column's Buffer
+ * into `{ type: 'Buffer', data: [...] }`; turn it back, so cached reads decrypt as live ones.
+ */
+function fromCache(field: EncryptedField, value: unknown): unknown {
+  if (field.output !== 'binary' || value === null || typeof value !== 'object') return value;
+  const shape = value as { type?: unknown; data?: unknown };
+  return shape.type === 'Buffer' && Array.isArray(shape.data) ? Buffer.from(shape.data as number[]) : value;
 }
 
 function location(
@@ -221,7 +236,7 @@ function nameError(plan: EntityPlan, error: unknown, rowId: string | number | un
   });
 }
 
-function encodeOrThrow(
+export function encodeOrThrow(
   plan: EntityPlan,
   field: EncryptedField,
   value: unknown,

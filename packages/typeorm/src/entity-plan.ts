@@ -1,4 +1,4 @@
-import { ConfigError, normalizerOf } from '@fieldseal/core';
+import { ConfigError, MIN_BODY_LENGTH, normalizerOf, VALUE_PREFIX } from '@fieldseal/core';
 import type { EntityMetadata, ObjectLiteral } from 'typeorm';
 import { type BlindIndexDecoratorOptions, declarationsOf, type EncryptedOptions } from './decorators.js';
 import { type EncryptedValueType, isValueType, valueTypeFromDesign } from './value-codec.js';
@@ -8,6 +8,7 @@ export type ColumnMetadata = EntityMetadata['columns'][number];
 
 /** An `@Encrypted()` property, resolved against TypeORM's metadata. */
 export interface EncryptedField {
+  /** Property path: `email`, or `address.street` inside an embedded entity. */
   readonly property: string;
   /** Database column name: bound into each value, so renaming the property is harmless. */
   readonly column: string;
@@ -34,7 +35,10 @@ export interface EntityPlan {
   readonly entity: string;
   /** Table name: the `table` every value and data key is bound to. */
   readonly table: string;
+  /** Encrypted fields by property path. */
   readonly encrypted: ReadonlyMap<string, EncryptedField>;
+  /** Property names of embedded entities holding encrypted fields (`address`). */
+  readonly embedded: ReadonlySet<string>;
   readonly indexes: ReadonlyMap<string, IndexField>;
   /** Blind index by the encrypted property it indexes. */
   readonly indexBySource: ReadonlyMap<string, IndexField>;
@@ -86,20 +90,40 @@ export function planEntity(metadata: EntityMetadata): EntityPlan | undefined {
     for (const [property, decl] of found.indexes) indexDecl.set(property, decl);
     if (found.dataKey) dataKeyProperty = found.dataKey;
   }
-  if (encryptedDecl.size === 0 && indexDecl.size === 0) return undefined;
   const entity = metadata.name;
   const fail = (option: string, why: string) => new ConfigError(option, `${why} (entity ${entity})`);
-  const columnOf = (property: string, decorator: string): ColumnMetadata => {
-    const column = metadata.columns.find((c) => c.propertyName === property && !c.embeddedMetadata);
-    if (!column) {
-      const embedded = metadata.columns.some((c) => c.propertyName === property);
-      throw fail(
-        decorator,
-        embedded
-          ? `"${property}" is inside an embedded entity, which fieldseal does not support`
-          : `"${property}" is not a TypeORM column; add @Column() beside ${decorator}`,
-      );
+  // Embedded entities (`@Column(() => Address)`): their @Encrypted() properties are fields of
+  // this entity at `address.street`; blind indexes and data keys belong to the entity itself.
+  const embeddedColumns = new Map<string, ColumnMetadata>();
+  for (const embedded of allEmbeddeds(metadata.embeddeds)) {
+    const ctor = embedded.type as unknown;
+    const chain: object[] = [];
+    for (let c = ctor; typeof c === 'function' && c !== Function.prototype; c = Object.getPrototypeOf(c))
+      chain.unshift(c as object);
+    for (const c of chain) {
+      const found = declarationsOf(c);
+      if (!found) continue;
+      if (found.indexes.size > 0 || found.dataKey)
+        throw fail(
+          '@BlindIndex',
+          `embedded "${embedded.propertyPath}" declares a blind index or data-key column; declare them on the entity itself`,
+        );
+      for (const [property, decl] of found.encrypted) {
+        const column = embedded.columns.find((c) => c.propertyName === property);
+        if (!column)
+          throw fail('@Encrypted', `"${embedded.propertyPath}.${property}" is not a TypeORM column`);
+        encryptedDecl.set(column.propertyPath, decl);
+        embeddedColumns.set(column.propertyPath, column);
+      }
     }
+  }
+  if (encryptedDecl.size === 0 && indexDecl.size === 0) return undefined;
+  const columnOf = (property: string, decorator: string): ColumnMetadata => {
+    const nested = embeddedColumns.get(property);
+    if (nested) return nested;
+    const column = metadata.columns.find((c) => c.propertyName === property && !c.embeddedMetadata);
+    if (!column)
+      throw fail(decorator, `"${property}" is not a TypeORM column; add @Column() beside ${decorator}`);
     return column;
   };
 
@@ -133,6 +157,14 @@ export function planEntity(metadata: EntityMetadata): EntityPlan | undefined {
       throw fail(
         '@Encrypted',
         `"${property}" must be a text column (e.g. @Column({ type: 'text' })) or a binary one; ciphertext is longer than the value`,
+      );
+    }
+    const length = column.length ? Number(column.length) : undefined;
+    const minimum = minimumLength();
+    if (!binary && length !== undefined && length < minimum) {
+      throw fail(
+        '@Encrypted',
+        `"${property}" holds ${length} characters, but ciphertext needs at least ${minimum} (plus 4 per 3 bytes of value); use type 'text' or length >= ${minimum + 64}`,
       );
     }
     const type = decl.options.type ?? valueTypeFromDesign(decl.designType);
@@ -174,6 +206,7 @@ export function planEntity(metadata: EntityMetadata): EntityPlan | undefined {
     entity,
     table: metadata.tableName,
     encrypted,
+    embedded: new Set([...embeddedColumns.keys()].map((path) => path.split('.')[0] as string)),
     indexes,
     indexBySource,
     dataKey: { property: dataKeyProperty, column: dataKeyColumn.databaseName, metadata: dataKeyColumn },
@@ -190,4 +223,14 @@ export function rowIdOf(plan: EntityPlan, entity: ObjectLiteral | undefined): st
     return typeof only === 'number' || typeof only === 'string' ? only : String(only);
   }
   return values.map(String).join(',');
+}
+
+/** Every embedded metadata, nested ones included. */
+function allEmbeddeds(list: EntityMetadata['embeddeds']): EntityMetadata['embeddeds'] {
+  return list.flatMap((embedded) => [embedded, ...allEmbeddeds(embedded.embeddeds)]);
+}
+
+/** Characters of the shortest ciphertext (an empty value): prefix + unpadded base64url body. */
+export function minimumLength(): number {
+  return VALUE_PREFIX.length + Math.ceil((MIN_BODY_LENGTH * 4) / 3);
 }

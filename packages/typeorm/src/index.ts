@@ -5,7 +5,6 @@ export {
   Encrypted,
   type EncryptedOptions,
 } from './decorators.js';
-export { EncryptionSubscriber } from './encryption-subscriber.js';
 export {
   type UnsupportedOperationCode,
   UnsupportedOperationError,
