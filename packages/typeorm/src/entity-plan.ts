@@ -1,7 +1,7 @@
 import { ConfigError, MIN_BODY_LENGTH, normalizerOf, VALUE_PREFIX } from '@fieldseal/core';
-import type { EntityMetadata, ObjectLiteral } from 'typeorm';
+import type { EntityMetadata, ObjectLiteral, ValueTransformer } from 'typeorm';
 import { type BlindIndexDecoratorOptions, declarationsOf, type EncryptedOptions } from './decorators.js';
-import { type EncryptedValueType, isValueType, valueTypeFromDesign } from './value-codec.js';
+import { type EncryptedValueType, encodeValue, isValueType, ValueTypeMismatch, valueTypeFromDesign } from './value-codec.js';
 
 /** TypeORM's column metadata (not exported from the package root). */
 export type ColumnMetadata = EntityMetadata['columns'][number];
@@ -177,6 +177,8 @@ export function planEntity(metadata: EntityMetadata): EntityPlan | undefined {
       metadata: column,
     });
   }
+  // Installed once every column passed the checks above (which refuse user transformers).
+  for (const field of encrypted.values()) field.metadata.transformer = comparisonTransformer(field.type);
 
   const indexes = new Map<string, IndexField>();
   const indexBySource = new Map<string, IndexField>();
@@ -233,4 +235,24 @@ function allEmbeddeds(list: EntityMetadata['embeddeds']): EntityMetadata['embedd
 /** Characters of the shortest ciphertext (an empty value): prefix + unpadded base64url body. */
 export function minimumLength(): number {
   return VALUE_PREFIX.length + Math.ceil((MIN_BODY_LENGTH * 4) / 3);
+}
+
+/**
+ * What TypeORM's change detection compares for an encrypted column: the encoded text, so an
+ * equal but not identical Date or object is not a change, NaN equals NaN, and -0 differs
+ * from 0 (identity comparison gets all three wrong). Text and bytes — plaintext strings and
+ * the ciphertext fieldseal hands TypeORM at the last step — pass unchanged; loads are not
+ * transformed.
+ */
+function comparisonTransformer(type: EncryptedValueType): ValueTransformer {
+  return {
+    to(value: unknown) {
+      if (value === null || value === undefined || typeof value === 'string' || typeof value === 'function')
+        return value;
+      if (value instanceof Uint8Array) return value;
+      const encoded = encodeValue(type, value);
+      return encoded instanceof ValueTypeMismatch ? value : encoded;
+    },
+    from: (value: unknown) => value,
+  };
 }

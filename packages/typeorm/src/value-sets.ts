@@ -42,8 +42,8 @@ export function writesProtected(plan: EntityPlan, valueSet: ObjectLiteral): bool
 export function refuseRawSql(plan: EntityPlan, valueSet: ObjectLiteral): void {
   const raw = (property: string, column: string) =>
     new UnsupportedOperationError(
-      'unsupported-operation',
-      'A raw SQL expression cannot be written into an encrypted, blind-index or data-key column',
+      'unsupported-update',
+      'A raw SQL expression (increment(), () => sql) cannot be written into an encrypted, blind-index or data-key column',
       { entity: plan.entity, property, location: { table: plan.table, column } },
     );
   for (const field of plan.encrypted.values())
