@@ -1,7 +1,7 @@
 import type { ObjectLiteral, QueryRunner } from 'typeorm';
 import { type EntityPlan, rowIdOf } from './entity-plan.js';
 import { managedOf } from './insert-path.js';
-import type { GuardedRowWrite, RowKeyGuard, RowKeyPort, RowKeyRead } from './row-writes.js';
+import type { GuardedRowWrite, RowKeyGuard, RowKeyPort, RowKeyRead } from '@fieldseal/core';
 import type { Runtime } from './runtime.js';
 import type { UpdateBuilder } from './update-path.js';
 import { checkFits, copyValueSet, sealed } from './value-sets.js';

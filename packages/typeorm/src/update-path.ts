@@ -3,7 +3,6 @@ import { UpdateResult } from 'typeorm';
 import type { EncryptedField, EntityPlan } from './entity-plan.js';
 import { UnsupportedOperationError } from './errors.js';
 import { rowPort } from './row-port.js';
-import { writeToRows } from './row-writes.js';
 import type { Runtime } from './runtime.js';
 import { copyValueSet, refuseRawSql, sealed } from './value-sets.js';
 
@@ -74,7 +73,7 @@ export async function runUpdate(
   const port = rowPort(runtime, plan, builder, queryRunner, copy, indexValues, saving);
   try {
     const known = port.known();
-    const { written } = await writeToRows(runtime.cipher.envelope, {
+    const { written } = await runtime.cipher.envelope.writeToRows({
       table: plan.table,
       values,
       output,
