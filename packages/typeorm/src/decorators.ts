@@ -1,6 +1,5 @@
-import type { NormalizeSpec } from '@fieldseal/core';
+import type { EncryptedValueType, NormalizeSpec } from '@fieldseal/core';
 import { Column, type ColumnOptions } from 'typeorm';
-import type { EncryptedValueType } from './value-codec.js';
 
 /** Options of {@link Encrypted}. */
 export interface EncryptedOptions {

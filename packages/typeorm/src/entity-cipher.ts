@@ -1,18 +1,20 @@
 import {
   type BlindIndex,
-  DecryptionError,
-  EncryptionError,
   type DecryptedRow,
+  DecryptionError,
   type DecryptRowInput,
+  decodeValue,
+  EncryptionError,
   type ErrorLocation,
+  encodeValue,
   type PlaintextValue,
   type ReadMode,
   type RowEnvelope,
+  ValueTypeMismatch,
 } from '@fieldseal/core';
 import type { ObjectLiteral } from 'typeorm';
 import type { EncryptedField, EntityPlan } from './entity-plan.js';
 import { inEntity } from './errors.js';
-import { decodeValue, encodeValue, ValueTypeMismatch } from './value-codec.js';
 
 /** What to write for the encrypted part of a row: properties to set, by property name. */
 export interface EncryptedWrite {

@@ -1,7 +1,16 @@
-import { ConfigError, MIN_BODY_LENGTH, normalizerOf, VALUE_PREFIX } from '@fieldseal/core';
+import {
+  ConfigError,
+  type EncryptedValueType,
+  encodeValue,
+  isValueType,
+  MIN_BODY_LENGTH,
+  normalizerOf,
+  VALUE_PREFIX,
+  ValueTypeMismatch,
+  valueTypeFromDesign,
+} from '@fieldseal/core';
 import type { EntityMetadata, ObjectLiteral, ValueTransformer } from 'typeorm';
 import { type BlindIndexDecoratorOptions, declarationsOf, type EncryptedOptions } from './decorators.js';
-import { type EncryptedValueType, encodeValue, isValueType, ValueTypeMismatch, valueTypeFromDesign } from './value-codec.js';
 
 /** TypeORM's column metadata (not exported from the package root). */
 export type ColumnMetadata = EntityMetadata['columns'][number];
@@ -196,7 +205,10 @@ export function planEntity(metadata: EntityMetadata): EntityPlan | undefined {
       property,
       column: column.databaseName,
       source: decl.source,
-      normalize: normalizerOf(decl.options.normalize, `@BlindIndex normalize of ${metadata.name}.${property}`),
+      normalize: normalizerOf(
+        decl.options.normalize,
+        `@BlindIndex normalize of ${metadata.name}.${property}`,
+      ),
       metadata: column,
     };
     indexes.set(property, field);

@@ -12,7 +12,7 @@ import { UnsupportedOperationError } from './errors.js';
 import { KnownKeys } from './known-keys.js';
 import { patchManager } from './manager-patch.js';
 import { patchReadPath } from './read-path.js';
-import { checkPlan, planOf, planOfMetadata, register, type Runtime, runtimeOf } from './runtime.js';
+import { checkPlan, planOf, planOfMetadata, type Runtime, register, runtimeOf } from './runtime.js';
 import { patchWritePath } from './write-path.js';
 
 /** Options of {@link fieldEncryption}: the options every fieldseal integration shares. */

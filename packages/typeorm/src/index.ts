@@ -1,3 +1,4 @@
+export type { EncryptedValueType } from '@fieldseal/core';
 export {
   BlindIndex,
   type BlindIndexDecoratorOptions,
@@ -11,5 +12,4 @@ export {
   type UnsupportedOperationErrorOptions,
 } from './errors.js';
 export { type FieldEncryption, type FieldEncryptionOptions, fieldEncryption } from './field-encryption.js';
-export type { EncryptedValueType } from './value-codec.js';
 export { sqlExecutor, storedTables } from './stored-tables.js';

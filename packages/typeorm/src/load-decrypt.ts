@@ -58,7 +58,8 @@ async function decryptEntity(
   if (!present) return;
   if (dataKey === undefined && ciphertext) dataKey = await fetchDataKey(runtime, queryRunner, plan, entity);
   const values = await runtime.cipher.decrypt(plan, entity, dataKey, rowId, runtime.readMode);
-  for (const [path, value] of Object.entries(values)) plan.encrypted.get(path)?.metadata.setEntityValue(entity, value);
+  for (const [path, value] of Object.entries(values))
+    plan.encrypted.get(path)?.metadata.setEntityValue(entity, value);
 }
 
 /** A partial select without the data-key column: fetch it rather than fail. */

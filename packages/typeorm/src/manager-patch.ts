@@ -29,11 +29,15 @@ export function patchManager(runtime: Runtime, manager: EntityManager): EntityMa
       const field = plan?.encrypted.get(String(column));
       if (plan && field) {
         return Promise.reject(
-          new UnsupportedOperationError('unsupported-aggregate', `${name}() of an encrypted column is not supported`, {
-            entity: plan.entity,
-            property: field.property,
-            location: { table: plan.table, column: field.column },
-          }),
+          new UnsupportedOperationError(
+            'unsupported-aggregate',
+            `${name}() of an encrypted column is not supported`,
+            {
+              entity: plan.entity,
+              property: field.property,
+              location: { table: plan.table, column: field.column },
+            },
+          ),
         );
       }
       return original.call(this, entity, column, ...rest);

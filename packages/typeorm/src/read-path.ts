@@ -1,4 +1,10 @@
-import { type EntityMetadata, type ObjectLiteral, QueryBuilder, type QueryRunner, SelectQueryBuilder } from 'typeorm';
+import {
+  type EntityMetadata,
+  type ObjectLiteral,
+  QueryBuilder,
+  type QueryRunner,
+  SelectQueryBuilder,
+} from 'typeorm';
 import { Broadcaster } from 'typeorm/subscriber/Broadcaster.js';
 import { BroadcasterResult } from 'typeorm/subscriber/BroadcasterResult.js';
 import { UnsupportedOperationError } from './errors.js';
@@ -37,7 +43,8 @@ export function patchReadPath(): void {
     metadata: EntityMetadata,
     entities: unknown[],
   ) {
-    if ((result as unknown as Record<symbol, unknown>)[DECRYPTED]) return load.call(this, result, metadata, entities);
+    if ((result as unknown as Record<symbol, unknown>)[DECRYPTED])
+      return load.call(this, result, metadata, entities);
     const loaded = collectLoaded(metadata, entities);
     if (loaded.length === 0) return load.call(this, result, metadata, entities);
     const runtime = runtimeOf(this.queryRunner.connection);
@@ -58,7 +65,9 @@ export function patchReadPath(): void {
   const setFindOptions = select.setFindOptions as Method;
   select.setFindOptions = function (this: Select, options: unknown) {
     const runtime = runtimeOf(this.connection);
-    const metadata = this.expressionMap.mainAlias?.hasMetadata ? this.expressionMap.mainAlias.metadata : undefined;
+    const metadata = this.expressionMap.mainAlias?.hasMetadata
+      ? this.expressionMap.mainAlias.metadata
+      : undefined;
     if (!runtime || !metadata) return setFindOptions.call(this, options);
     const plan = planOfMetadata(metadata);
     const where = (options as { where?: unknown } | undefined)?.where;
@@ -69,9 +78,15 @@ export function patchReadPath(): void {
   const query = QueryBuilder.prototype as unknown as Record<string, Method>;
   const getWhereCondition = query.getWhereCondition as Method;
   query.getWhereCondition = function (this: Select, where: unknown) {
-    if (where === null || typeof where !== 'object' || typeof (where as { whereFactory?: unknown }).whereFactory === 'function')
+    if (
+      where === null ||
+      typeof where !== 'object' ||
+      typeof (where as { whereFactory?: unknown }).whereFactory === 'function'
+    )
       return getWhereCondition.call(this, where);
-    const metadata = this.expressionMap.mainAlias?.hasMetadata ? this.expressionMap.mainAlias.metadata : undefined;
+    const metadata = this.expressionMap.mainAlias?.hasMetadata
+      ? this.expressionMap.mainAlias.metadata
+      : undefined;
     const runtime = runtimeOf(this.connection);
     if (!metadata || !runtime) return getWhereCondition.call(this, where);
     const plan = planOfMetadata(metadata);
@@ -94,7 +109,9 @@ export function patchReadPath(): void {
   const execute = select.executeEntitiesAndRawResults as Method;
   select.executeEntitiesAndRawResults = async function (this: Select, queryRunner: QueryRunner) {
     const result = (await execute.call(this, queryRunner)) as { entities: ObjectLiteral[]; raw: unknown[] };
-    const metadata = this.expressionMap.mainAlias?.hasMetadata ? this.expressionMap.mainAlias.metadata : undefined;
+    const metadata = this.expressionMap.mainAlias?.hasMetadata
+      ? this.expressionMap.mainAlias.metadata
+      : undefined;
     const plan = metadata ? planOfMetadata(metadata) : undefined;
     if (!metadata) return result;
     // callListeners(false) skips the load broadcast: decrypt anyway, never hand back ciphertext.
@@ -130,7 +147,11 @@ function refuseOrder(builder: Select, key: string): void {
     throw new UnsupportedOperationError(
       'unsupported-ordering',
       'Encrypted properties cannot be sorted by the database (orderBy sorts ciphertext); sort after loading',
-      { entity: plan.entity, property: field.property, location: { table: plan.table, column: field.column } },
+      {
+        entity: plan.entity,
+        property: field.property,
+        location: { table: plan.table, column: field.column },
+      },
     );
   }
 }

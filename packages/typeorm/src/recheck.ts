@@ -27,7 +27,8 @@ function checksOf(plan: EntityPlan, branch: unknown): Check[] {
   const checks: Check[] = [];
   for (const [property, condition] of Object.entries(branch as ObjectLiteral)) {
     const field = plan.encrypted.get(property);
-    if (!field || !plan.indexBySource.has(property) || condition === null || condition === undefined) continue;
+    if (!field || !plan.indexBySource.has(property) || condition === null || condition === undefined)
+      continue;
     let values: readonly unknown[] = [condition];
     if (InstanceChecker.isFindOperator(condition)) {
       if (condition.type === 'equal') values = [condition.value];

@@ -1,7 +1,7 @@
+import type { GuardedRowWrite, RowKeyGuard, RowKeyPort, RowKeyRead } from '@fieldseal/core';
 import type { ObjectLiteral, QueryRunner } from 'typeorm';
 import { type EntityPlan, rowIdOf } from './entity-plan.js';
 import { managedOf } from './insert-path.js';
-import type { GuardedRowWrite, RowKeyGuard, RowKeyPort, RowKeyRead } from '@fieldseal/core';
 import type { Runtime } from './runtime.js';
 import type { UpdateBuilder } from './update-path.js';
 import { checkFits, copyValueSet, sealed } from './value-sets.js';
@@ -118,7 +118,8 @@ export function rowPort(
         update.andWhere(condition, parameters);
         const result = await update.execute();
         hits.push(result.affected === 1);
-        if (result.affected === 1 && saving) generatedMaps.push({ ...result.generatedMaps[0], ...managedOf(plan, set) });
+        if (result.affected === 1 && saving)
+          generatedMaps.push({ ...result.generatedMaps[0], ...managedOf(plan, set) });
       }
       return hits;
     },

@@ -57,7 +57,11 @@ export async function encryptedUpsert(
       const select: Record<string, true> = idSelect(plan);
       for (const property of Object.keys(where)) if (plan.encrypted.has(property)) select[property] = true;
       const find = () =>
-        base.findOne.call(tx, plan.metadata.target, { where: where as never, select: select as never, withDeleted: true });
+        base.findOne.call(tx, plan.metadata.target, {
+          where: where as never,
+          select: select as never,
+          withDeleted: true,
+        });
       const update = async (row: ObjectLiteral) => {
         const id = plan.metadata.getEntityIdMap(row) as ObjectLiteral;
         if (Object.keys(changes).length > 0) await base.update.call(tx, plan.metadata.target, id, changes);

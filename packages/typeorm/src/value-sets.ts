@@ -24,7 +24,10 @@ function copyEmbeddeds(embeddeds: EntityMetadata['embeddeds'], target: ObjectLit
   for (const embedded of embeddeds) {
     const value = target[embedded.propertyName];
     if (value === null || typeof value !== 'object') continue;
-    target[embedded.propertyName] = Object.assign(Object.create(Object.getPrototypeOf(value) as object), value);
+    target[embedded.propertyName] = Object.assign(
+      Object.create(Object.getPrototypeOf(value) as object),
+      value,
+    );
     copyEmbeddeds(embedded.embeddeds, target[embedded.propertyName]);
   }
 }
@@ -47,7 +50,8 @@ export function refuseRawSql(plan: EntityPlan, valueSet: ObjectLiteral): void {
       { entity: plan.entity, property, location: { table: plan.table, column } },
     );
   for (const field of plan.encrypted.values())
-    if (typeof field.metadata.getEntityValue(valueSet) === 'function') throw raw(field.property, field.column);
+    if (typeof field.metadata.getEntityValue(valueSet) === 'function')
+      throw raw(field.property, field.column);
   for (const index of plan.indexes.values())
     if (typeof valueSet[index.property] === 'function') throw raw(index.property, index.column);
   if (typeof valueSet[plan.dataKey.property] === 'function')

@@ -115,7 +115,9 @@ async function withListeners<T>(
     if (!runtime) throw unprotected(plan, event === 'Insert' ? 'An insert' : 'An update');
     const metadata = map.mainAlias?.metadata as EntityMetadata;
     if (listeners)
-      await Promise.all(valueSets.map((v) => queryRunner.broadcaster.broadcast(`Before${event}`, metadata, v)));
+      await Promise.all(
+        valueSets.map((v) => queryRunner.broadcaster.broadcast(`Before${event}`, metadata, v)),
+      );
     map.callListeners = false;
     let result: T;
     try {
@@ -124,7 +126,9 @@ async function withListeners<T>(
       map.callListeners = callListeners;
     }
     if (listeners)
-      await Promise.all(valueSets.map((v) => queryRunner.broadcaster.broadcast(`After${event}`, metadata, v)));
+      await Promise.all(
+        valueSets.map((v) => queryRunner.broadcaster.broadcast(`After${event}`, metadata, v)),
+      );
     return result;
   } catch (error) {
     throw leaving(error);
