@@ -24,7 +24,7 @@ const file = JSON.parse(
   decodeErrors: { type: EncryptedValueType; plaintext: string; error: string }[];
 };
 
-function valueOf(input: Input): unknown {
+function inputValue(input: Input): unknown {
   if ('string' in input) return input.string;
   if ('number' in input) return Number(input.number);
   if ('boolean' in input) return input.boolean;
@@ -38,14 +38,14 @@ describe('typed value codec vectors (test-vectors/value-codec.json)', () => {
     const title = `${vector.type} ${JSON.stringify(vector.input)}`;
     if (vector.error) {
       it(`refuses ${title} without showing the value`, () => {
-        const result = encodeValue(vector.type, valueOf(vector.input));
+        const result = encodeValue(vector.type, inputValue(vector.input));
         expect(result).toBeInstanceOf(ValueTypeMismatch);
         expect((result as ValueTypeMismatch).reason).toContain(vector.error);
       });
       continue;
     }
     it(`encodes ${title} and decodes it back exactly`, () => {
-      const value = valueOf(vector.input);
+      const value = inputValue(vector.input);
       const encoded = encodeValue(vector.type, value);
       if (vector.plaintextBase64 !== undefined) {
         expect(Buffer.from(encoded as Uint8Array).toString('base64')).toBe(vector.plaintextBase64);
