@@ -7,7 +7,7 @@ import {
   UpdateQueryBuilder,
 } from 'typeorm';
 import type { EntityPlan } from './entity-plan.js';
-import { leaving } from './errors.js';
+import { leaving, UnsupportedOperationError } from './errors.js';
 import { type InsertBuilder, sealInsert } from './insert-path.js';
 import { planOfMetadata, runtimeOf } from './runtime.js';
 import { runUpdate, type UpdateBuilder } from './update-path.js';
@@ -76,21 +76,26 @@ export function patchWritePath(): void {
   const values = insert.createValuesExpression as (this: InsertBuilder) => string;
   insert.createValuesExpression = function (this: InsertBuilder & Builder) {
     const plan = planOfBuilder(this);
-    if (plan) for (const valueSet of this.getValueSets()) tripwire(plan, valueSet, 'An INSERT');
+    if (plan) for (const valueSet of this.getValueSets()) tripwire(this, plan, valueSet, 'An INSERT');
     return values.call(this);
   };
   const updateExpression = update.createUpdateExpression as (this: Builder) => string;
   update.createUpdateExpression = function (this: Builder) {
     const plan = planOfBuilder(this);
     const valuesSet = this.expressionMap.valuesSet as ObjectLiteral | undefined;
-    if (plan && valuesSet && typeof valuesSet === 'object') tripwire(plan, valuesSet, 'An UPDATE');
+    if (plan && valuesSet && typeof valuesSet === 'object') tripwire(this, plan, valuesSet, 'An UPDATE');
     return updateExpression.call(this);
   };
 }
 
-function tripwire(plan: EntityPlan, valueSet: ObjectLiteral, what: string): void {
+function tripwire(builder: Builder, plan: EntityPlan, valueSet: ObjectLiteral, what: string): void {
   if (sealed.has(valueSet) || !writesProtected(plan, valueSet)) return;
-  throw unprotected(plan, what);
+  if (!runtimeOf(builder.connection)) throw unprotected(plan, what);
+  throw new UnsupportedOperationError(
+    'unsupported-operation',
+    `${what} of encrypted columns that fieldseal did not encrypt: build and run writes with execute() (getQuery()/getQueryAndParameters() sent through query() bypass encryption)`,
+    { entity: plan.entity, location: { table: plan.table } },
+  );
 }
 
 /**

@@ -155,4 +155,13 @@ describe.each(DIALECTS)('also-found paths on %s', (dialect) => {
     expect(qb.map((m) => m.id)).toEqual([a?.id]);
     await repo(Member).delete({ id: b?.id });
   });
+
+  it('a statement built by the QueryBuilder but not executed by it (getQueryAndParameters) is refused at SQL build', async () => {
+    const insert = repo(User).createQueryBuilder().insert().values({ email: 'built@example.com' });
+    expect(() => insert.getQueryAndParameters()).toThrow(/fieldseal did not encrypt/);
+    const update = repo(User).createQueryBuilder().update().set({ ssn: 'built-ssn' }).where('id = 1');
+    expect(() => update.getQuery()).toThrow(/fieldseal did not encrypt/);
+    // Plain columns build as usual.
+    expect(() => repo(User).createQueryBuilder().update().set({ name: 'x' }).where('id = 1').getQuery()).not.toThrow();
+  });
 });
