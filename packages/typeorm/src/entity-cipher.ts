@@ -97,66 +97,37 @@ export class EntityCipher {
   }
 
   /**
-   * The plaintext values, by property, of the encrypted properties an entity was loaded with.
-   * Legacy plaintext passes in tolerant mode.
-   *
-   * Calls made in the same turn are decrypted together: TypeORM calls `afterLoad` for every
-   * entity of a result synchronously before awaiting them, so one `find()` becomes one
-   * `RowEnvelope.decryptRows` per entity type, unwrapping each distinct data key once.
+   * Decrypts loaded entities of one type in place: one `RowEnvelope.decryptRows` for all of
+   * them, unwrapping each distinct data key once. Legacy plaintext passes in tolerant mode.
    */
-  decrypt(
-    plan: EntityPlan,
-    entity: ObjectLiteral,
-    dataKey: unknown,
-    rowId: string | number | undefined,
-    readMode?: ReadMode,
-  ): Promise<Record<string, unknown>> {
-    const values: Record<string, unknown> = {};
-    for (const field of plan.encrypted.values()) {
-      const value = field.metadata.getEntityValue(entity);
-      if (value !== undefined) values[field.column] = fromCache(field, value);
-    }
-    const input: DecryptRowInput = {
-      table: plan.table,
-      values,
-      dataKey,
-      ...(rowId === undefined ? {} : { rowId }),
-      ...(readMode ? { readMode } : {}),
-    };
-    return new Promise((resolve, reject) => {
-      if (this.#pending.size === 0) queueMicrotask(() => this.#flush());
-      let batch = this.#pending.get(plan);
-      if (!batch) {
-        batch = [];
-        this.#pending.set(plan, batch);
+  async decryptEntities(plan: EntityPlan, rows: readonly LoadedRow[], readMode?: ReadMode): Promise<void> {
+    const inputs = rows.map(({ entity, dataKey, rowId }): DecryptRowInput => {
+      const values: Record<string, unknown> = {};
+      for (const field of plan.encrypted.values()) {
+        const value = field.metadata.getEntityValue(entity);
+        if (value !== undefined) values[field.column] = fromCache(field, value);
       }
-      batch.push({ input, resolve, reject });
+      return {
+        table: plan.table,
+        values,
+        dataKey,
+        ...(rowId === undefined ? {} : { rowId }),
+        ...(readMode ? { readMode } : {}),
+      };
     });
-  }
-
-  readonly #pending = new Map<EntityPlan, PendingDecrypt[]>();
-
-  #flush(): void {
-    const batches = [...this.#pending];
-    this.#pending.clear();
-    for (const [plan, batch] of batches) {
-      this.envelope.decryptRows(batch.map((item) => item.input)).then(
-        (plain) => {
-          for (let i = 0; i < batch.length; i++) {
-            const item = batch[i] as PendingDecrypt;
-            try {
-              item.resolve(decodeRow(plan, item.input, plain[i] as DecryptedRow));
-            } catch (error) {
-              item.reject(error);
-            }
-          }
-        },
-        (error: unknown) => {
-          const rowId = (error as { location?: ErrorLocation }).location?.rowId;
-          const named = nameError(plan, error, typeof rowId === 'bigint' ? String(rowId) : rowId);
-          for (const item of batch) item.reject(named);
-        },
-      );
+    let plain: DecryptedRow[];
+    try {
+      plain = await this.envelope.decryptRows(inputs);
+    } catch (error) {
+      const rowId = (error as { location?: ErrorLocation }).location?.rowId;
+      throw nameError(plan, error, typeof rowId === 'bigint' ? String(rowId) : rowId);
+    }
+    for (let i = 0; i < rows.length; i++) {
+      const input = inputs[i] as DecryptRowInput;
+      const decoded = decodeRow(plan, input, plain[i] as DecryptedRow);
+      const entity = (rows[i] as LoadedRow).entity;
+      for (const field of plan.encrypted.values())
+        if (field.property in decoded) field.metadata.setEntityValue(entity, decoded[field.property]);
     }
   }
 
@@ -196,11 +167,11 @@ function location(
   };
 }
 
-/** An entity waiting in {@link EntityCipher.decrypt}'s batch. */
-interface PendingDecrypt {
-  readonly input: DecryptRowInput;
-  readonly resolve: (values: Record<string, unknown>) => void;
-  readonly reject: (error: unknown) => void;
+/** A loaded entity with its row's data-key column and id. */
+export interface LoadedRow {
+  readonly entity: ObjectLiteral;
+  readonly dataKey: unknown;
+  readonly rowId: string | number | undefined;
 }
 
 /** Decoded plaintext by property, for the properties the entity was loaded with. */

@@ -1,4 +1,5 @@
 import type { EntityMetadata, ObjectLiteral, QueryRunner } from 'typeorm';
+import type { LoadedRow } from './entity-cipher.js';
 import { type EntityPlan, rowIdOf } from './entity-plan.js';
 import { UnsupportedOperationError } from './errors.js';
 import { planOfMetadata, type Runtime } from './runtime.js';
@@ -29,39 +30,44 @@ export function collectLoaded(metadata: EntityMetadata, entities: readonly unkno
   return out;
 }
 
-/** Decrypts loaded entities in place (one batch per entity type, see `EntityCipher.decrypt`). */
+// A large result is a listing, not the row a write is about to follow: remembering its keys
+// would only churn the cache.
+const REMEMBER_AT_MOST = 64;
+
+/** Decrypts loaded entities in place: one batch per entity type. */
 export async function decryptLoaded(
   runtime: Runtime,
   queryRunner: QueryRunner | undefined,
   loaded: readonly Loaded[],
 ): Promise<void> {
-  await Promise.all(loaded.map(({ plan, entity }) => decryptEntity(runtime, queryRunner, plan, entity)));
-}
-
-async function decryptEntity(
-  runtime: Runtime,
-  queryRunner: QueryRunner | undefined,
-  plan: EntityPlan,
-  entity: ObjectLiteral,
-): Promise<void> {
-  let present = false;
-  let ciphertext = false;
-  for (const field of plan.encrypted.values()) {
-    const value = field.metadata.getEntityValue(entity);
-    if (value === undefined) continue;
-    present = true;
-    if (value !== null) ciphertext = true;
+  const byPlan = new Map<EntityPlan, LoadedRow[]>();
+  const remember = loaded.length <= REMEMBER_AT_MOST;
+  for (const { plan, entity } of loaded) {
+    let present = false;
+    let ciphertext = false;
+    for (const field of plan.encrypted.values()) {
+      const value = field.metadata.getEntityValue(entity);
+      if (value === undefined) continue;
+      present = true;
+      if (value !== null) ciphertext = true;
+    }
+    const rowId = rowIdOf(plan, entity);
+    let dataKey = entity[plan.dataKey.property] as string | null | undefined;
+    if (remember && rowId !== undefined && dataKey !== undefined)
+      runtime.knownKeys.remember(plan.table, rowId, dataKey);
+    if (!present) continue;
+    if (dataKey === undefined && ciphertext) dataKey = await fetchDataKey(runtime, queryRunner, plan, entity);
+    let rows = byPlan.get(plan);
+    if (!rows) {
+      rows = [];
+      byPlan.set(plan, rows);
+    }
+    rows.push({ entity, dataKey, rowId });
   }
-  const rowId = rowIdOf(plan, entity);
-  let dataKey = entity[plan.dataKey.property] as string | null | undefined;
-  if (rowId !== undefined && dataKey !== undefined) runtime.knownKeys.remember(plan.table, rowId, dataKey);
-  if (!present) return;
-  if (dataKey === undefined && ciphertext) dataKey = await fetchDataKey(runtime, queryRunner, plan, entity);
-  const values = await runtime.cipher.decrypt(plan, entity, dataKey, rowId, runtime.readMode);
-  for (const [path, value] of Object.entries(values))
-    plan.encrypted.get(path)?.metadata.setEntityValue(entity, value);
+  await Promise.all(
+    [...byPlan].map(([plan, rows]) => runtime.cipher.decryptEntities(plan, rows, runtime.readMode)),
+  );
 }
-
 /** A partial select without the data-key column: fetch it rather than fail. */
 async function fetchDataKey(
   runtime: Runtime,

@@ -43,19 +43,20 @@ export function writesProtected(plan: EntityPlan, valueSet: ObjectLiteral): bool
 
 /** Refuses raw SQL expressions (`() => 'CONCAT(…)'`) in encrypted or managed columns. */
 export function refuseRawSql(plan: EntityPlan, valueSet: ObjectLiteral): void {
-  const raw = (property: string, column: string) =>
-    new UnsupportedOperationError(
-      'unsupported-update',
-      'A raw SQL expression (increment(), () => sql) cannot be written into an encrypted, blind-index or data-key column',
-      { entity: plan.entity, property, location: { table: plan.table, column } },
-    );
   for (const field of plan.encrypted.values())
-    if (typeof field.metadata.getEntityValue(valueSet) === 'function')
-      throw raw(field.property, field.column);
+    if (typeof field.metadata.getEntityValue(valueSet) === 'function') throw rawSql(plan, field.property, field.column);
   for (const index of plan.indexes.values())
-    if (typeof valueSet[index.property] === 'function') throw raw(index.property, index.column);
+    if (typeof valueSet[index.property] === 'function') throw rawSql(plan, index.property, index.column);
   if (typeof valueSet[plan.dataKey.property] === 'function')
-    throw raw(plan.dataKey.property, plan.dataKey.column);
+    throw rawSql(plan, plan.dataKey.property, plan.dataKey.column);
+}
+
+function rawSql(plan: EntityPlan, property: string, column: string): UnsupportedOperationError {
+  return new UnsupportedOperationError(
+    'unsupported-update',
+    'A raw SQL expression (increment(), () => sql) cannot be written into an encrypted, blind-index or data-key column',
+    { entity: plan.entity, property, location: { table: plan.table, column } },
+  );
 }
 
 /** Fails before the write when stored text would not fit its column (PostgreSQL/MariaDB would fail mid-statement, SQLite would store it). */
