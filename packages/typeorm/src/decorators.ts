@@ -95,7 +95,7 @@ export function BlindIndex(source: string, options: BlindIndexDecoratorOptions =
 }
 
 /**
- * Declares the column holding the row's wrapped data key (`fsk1:…`) and defines it as a
+ * Declares the column holding the row's wrapped data key (`fsk2:…`) and defines it as a
  * nullable text column (pass TypeORM column options to rename it, e.g. `{ name: 'data_key' }`).
  * fieldseal sets it when a row is created and never changes the key afterwards.
  *

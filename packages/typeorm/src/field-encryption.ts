@@ -6,6 +6,7 @@ import {
   type RowEnvelope,
 } from '@fieldseal/core';
 import type { DataSource, EntityManager, EntityTarget, ObjectLiteral, QueryRunner } from 'typeorm';
+import { declarationsOf } from './decorators.js';
 import { EntityCipher } from './entity-cipher.js';
 import type { EntityPlan } from './entity-plan.js';
 import { UnsupportedOperationError } from './errors.js';
@@ -105,6 +106,32 @@ function plansOf(dataSource: DataSource): EntityPlan[] {
   for (const metadata of dataSource.entityMetadatas) {
     const plan = planOfMetadata(metadata);
     if (plan) plans.push(plan);
+    refuseUnconsumed(metadata);
   }
   return plans;
+}
+
+/**
+ * A class declaring `@Encrypted()` stored as a plain column (`@Column('simple-json') address:
+ * Address`) would be written as plaintext JSON: only embedded entities (`@Column(() => Address)`)
+ * are encrypted, so anything else is refused.
+ */
+function refuseUnconsumed(metadata: DataSource['entityMetadatas'][number]): void {
+  const reflect = Reflect as unknown as { getMetadata?: (key: string, target: object, property: string) => unknown };
+  if (typeof reflect.getMetadata !== 'function') return;
+  for (const column of metadata.columns) {
+    if (column.embeddedMetadata || typeof column.target !== 'function') continue;
+    const type = reflect.getMetadata('design:type', column.target.prototype as object, column.propertyName);
+    if (typeof type !== 'function' || !declaresEncryption(type)) continue;
+    throw new ConfigError(
+      '@Encrypted',
+      `"${column.propertyName}" holds ${type.name}, which declares @Encrypted() properties, in a plain column; declare it as an embedded entity, @Column(() => ${type.name}) (entity ${metadata.name})`,
+    );
+  }
+}
+
+function declaresEncryption(type: object): boolean {
+  for (let c: unknown = type; typeof c === 'function' && c !== Function.prototype; c = Object.getPrototypeOf(c))
+    if (declarationsOf(c as object)?.encrypted.size) return true;
+  return false;
 }

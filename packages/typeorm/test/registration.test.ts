@@ -40,6 +40,19 @@ class EmbedsIndex {
   @DataKeyColumn() dataKey!: string | null;
 }
 
+class JsonPart {
+  @Encrypted() street!: string;
+}
+
+@Entity()
+class StoresJson {
+  @PrimaryGeneratedColumn() id!: number;
+  @Column({ type: 'simple-json', nullable: true }) part!: JsonPart | null;
+  @DataKeyColumn() dataKey!: string | null;
+}
+// What emitDecoratorMetadata records for the property (this test's compiler records none).
+Reflect.defineMetadata('design:type', JsonPart, StoresJson.prototype, 'part');
+
 const sqlite = (entities: Array<new () => object>) =>
   new DataSource({ type: 'better-sqlite3', database: ':memory:', entities, synchronize: true });
 
@@ -70,6 +83,12 @@ describe('registration checks', () => {
     );
     expect(isConfigError(error)).toBe(true);
     expect((error as Error).message).toContain('embedded "part"');
+  });
+
+  it('a class declaring @Encrypted() stored in a plain (JSON) column is refused at registration', async () => {
+    const error = await fieldEncryption(sqlite([StoresJson]), { keyring: testKeyring() }).catch((e: unknown) => e);
+    expect(isConfigError(error)).toBe(true);
+    expect((error as Error).message).toContain('@Column(() => JsonPart)');
   });
 
   it('a second fieldEncryption() on one data source is refused', async () => {
