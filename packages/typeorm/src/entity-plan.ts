@@ -156,7 +156,7 @@ export function planEntity(metadata: EntityMetadata): EntityPlan | undefined {
         '@Encrypted',
         `"${property}" is a primary, generated or join column and cannot be encrypted`,
       );
-    if (column.transformer)
+    if (column.transformer && !ours.has(column.transformer as object))
       throw fail(
         '@Encrypted',
         `"${property}" has a TypeORM transformer, which would see ciphertext; use @Encrypted({ type }) instead`,
@@ -257,7 +257,7 @@ export function minimumLength(): number {
  * transformed.
  */
 function comparisonTransformer(type: EncryptedValueType): ValueTransformer {
-  return {
+  const transformer: ValueTransformer = {
     to(value: unknown) {
       if (value === null || value === undefined || typeof value === 'string' || typeof value === 'function')
         return value;
@@ -267,4 +267,9 @@ function comparisonTransformer(type: EncryptedValueType): ValueTransformer {
     },
     from: (value: unknown) => value,
   };
+  ours.add(transformer);
+  return transformer;
 }
+
+/** fieldseal's own comparison transformers: planning the same metadata twice must accept them. */
+const ours = new WeakSet<object>();

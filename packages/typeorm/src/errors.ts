@@ -8,6 +8,8 @@ import {
   KeyringError,
   UnsupportedOperationError,
 } from '@fieldseal/core';
+import type { DataSource } from 'typeorm';
+import { rethrowGuardViolation } from './guard-errors.js';
 
 // One error class for both adapters: core's. Re-exported under the same names, so
 // `import { UnsupportedOperationError } from '@fieldseal/typeorm'` keeps working.
@@ -51,9 +53,14 @@ export function inEntity(error: unknown, place: EntityPlace): unknown {
 }
 
 /**
- * The one place errors leave the adapter's write and read paths, so every error a caller
- * sees is shaped here (the database-guard mapping hooks in here too).
+ * The one place errors leave the adapter's write paths, so every error a caller sees is shaped
+ * here: a write refused by a database guard (`fieldseal guard`) becomes core's
+ * `GuardViolationError` naming table and column; anything else passes unchanged.
  */
-export function leaving(error: unknown): unknown {
-  return error;
+export function leaving(dataSource: DataSource, error: unknown): unknown {
+  try {
+    return rethrowGuardViolation(dataSource, error);
+  } catch (shaped) {
+    return shaped;
+  }
 }

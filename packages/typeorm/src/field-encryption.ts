@@ -117,7 +117,9 @@ function plansOf(dataSource: DataSource): EntityPlan[] {
  * are encrypted, so anything else is refused.
  */
 function refuseUnconsumed(metadata: DataSource['entityMetadatas'][number]): void {
-  const reflect = Reflect as unknown as { getMetadata?: (key: string, target: object, property: string) => unknown };
+  const reflect = Reflect as unknown as {
+    getMetadata?: (key: string, target: object, property: string) => unknown;
+  };
   if (typeof reflect.getMetadata !== 'function') return;
   for (const column of metadata.columns) {
     if (column.embeddedMetadata || typeof column.target !== 'function') continue;
@@ -131,7 +133,11 @@ function refuseUnconsumed(metadata: DataSource['entityMetadatas'][number]): void
 }
 
 function declaresEncryption(type: object): boolean {
-  for (let c: unknown = type; typeof c === 'function' && c !== Function.prototype; c = Object.getPrototypeOf(c))
+  for (
+    let c: unknown = type;
+    typeof c === 'function' && c !== Function.prototype;
+    c = Object.getPrototypeOf(c)
+  )
     if (declarationsOf(c as object)?.encrypted.size) return true;
   return false;
 }

@@ -44,7 +44,8 @@ export function writesProtected(plan: EntityPlan, valueSet: ObjectLiteral): bool
 /** Refuses raw SQL expressions (`() => 'CONCAT(…)'`) in encrypted or managed columns. */
 export function refuseRawSql(plan: EntityPlan, valueSet: ObjectLiteral): void {
   for (const field of plan.encrypted.values())
-    if (typeof field.metadata.getEntityValue(valueSet) === 'function') throw rawSql(plan, field.property, field.column);
+    if (typeof field.metadata.getEntityValue(valueSet) === 'function')
+      throw rawSql(plan, field.property, field.column);
   for (const index of plan.indexes.values())
     if (typeof valueSet[index.property] === 'function') throw rawSql(plan, index.property, index.column);
   if (typeof valueSet[plan.dataKey.property] === 'function')

@@ -136,7 +136,7 @@ async function withListeners<T>(
       );
     return result;
   } catch (error) {
-    throw leaving(error);
+    throw leaving(builder.connection, error);
   } finally {
     if (owned) {
       (builder as { queryRunner?: QueryRunner }).queryRunner = undefined;

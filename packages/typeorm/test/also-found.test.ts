@@ -162,6 +162,8 @@ describe.each(DIALECTS)('also-found paths on %s', (dialect) => {
     const update = repo(User).createQueryBuilder().update().set({ ssn: 'built-ssn' }).where('id = 1');
     expect(() => update.getQuery()).toThrow(/fieldseal did not encrypt/);
     // Plain columns build as usual.
-    expect(() => repo(User).createQueryBuilder().update().set({ name: 'x' }).where('id = 1').getQuery()).not.toThrow();
+    expect(() =>
+      repo(User).createQueryBuilder().update().set({ name: 'x' }).where('id = 1').getQuery(),
+    ).not.toThrow();
   });
 });

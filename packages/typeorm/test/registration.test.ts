@@ -86,7 +86,9 @@ describe('registration checks', () => {
   });
 
   it('a class declaring @Encrypted() stored in a plain (JSON) column is refused at registration', async () => {
-    const error = await fieldEncryption(sqlite([StoresJson]), { keyring: testKeyring() }).catch((e: unknown) => e);
+    const error = await fieldEncryption(sqlite([StoresJson]), { keyring: testKeyring() }).catch(
+      (e: unknown) => e,
+    );
     expect(isConfigError(error)).toBe(true);
     expect((error as Error).message).toContain('@Column(() => JsonPart)');
   });
