@@ -101,7 +101,11 @@ export type KeyringErrorCode =
   | 'throttled'
   | 'unavailable'
   | 'invalid-key-material'
-  | 'not-allowed';
+  | 'not-allowed'
+  /** The key was destroyed on purpose (crypto-shredding): the data is gone by design, not damaged. */
+  | 'key-shredded'
+  /** A key store row (e.g. a branch key in `fieldseal_branch_keys`) is missing or failed its integrity check. */
+  | 'key-store-damaged';
 
 /** A keyring could not make, unwrap or re-wrap a data key. */
 export class KeyringError extends FieldsealError {
