@@ -345,7 +345,8 @@ export class RowEnvelope {
       members: number[];
     }[] = [];
     for (const [context, byKey] of groups) {
-      const first = (rows[[...byKey.values()][0]?.[0] as number] as PreparedRead).location;
+      const firstMembers = byKey.values().next().value as number[];
+      const first = (rows[firstMembers[0] as number] as PreparedRead).location;
       const keyring = await this.#keyringCall(first, () => this.keyringOf(tenants.get(context)));
       for (const [wrapped, members] of byKey) {
         const location = (rows[members[0] as number] as PreparedRead).location;

@@ -41,9 +41,9 @@ describe('tenant-scoped rows', () => {
     const inner = randomKeyring('k1');
     const keyring: Keyring = {
       name: 'spy',
-      generateDataKey: (context, hint) => {
+      generateDataKey: (context) => {
         seen.push(context);
-        return inner.generateDataKey(context, hint);
+        return inner.generateDataKey(context);
       },
       decryptDataKey: (key, context) => inner.decryptDataKey(key, context),
     };
