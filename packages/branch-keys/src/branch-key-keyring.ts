@@ -3,7 +3,6 @@ import {
   ConfigError,
   type DataKeyMaterial,
   type EncryptionContext,
-  type Keyring,
   KeyringError,
   type RewrappingKeyring,
   TENANT_CONTEXT_KEY,

@@ -29,14 +29,16 @@ export function wrapDataKey(
   ref: BranchRef,
   dataKey: Uint8Array,
   context: EncryptionContext,
+  /** Fixed salt and IV, for test vectors only: both must be fresh random bytes in real use. */
+  fixed?: { readonly salt: Uint8Array; readonly iv: Uint8Array },
 ): Buffer {
   const scope = Buffer.from(ref.scope, 'utf8');
   const scopeLength = Buffer.allocUnsafe(2);
   scopeLength.writeUInt16BE(scope.length, 0);
-  const salt = randomBytes(WRAP_SALT_LENGTH);
+  const salt = fixed ? Buffer.from(fixed.salt) : randomBytes(WRAP_SALT_LENGTH);
   const header = Buffer.concat([Buffer.of(FORMAT), scopeLength, scope, u32(ref.version), salt]);
   const key = deriveWrappingKey(branchKey, salt, ref.scope, ref.version);
-  const iv = randomBytes(IV_LENGTH);
+  const iv = fixed ? Buffer.from(fixed.iv) : randomBytes(IV_LENGTH);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.concat([header, Buffer.from(canonicalContext(context), 'utf8')]));
   const ciphertext = Buffer.concat([cipher.update(dataKey), cipher.final()]);
