@@ -42,6 +42,13 @@ export interface BranchKeyInfo {
   readonly createdAt: string;
 }
 
+/** The outcome of {@link BranchKeyStore.check} for one branch key. */
+export interface BranchKeyCheck extends BranchKeyInfo {
+  readonly state: 'ok' | 'shredded' | 'damaged';
+  /** Why it is damaged. */
+  readonly problem?: string;
+}
+
 /** Counters of this store since it was made: what the hierarchy saves is KMS calls. */
 export interface BranchKeyStoreStats {
   /** Master-keyring calls (KMS GenerateDataKey and Decrypt of branch keys). */
@@ -153,6 +160,29 @@ export class BranchKeyStore {
     });
     this.forget(scope);
     return destroyed;
+  }
+
+  /**
+   * Unwraps and checks every branch key of `scope` (or all) without the cache, one KMS call
+   * each: `ok`, `shredded` (destroyed on purpose) or `damaged` (missing material, altered row).
+   * Other failures (KMS unreachable, access denied) are thrown, not reported as damage.
+   */
+  async check(scope?: string): Promise<BranchKeyCheck[]> {
+    const out: BranchKeyCheck[] = [];
+    for (const key of await this.list(scope)) {
+      if (key.status === 'shredded') {
+        out.push({ ...key, state: 'shredded' });
+        continue;
+      }
+      try {
+        await this.#load(key);
+        out.push({ ...key, state: 'ok' });
+      } catch (error) {
+        if (!isKeyringError(error) || error.code !== 'key-store-damaged') throw error;
+        out.push({ ...key, state: 'damaged', problem: error.message });
+      }
+    }
+    return out;
   }
 
   /** Drops this process's cached keys of `scope` (or all). */

@@ -8,6 +8,7 @@ export {
 } from './branch-key-kdf.js';
 export { ACTIVE_BRANCH_KEY, BranchKeyKeyring, type BranchKeyKeyringOptions } from './branch-key-keyring.js';
 export {
+  type BranchKeyCheck,
   type BranchKeyInfo,
   BranchKeyStore,
   type BranchKeyStoreOptions,

@@ -27,6 +27,11 @@ export interface FieldsealConfig {
   readonly blindIndexBytes?: number;
   /** Pairs added to every data key's encryption context, as in the adapter. Defaults to none. */
   readonly encryptionContext?: EncryptionContext;
+  /**
+   * The branch-key store of `fieldseal branch-key` and `shred`, when the keyring is not a
+   * `BranchKeyKeyring` (whose store is used otherwise). See docs/tenants.md.
+   */
+  readonly branchKeys?: import('@fieldseal/branch-keys').BranchKeyStore;
   /** Name of the lease table the CLI creates in the database. Defaults to `fieldseal_leases`. */
   readonly leaseTable?: string;
   /** Called once when the command ends (close the ORM client, the KMS client). */

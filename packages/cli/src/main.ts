@@ -4,9 +4,10 @@ import { benchCommand } from '@fieldseal/bench';
 import { BlindIndex, isFieldsealError, LocalKeyring } from '@fieldseal/core';
 import { startKmsServer } from '@fieldseal/kms-local';
 import { Command, CommanderError, Option } from 'commander';
+import { addBranchKeyCommands } from './branch-key-commands.js';
 import type { FieldsealConfig } from './config.js';
 import { CliError, EXIT, exitCodeOf } from './errors.js';
-import { initTemplate, type InitOrm } from './init-template.js';
+import { type InitOrm, initTemplate } from './init-template.js';
 import { findConfig, loadConfig } from './load-config.js';
 import { type JobReport, migrate, rotate, status, verify } from './operations.js';
 import { createProgress } from './progress.js';
@@ -292,6 +293,13 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       });
       setExit(EXIT.ok);
     });
+
+  addBranchKeyCommands(program, {
+    withConfig: (fn) => withConfig(globals(), fn),
+    print,
+    setExit,
+    json: () => globals().json === true,
+  });
 
   // The cache-tuning benchmark lives in @fieldseal/bench (also runnable as `fieldseal-bench`).
   program.addCommand(benchCommand());
