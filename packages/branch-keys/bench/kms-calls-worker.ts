@@ -50,16 +50,24 @@ if (o.mode === 'write') {
       tuples.push(`($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4})`);
       values.push(`${o.worker}-${i}`, tenant, row.values.memo, row.dataKey);
     }
-    await executor.execute(`INSERT INTO ${table} (id, tenant, memo, data_key) VALUES ${tuples.join(', ')}`, values);
+    await executor.execute(
+      `INSERT INTO ${table} (id, tenant, memo, data_key) VALUES ${tuples.join(', ')}`,
+      values,
+    );
   }
 } else {
   const rows = await executor.query<{ id: string; tenant: string; memo: string; data_key: string }>(
     `SELECT id, tenant, memo, data_key FROM ${table} ORDER BY id`,
   );
   let checked = 0;
-  for (let start = 0; start < rows.length; start += 1000) {
-    const batch = rows.slice(start, start + 1000);
-    const inputs: DecryptRowInput[] = batch.map((r) => ({ table, tenant: r.tenant, values: { memo: r.memo }, dataKey: r.data_key }));
+  for (let start = 0; start < rows.length; start += 100) {
+    const batch = rows.slice(start, start + 100);
+    const inputs: DecryptRowInput[] = batch.map((r) => ({
+      table,
+      tenant: r.tenant,
+      values: { memo: r.memo },
+      dataKey: r.data_key,
+    }));
     const out = await envelope.decryptRows(inputs);
     out.forEach((r, i) => {
       if (r.memo !== `memo ${batch[i]?.id}`) throw new Error(`row ${batch[i]?.id} read back wrong`);

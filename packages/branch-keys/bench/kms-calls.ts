@@ -51,7 +51,9 @@ try {
     );
     const base = { setting, endpoint: server.endpoint, keyArn, schema, rows: rowsPerProcess, tenants };
     server.reset();
-    await Promise.all(Array.from({ length: processes }, (_, w) => run({ ...base, mode: 'write', worker: w })));
+    await Promise.all(
+      Array.from({ length: processes }, (_, w) => run({ ...base, mode: 'write', worker: w })),
+    );
     const write = server.stats().total;
     server.reset();
     await run({ ...base, mode: 'read', worker: 0 });
@@ -68,11 +70,17 @@ try {
 
 const rows = processes * rowsPerProcess;
 const per1000 = (n: number) => ((n / rows) * 1000).toFixed(n / rows < 0.01 ? 2 : 1);
-console.log(`\n${processes} processes × ${rowsPerProcess} rows = ${rows} rows, ${tenants} tenants; KMS calls counted by kms-local\n`);
-console.log('| setting | KMS calls, writing | per 1,000 rows | per instance | KMS calls, reading all rows (1 process) |');
+console.log(
+  `\n${processes} processes × ${rowsPerProcess} rows = ${rows} rows, ${tenants} tenants; KMS calls counted by kms-local\n`,
+);
+console.log(
+  '| setting | KMS calls, writing | per 1,000 rows | per instance | KMS calls, reading all rows (1 process) |',
+);
 console.log('|---|---:|---:|---:|---:|');
 for (const r of results)
-  console.log(`| ${NAMES[r.setting]} | ${r.write} | ${per1000(r.write)} | ${(r.write / processes).toFixed(1)} | ${r.read} |`);
+  console.log(
+    `| ${NAMES[r.setting]} | ${r.write} | ${per1000(r.write)} | ${(r.write / processes).toFixed(1)} | ${r.read} |`,
+  );
 
 // A log-scale bar chart of KMS calls (writing and reading) per setting.
 const W = 760;

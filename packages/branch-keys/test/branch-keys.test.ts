@@ -114,6 +114,12 @@ describe.each(DIALECTS)('branch keys on %s', (dialect) => {
     );
     expect(stored).toHaveLength(2);
     for (const row of stored) expect(row).toMatchObject({ status: 'shredded', wrapped_key: null, mac: null });
+    expect((await app.store.check()).map((k) => `${k.scope}:${k.version}:${k.state}`)).toEqual([
+      'acme:2:shredded',
+      'acme:1:shredded',
+      'globex:1:ok',
+      'initech:1:ok',
+    ]);
     for (const reader of [app, instance(db.executor, master)]) {
       for (const row of rows) {
         if (row.tenant === 'acme') expect(await codeOf(reader.envelope.decryptRow(row))).toBe('key-shredded');
@@ -157,6 +163,10 @@ describe.each(DIALECTS)('branch keys on %s', (dialect) => {
       } else await db.raw(sql);
       const fresh = instance(db.executor, master); // nothing cached
       expect(await codeOf(fresh.envelope.decryptRow(rows[0] as never))).toBe('key-store-damaged');
+      // check() (`branch-key list --verify`) reports the damage, never as "shredded".
+      const states = (await fresh.store.check('acme')).map((k) => `${k.version}:${k.state}`);
+      if (sql.startsWith('DELETE')) expect(states).toEqual(['2:ok']);
+      else expect(states).toEqual(['2:ok', '1:damaged']);
     },
   );
 
