@@ -60,8 +60,10 @@ if (o.mode === 'write') {
     `SELECT id, tenant, memo, data_key FROM ${table} ORDER BY id`,
   );
   let checked = 0;
-  for (let start = 0; start < rows.length; start += 100) {
-    const batch = rows.slice(start, start + 100);
+  // Small batches: decryptRows asks for every distinct data key of a batch at once, and with
+  // per-row KMS that is one concurrent Decrypt per row.
+  for (let start = 0; start < rows.length; start += 25) {
+    const batch = rows.slice(start, start + 25);
     const inputs: DecryptRowInput[] = batch.map((r) => ({
       table,
       tenant: r.tenant,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { isEncryptedValue, isFieldsealError, parseDataKey, type StoredTable } from '@fieldseal/core';
-import { blindIndexOf, isOutage, type RowProblem, type WorkContext } from './row-work.js';
+import { isEncryptedValue, isFieldsealError, parseDataKey } from '@fieldseal/core';
+import { blindIndexOf, isOutage, type RowProblem, tenantOf, type WorkContext } from './row-work.js';
 import type { TableAccess } from './table-access.js';
 
 /** What `verify` found in one table. */
@@ -192,11 +192,4 @@ export async function statusOfTable(access: TableAccess, batch: number): Promise
   result.percentEncrypted =
     withValues === 0 ? 100 : Math.round((result.encrypted / withValues) * 10_000) / 100;
   return result;
-}
-
-/** `{ tenant }` of a row of a tenant-scoped table (its tenant column as text), else `{}`. */
-export function tenantOf(table: StoredTable, row: Record<string, unknown>): { tenant?: string } {
-  if (!table.tenantColumn) return {};
-  const value = row[table.tenantColumn];
-  return value === null || value === undefined ? {} : { tenant: String(value) };
 }

@@ -111,6 +111,40 @@ describe.each(DIALECTS)('tenants through the CLI on %s', (dialect) => {
     expect(verify.body.tables[0]).toMatchObject({ rows: 10, encrypted: 10, undecryptable: 0, shredded: 0 });
   });
 
+  it('migrate encrypts a plaintext tenant table with each row bound to its tenant; verify and status see it', async () => {
+    for (let id = 1; id <= 6; id++)
+      await db.raw(`INSERT INTO invoices (id, tenant_id, memo) VALUES (${p(1)}, ${p(2)}, ${p(3)})`, [
+        id,
+        id % 2 ? 'acme' : 'globex',
+        `memo ${id}`,
+      ]);
+    expect((await cli(['branch-key', 'create'])).code).toBe(0); // the key store (and a global key)
+    const migrated = await json(['migrate']);
+    expect(migrated.code).toBe(0);
+    const status = await json(['status']);
+    expect(status.body.tables[0].keys).toEqual({ 'branch:1:acme': 3, 'branch:1:globex': 3 });
+    expect((await json(['branch-key', 'list'])).body.keys.map((k: { scope: string }) => k.scope)).toEqual([
+      '',
+      'acme',
+      'globex',
+    ]);
+    expect((await json(['verify'])).body.tables[0]).toMatchObject({
+      rows: 6,
+      encrypted: 6,
+      undecryptable: 0,
+    });
+    // At rest: ciphertext bound to the tenant; read as another tenant it fails.
+    const store = new BranchKeyStore({ executor: db.executor, keyring: LocalKeyring.fromString(master) });
+    const envelope = new RowEnvelope({ keyring: new BranchKeyKeyring({ store }) });
+    const [row] = await db.raw('SELECT id, tenant_id, memo, data_key FROM invoices WHERE id = 1');
+    expect(String(row?.memo)).toMatch(/^fs2:/);
+    const read = { table: 'invoices', values: { memo: row?.memo }, dataKey: row?.data_key, rowId: 1 };
+    expect((await envelope.decryptRow({ ...read, tenant: 'acme' })).memo).toBe('memo 1');
+    await expect(envelope.decryptRow({ ...read, tenant: 'globex' })).rejects.toMatchObject({
+      code: 'unwrap-failed',
+    });
+  });
+
   it('shred asks first (a wrong answer destroys nothing), then erases one tenant; verify counts it as shredded, not damaged', async () => {
     await appWrites(['acme', 'globex']);
     const refused = await cli(['shred', '--tenant', 'acme'], 'globex\n');
