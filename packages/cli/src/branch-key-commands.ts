@@ -1,7 +1,10 @@
 import { createInterface } from 'node:readline/promises';
-import type { BranchKeyInfo, BranchKeyStore } from '@fieldseal/branch-keys';
 import { type Command, Option } from 'commander';
-import type { FieldsealConfig } from './config.js';
+import type {
+  BranchKeyInfoLike as BranchKeyInfo,
+  BranchKeyStoreLike as BranchKeyStore,
+  FieldsealConfig,
+} from './config.js';
 import { CliError, EXIT } from './errors.js';
 
 /** What the branch-key commands need from the program that registers them. */
