@@ -41,8 +41,17 @@ export function deriveWrappingKey(
   scope: string,
   version: number,
 ): Buffer {
-  const info = Buffer.concat([Buffer.from(WRAP_LABEL, 'latin1'), field(scope), u32(version)]);
-  return Buffer.from(hkdfSync('sha256', branchKey, salt, info, BRANCH_KEY_LENGTH));
+  // RFC 5869 with one output block, written as two HMACs: hkdfSync costs several times more per
+  // call, and this runs once per row written or read. Same bytes (checked by the vectors).
+  const prk = createHmac('sha256', salt).update(branchKey).digest();
+  const key = createHmac('sha256', prk)
+    .update(Buffer.from(WRAP_LABEL, 'latin1'))
+    .update(field(scope))
+    .update(u32(version))
+    .update(Buffer.of(1))
+    .digest();
+  prk.fill(0);
+  return key;
 }
 
 /** The fields of a key-store row that its MAC covers (all but `status`, see docs/tenants.md). */
