@@ -1,6 +1,6 @@
-import type { ModelInfo } from './encryption-schema.js';
-import { UnsupportedOperationError } from './errors.js';
-import { isPlainObject, type QueryContext, refuse } from './query-context.js';
+import type { ModelInfo } from '../setup/encryption-schema.js';
+import { unsupported } from '../errors.js';
+import { isPlainObject, type QueryContext, refuse } from './context.js';
 
 /**
  * Rewrites a `where` filter so it can run on encrypted columns: equality on an encrypted field
@@ -89,10 +89,11 @@ function splitEncryptedFilter(
 function hash(ctx: QueryContext, model: ModelInfo, field: string, value: unknown): string {
   const encrypted = model.encrypted.get(field);
   if (!encrypted?.blindIndex) {
-    throw new UnsupportedOperationError(
+    throw unsupported(
       'unsupported-filter',
       `Equality filter on encrypted field ${model.name}.${field}, which has no blind index (add a "${field}Index String? @unique /// @blindIndex(${field})" field)`,
-      { table: model.name, column: field },
+      model,
+      field,
     );
   }
   if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
@@ -114,10 +115,7 @@ export function blindIndexValue(
   value: string | Uint8Array,
 ): string {
   if (!ctx.index)
-    throw new UnsupportedOperationError('unsupported-filter', 'No blind-index key configured', {
-      table: model.name,
-      column: field,
-    });
+    throw unsupported('unsupported-filter', 'No blind-index key configured', model, field);
   const info = model.encrypted.get(field);
   const text = typeof value === 'string' && info?.normalize ? info.normalize(value) : value;
   return ctx.index.compute(model.table, info?.column ?? field, text);

@@ -5,7 +5,7 @@ import type {
   FieldEncryptionMetadata,
   ModelEncryptionMetadata,
   RelationMetadata,
-} from './metadata.js';
+} from '../setup/metadata.js';
 
 /** Thrown at generate time for annotations that cannot work; lists every problem at once. */
 export class AnnotationError extends Error {

@@ -1,7 +1,7 @@
-import type { ModelInfo } from './encryption-schema.js';
-import { WriteConflictError } from './errors.js';
-import { isPlainObject, type QueryContext } from './query-context.js';
-import { decryptResult } from './result-decryptor.js';
+import type { ModelInfo } from '../setup/encryption-schema.js';
+import { WriteConflictError } from '../errors.js';
+import { isPlainObject, type QueryContext } from './context.js';
+import { decryptResult } from './result-decryption.js';
 import { prepareSelection, shapeAtPath } from './result-shape.js';
 import { and, guardWhere, idFilter, idsFilter } from './row-filters.js';
 import {
@@ -9,9 +9,9 @@ import {
   QueryRunner,
   type RequestParams,
   type TransactionOptions,
-} from './transaction-runner.js';
-import { rewriteWhere } from './where-rewriter.js';
-import { NOT_READ, WriteEncryptor } from './write-encryptor.js';
+} from './transaction.js';
+import { rewriteWhere } from './blind-index-filter.js';
+import { NOT_READ, WriteEncryptor } from './data-encryptor.js';
 
 /** One intercepted operation, as the extension received it. */
 export interface Call {
@@ -117,7 +117,7 @@ export async function updateMany(
         if (statement.dataKey === null && written < statement.rows.length) {
           throw new WriteConflictError(
             `${model.name}.${call.params.action}: a concurrent writer gave a legacy row its data key; retry`,
-            { location: { table: model.name } },
+            { location: { table: model.table } },
           );
         }
         count += written;

@@ -1,6 +1,6 @@
 import { ConfigError } from '@fieldseal/core';
 import type { EncryptionSchema } from './encryption-schema.js';
-import { UnsupportedOperationError } from './errors.js';
+import { UnsupportedOperationError } from '../errors.js';
 
 // Requests that went through a fieldEncryption extension. Prisma builds one params object per
 // request and hands that same object to the engine, so identity marks it for exactly one request.
@@ -46,7 +46,7 @@ export function guardClient(client: unknown, schema: EncryptionSchema): void {
         new UnsupportedOperationError(
           'unprotected-client',
           `${params.model}.${params.action} was sent through a PrismaClient without the fieldEncryption extension; use the client returned by $extends(fieldEncryption(...))`,
-          { table: params.model as string },
+          { entity: params.model as string },
         ),
       );
     }

@@ -1,7 +1,7 @@
 import type { PlaintextValue } from '@fieldseal/core';
-import type { ModelInfo, Relation } from './encryption-schema.js';
-import { UnsupportedOperationError } from './errors.js';
-import { asList, isPlainObject, mapOneOrManyAsync, type QueryContext } from './query-context.js';
+import type { ModelInfo, Relation } from '../setup/encryption-schema.js';
+import { unsupported } from '../errors.js';
+import { asList, isPlainObject, mapOneOrManyAsync, type QueryContext } from './context.js';
 import {
   and,
   groupByDataKey,
@@ -12,9 +12,9 @@ import {
   keySelect,
   relatedRowsFilter,
 } from './row-filters.js';
-import type { QueryRunner } from './transaction-runner.js';
-import { blindIndexValue, rewriteWhere } from './where-rewriter.js';
-import { byColumn, collectPlaintext, outputs, unwrapSet, updateData } from './write-data.js';
+import type { QueryRunner } from './transaction.js';
+import { blindIndexValue, rewriteWhere } from './blind-index-filter.js';
+import { byColumn, collectPlaintext, outputs, unwrapSet, updateData } from './write-shapes.js';
 
 /** What is known of the row an update writes into: its data key as read in this transaction, or that it was not found. */
 export type RowKey = { readonly found: true; readonly dataKey: string | null } | { readonly found: false };
@@ -217,10 +217,10 @@ export class WriteEncryptor {
       case 'upsert':
         return mapOneOrManyAsync(arg, (item) => this.#nestedUpsert(child, item, related));
       default:
-        throw new UnsupportedOperationError(
+        throw unsupported(
           'unknown-operation',
           `Nested "${op}" on relation to ${child.name} is not known to @fieldseal/prisma`,
-          { table: child.name },
+          child,
         );
     }
   }

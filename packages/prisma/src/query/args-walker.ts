@@ -1,6 +1,6 @@
-import type { ModelInfo } from './encryption-schema.js';
-import { asList, isPlainObject, type QueryContext, refuse } from './query-context.js';
-import { rewriteWhere } from './where-rewriter.js';
+import type { ModelInfo } from '../setup/encryption-schema.js';
+import { asList, isPlainObject, type QueryContext, refuse } from './context.js';
+import { rewriteWhere } from './blind-index-filter.js';
 
 const AGGREGATES = ['_min', '_max', '_avg', '_sum'] as const;
 

@@ -1,6 +1,6 @@
 import type { BlindIndex, RowEnvelope } from '@fieldseal/core';
-import type { EncryptionSchema, ModelInfo } from './encryption-schema.js';
-import { UnsupportedOperationError } from './errors.js';
+import type { EncryptionSchema, ModelInfo } from '../setup/encryption-schema.js';
+import { type UnsupportedOperationCode, unsupported } from '../errors.js';
 
 /** What every transformation step needs; built once per query. */
 export interface QueryContext {
@@ -34,17 +34,15 @@ export async function mapOneOrManyAsync<T>(
 
 /** Refuses any use of an encrypted field in a place that would compare or sort ciphertext. */
 export function refuse(
-  code: UnsupportedOperationError['code'],
+  code: UnsupportedOperationCode,
   model: ModelInfo,
   field: string,
   what: string,
 ): never {
-  throw new UnsupportedOperationError(
+  throw unsupported(
     code,
     `${what} on encrypted field ${model.name}.${field} is not supported (the database only holds ciphertext)`,
-    {
-      table: model.name,
-      column: field,
-    },
+    model,
+    field,
   );
 }

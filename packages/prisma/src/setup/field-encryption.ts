@@ -11,9 +11,9 @@ import { approve, guardClient, isApproved } from './client-guard.js';
 import { validateAgainstClient } from './client-validation.js';
 import { EncryptionSchema } from './encryption-schema.js';
 import type { FieldEncryptionMetadata } from './metadata.js';
-import { argsObject, runOperation } from './operations.js';
-import type { QueryContext } from './query-context.js';
-import type { QueryFunction, RequestParams, TransactionOptions } from './transaction-runner.js';
+import { argsObject, runOperation } from '../query/run-operation.js';
+import type { QueryContext } from '../query/context.js';
+import type { QueryFunction, RequestParams, TransactionOptions } from '../query/transaction.js';
 
 /** Options of {@link fieldEncryption}: the shared ones (keyring, blind-index key, read mode, context) and Prisma's. */
 export interface FieldEncryptionOptions extends FieldEncryptionBaseOptions {

@@ -1,11 +1,11 @@
-import type { ModelInfo } from './encryption-schema.js';
-import { UnsupportedOperationError } from './errors.js';
-import { prepareAggregate, prepareFilters } from './query-checks.js';
-import { isPlainObject, type QueryContext } from './query-context.js';
-import { decryptResult } from './result-decryptor.js';
+import type { ModelInfo } from '../setup/encryption-schema.js';
+import { unsupported } from '../errors.js';
+import { prepareAggregate, prepareFilters } from './args-walker.js';
+import { isPlainObject, type QueryContext } from './context.js';
+import { decryptResult } from './result-decryption.js';
 import { prepareSelection, shapeAtPath } from './result-shape.js';
-import { type Call, update, updateMany, upsert } from './update-operations.js';
-import { WriteEncryptor } from './write-encryptor.js';
+import { type Call, update, updateMany, upsert } from './existing-row-writes.js';
+import { WriteEncryptor } from './data-encryptor.js';
 
 const READS = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany']);
 const AGGREGATES = new Set(['count', 'aggregate', 'groupBy']);
@@ -50,12 +50,10 @@ export async function runOperation(ctx: QueryContext, model: ModelInfo, call: Ca
     case 'upsert':
       return upsert(ctx, model, call);
     default:
-      throw new UnsupportedOperationError(
+      throw unsupported(
         'unknown-operation',
         `${model.name}.${operation} is not known to @fieldseal/prisma, so it was not run`,
-        {
-          table: model.name,
-        },
+        model,
       );
   }
 }

@@ -1,6 +1,6 @@
-import { approve } from './client-guard.js';
-import type { ModelInfo } from './encryption-schema.js';
-import { UnsupportedOperationError } from './errors.js';
+import { approve } from '../setup/client-guard.js';
+import type { ModelInfo } from '../setup/encryption-schema.js';
+import { UnsupportedOperationError } from '../errors.js';
 import { lowerFirst } from './result-shape.js';
 
 /** The transaction a request runs in, as Prisma's client engine describes it. */
@@ -74,7 +74,7 @@ export class QueryRunner {
       throw new UnsupportedOperationError(
         'batch-transaction',
         `${params.model}.${params.action} writes encrypted fields of existing rows, which needs a read of their data keys first; run it in an interactive transaction ($transaction(async (tx) => ...)) instead of a batch $transaction([...])`,
-        { table: params.model as string },
+        { entity: params.model as string },
       );
     }
     return (client as TransactionClient).$transaction(async (tx) => {

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import generatorHelper from '@prisma/generator-helper';
-import { metadataFromDmmf } from './metadata-from-dmmf.js';
+import { metadataFromDmmf } from './annotations.js';
 
 // A CommonJS package whose named exports Node's ESM loader cannot see.
 const { generatorHandler } = generatorHelper;

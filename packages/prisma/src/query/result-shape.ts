@@ -1,6 +1,6 @@
-import type { ModelInfo } from './encryption-schema.js';
-import { prepareFilters } from './query-checks.js';
-import { isPlainObject, type QueryContext } from './query-context.js';
+import type { ModelInfo } from '../setup/encryption-schema.js';
+import { prepareFilters } from './args-walker.js';
+import { isPlainObject, type QueryContext } from './context.js';
 
 /**
  * How to decrypt what a query returns: which model each level is, whether it holds encrypted
