@@ -1,5 +1,6 @@
 import type { ModelInfo } from '../setup/encryption-schema.js';
 import { unsupported } from '../errors.js';
+import { LOGICAL_KEYS, RELATION_FILTER_KEYS } from './argument-keys.js';
 import { isPlainObject, type QueryContext, refuse } from './context.js';
 
 /**
@@ -15,7 +16,7 @@ export function rewriteWhere(ctx: QueryContext, model: ModelInfo | undefined, wh
   const out: Record<string, unknown> = {};
   const extra: Record<string, unknown>[] = [];
   for (const [key, value] of Object.entries(where)) {
-    if (key === 'AND' || key === 'OR' || key === 'NOT') {
+    if ((LOGICAL_KEYS as readonly string[]).includes(key)) {
       out[key] = Array.isArray(value)
         ? value.map((item) => rewriteWhere(ctx, model, item))
         : rewriteWhere(ctx, model, value);
@@ -27,6 +28,7 @@ export function rewriteWhere(ctx: QueryContext, model: ModelInfo | undefined, wh
       continue;
     }
     if (!model.encrypted.has(key)) {
+      if (!ctx.fields.isField(model, key)) checkCompoundUnique(model, key, value, ctx);
       out[key] = value;
       continue;
     }
@@ -44,11 +46,28 @@ export function rewriteWhere(ctx: QueryContext, model: ModelInfo | undefined, wh
   return out;
 }
 
+/**
+ * A key that is no field: a compound unique (`@@unique([a, b])` → `a_b: { a, b }`) of plain
+ * fields passes; anything else (an encrypted field inside it, or a key Prisma added after this
+ * version) is refused rather than sent with a plaintext comparison.
+ */
+function checkCompoundUnique(model: ModelInfo, key: string, value: unknown, ctx: QueryContext): void {
+  const parts = isPlainObject(value) ? Object.keys(value) : [];
+  const encrypted = parts.find((part) => model.encrypted.has(part));
+  if (encrypted !== undefined) refuse('unsupported-filter', model, encrypted, `The compound unique "${key}"`);
+  if (parts.length === 0 || !parts.every((part) => ctx.fields.isField(model, part)))
+    throw unsupported(
+      'unknown-operation',
+      `Filter key "${key}" of ${model.name} is not known to @fieldseal/prisma, so the query was not run`,
+      model,
+    );
+}
+
 function rewriteRelationFilter(ctx: QueryContext, related: ModelInfo | undefined, value: unknown): unknown {
   if (!isPlainObject(value)) return value;
   const keys = Object.keys(value);
   const wrapped =
-    keys.length > 0 && keys.every((key) => ['some', 'every', 'none', 'is', 'isNot'].includes(key));
+    keys.length > 0 && keys.every((key) => (RELATION_FILTER_KEYS as readonly string[]).includes(key));
   if (!wrapped) return rewriteWhere(ctx, related, value);
   return Object.fromEntries(
     Object.entries(value).map(([key, filter]) => [key, rewriteWhere(ctx, related, filter)]),

@@ -10,6 +10,20 @@ export interface QueryContext {
   readonly index: BlindIndex | undefined;
   /** The client's `omit` option, when it has one (`{ user: { dataKey: true } }`). */
   readonly globalOmit: Readonly<Record<string, Readonly<Record<string, boolean>>>> | undefined;
+  /** The fields of each model, and the computed fields of the client the query was sent through. */
+  readonly fields: FieldCatalog;
+}
+
+/** Names a model's arguments may use besides relations: its fields, and result-extension fields. */
+export interface FieldCatalog {
+  /** True for a scalar or relation field of the model (always true when the client does not say). */
+  isField(model: ModelInfo, name: string): boolean;
+  /** True for a field computed by a result extension (`$extends({ result })`) of this client. */
+  isComputed(model: ModelInfo, name: string): boolean;
+  /** Every computed field of the model. */
+  computedNames(model: ModelInfo): readonly string[];
+  /** The fields a computed field needs (transitively), or `undefined` for a name that is not one. */
+  needsOf(model: ModelInfo, name: string): readonly string[] | undefined;
 }
 
 /** A plain object (args, filters, data) as opposed to a value, a `Uint8Array`, a `Date`, a `Decimal`… */

@@ -2,7 +2,7 @@ import type { ModelInfo } from '../setup/encryption-schema.js';
 import { WriteConflictError } from '../errors.js';
 import { isPlainObject, type QueryContext } from './context.js';
 import { decryptResult } from './result-decryption.js';
-import { prepareSelection, shapeAtPath } from './result-shape.js';
+import { prepareSelection, type ResultShape, shapeAtPath } from './result-shape.js';
 import { and, guardWhere, idFilter, idsFilter } from './row-filters.js';
 import {
   type QueryFunction,
@@ -10,7 +10,6 @@ import {
   type RequestParams,
   type TransactionOptions,
 } from './transaction.js';
-import { rewriteWhere } from './blind-index-filter.js';
 import { NOT_READ, WriteEncryptor } from './data-encryptor.js';
 
 /** One intercepted operation, as the extension received it. */
@@ -30,12 +29,11 @@ const ATTEMPTS = 3;
  */
 export async function update(ctx: QueryContext, model: ModelInfo, call: Call): Promise<unknown> {
   const { args } = call;
-  args.where = rewriteWhere(ctx, model, args.where);
   const shape = shapeAtPath(prepareSelection(ctx, model, args), call.params.dataPath);
   const probe = new WriteEncryptor(ctx);
   if (!probe.needsKeys(model, args.data)) {
     await probe.update(model, args.data, NOT_READ, args.where as Record<string, unknown>);
-    return decryptResult(ctx, shape, await call.query(args));
+    return writeAndDecrypt(ctx, call, shape, args);
   }
   let legacy = false;
   return retriedTransaction(
@@ -76,12 +74,11 @@ export async function updateMany(
   returning: boolean,
 ): Promise<unknown> {
   const { args } = call;
-  args.where = rewriteWhere(ctx, model, args.where);
   const shape = returning ? prepareSelection(ctx, model, args) : undefined;
   const probe = new WriteEncryptor(ctx);
   if (!probe.needsKeys(model, args.data)) {
     await probe.update(model, args.data, NOT_READ, {});
-    return decryptResult(ctx, shape, await call.query(args));
+    return writeAndDecrypt(ctx, call, shape, args);
   }
   return QueryRunner.inTransaction(
     call.client,
@@ -136,13 +133,12 @@ export async function updateMany(
  */
 export async function upsert(ctx: QueryContext, model: ModelInfo, call: Call): Promise<unknown> {
   const { args } = call;
-  args.where = rewriteWhere(ctx, model, args.where);
   const shape = shapeAtPath(prepareSelection(ctx, model, args), call.params.dataPath);
   const probe = new WriteEncryptor(ctx);
   if (!probe.needsKeys(model, args.update)) {
     await probe.create(model, args.create);
     await probe.update(model, args.update, NOT_READ, args.where as Record<string, unknown>);
-    return decryptResult(ctx, shape, await call.query(args));
+    return writeAndDecrypt(ctx, call, shape, args);
   }
   return retriedTransaction(
     call,
@@ -160,6 +156,26 @@ export async function upsert(ctx: QueryContext, model: ModelInfo, call: Call): P
     },
     // The row appeared between our read and our write: the create branch hit the unique constraint.
     (code) => code === 'P2002',
+  );
+}
+
+/**
+ * Runs a write that needs no data key and decrypts what it returns. When the returned rows hold
+ * encrypted values, both happen in one transaction (the app's, or one of our own): a decryption
+ * that fails (keyring down, damaged value) rolls the write back, so an error always means
+ * "not written". A batch `$transaction([...])` cannot take that: there the rows are decrypted
+ * after the batch commits (docs/prisma.md says so).
+ */
+export async function writeAndDecrypt(
+  ctx: QueryContext,
+  call: Call,
+  shape: ResultShape | undefined,
+  args: Record<string, unknown>,
+): Promise<unknown> {
+  if (!shape || call.params.transaction?.kind === 'batch')
+    return decryptResult(ctx, shape, await call.query(args));
+  return QueryRunner.inTransaction(call.client, call.query, call.params, call.transactionOptions, async (runner) =>
+    decryptResult(ctx, shape, await runner.proceed(args)),
   );
 }
 

@@ -1,35 +1,34 @@
-import type { ModelInfo } from '../setup/encryption-schema.js';
 import { unsupported } from '../errors.js';
-import { prepareAggregate, prepareFilters } from './args-walker.js';
+import type { ModelInfo } from '../setup/encryption-schema.js';
+import { checkArguments } from './args-walker.js';
 import { isPlainObject, type QueryContext } from './context.js';
+import { WriteEncryptor } from './data-encryptor.js';
+import { type Call, update, updateMany, upsert, writeAndDecrypt } from './existing-row-writes.js';
 import { decryptResult } from './result-decryption.js';
 import { prepareSelection, shapeAtPath } from './result-shape.js';
-import { type Call, update, updateMany, upsert } from './existing-row-writes.js';
-import { WriteEncryptor } from './data-encryptor.js';
 
 const READS = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany']);
 const AGGREGATES = new Set(['count', 'aggregate', 'groupBy']);
 
 /**
  * Runs one model operation on a model that holds, or leads through relations to, encrypted
- * fields: rewrites and checks its arguments, encrypts what it writes, and decrypts what it returns.
- * An operation this adapter does not know is refused rather than passed through unencrypted.
+ * fields: checks and rewrites every filter in its arguments (before anything runs), encrypts
+ * what it writes, and decrypts what it returns. An operation this adapter does not know is
+ * refused rather than passed through unencrypted.
  */
 export async function runOperation(ctx: QueryContext, model: ModelInfo, call: Call): Promise<unknown> {
   const { args, params } = call;
   const operation = params.action;
-  if (READS.has(operation) || operation === 'delete') {
-    prepareFilters(ctx, model, args);
+  checkArguments(ctx, model, operation, args);
+  if (READS.has(operation)) {
     const shape = shapeAtPath(prepareSelection(ctx, model, args), params.dataPath);
     return decryptResult(ctx, shape, await call.query(args));
   }
-  if (AGGREGATES.has(operation)) {
-    prepareAggregate(ctx, model, args);
-    return call.query(args);
-  }
+  if (AGGREGATES.has(operation)) return call.query(args);
   switch (operation) {
+    case 'delete':
+      return writeAndDecrypt(ctx, call, shapeAtPath(prepareSelection(ctx, model, args), params.dataPath), args);
     case 'deleteMany':
-      prepareFilters(ctx, model, args);
       return call.query(args);
     case 'create': {
       const shape = shapeAtPath(prepareSelection(ctx, model, args), params.dataPath);

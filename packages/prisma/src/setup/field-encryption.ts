@@ -7,7 +7,8 @@ import {
   openBlindIndex,
 } from '@fieldseal/core';
 import { Prisma } from '@prisma/client/extension';
-import { approve, guardClient, isApproved } from './client-guard.js';
+import { approve, exposeExtensions, guardClient, isApproved, REQUEST_EXTENSIONS } from './client-guard.js';
+import { type ClientExtensions, fieldCatalog, type RuntimeModels } from './field-catalog.js';
 import { validateAgainstClient } from './client-validation.js';
 import { EncryptionSchema } from './encryption-schema.js';
 import type { FieldEncryptionMetadata } from './metadata.js';
@@ -54,6 +55,8 @@ export function fieldEncryption(options: FieldEncryptionOptions) {
   return Prisma.defineExtension((client) => {
     validateAgainstClient(schema, client);
     guardClient(client, schema);
+    exposeExtensions(client);
+    const models = (client as { _runtimeDataModel?: { models?: RuntimeModels } })._runtimeDataModel?.models;
     const globalOmit = (client as { _globalOmit?: QueryContext['globalOmit'] })._globalOmit;
     return client.$extends({
       name: '@fieldseal/prisma',
@@ -78,7 +81,9 @@ export function fieldEncryption(options: FieldEncryptionOptions) {
             // The index key is unwrapped only for queries that may use it, so a keyring that cannot
             // open it (or is down) does not fail queries that never touch an indexed field.
             const index = mentionsAny(args, indexedFields) ? await openIndex() : undefined;
-            const ctx: QueryContext = { schema, envelope, index, globalOmit };
+            const extensions = (params as { [REQUEST_EXTENSIONS]?: ClientExtensions })[REQUEST_EXTENSIONS];
+            const fields = fieldCatalog(models, extensions);
+            const ctx: QueryContext = { schema, envelope, index, globalOmit, fields };
             return runOperation(ctx, info, {
               client,
               query: query as unknown as QueryFunction,
