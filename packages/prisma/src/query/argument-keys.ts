@@ -47,3 +47,21 @@ export const COUNTED_RELATION_KEYS = ['where'] as const;
 
 /** What a model field can hold in a filter: equality operators go to the blind index; the rest is refused. */
 export const EQUALITY_OPERATORS = ['equals', 'in', 'notIn', 'not'] as const;
+
+/** Operations of a nested write (`data: { posts: { <op>: … } }`), each handled by the data encryptor. */
+export const NESTED_WRITE_OPERATIONS = [
+  'create',
+  'createMany',
+  'connectOrCreate',
+  'connect',
+  'set',
+  'disconnect',
+  'delete',
+  'deleteMany',
+  'update',
+  'updateMany',
+  'upsert',
+] as const;
+
+/** Keys of the objects inside nested writes (`{ where, data }`, `{ where, create, update }`, `{ data, skipDuplicates }`). */
+export const NESTED_WRITE_ITEM_KEYS = ['where', 'data', 'create', 'update', 'skipDuplicates'] as const;
