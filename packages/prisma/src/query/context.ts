@@ -60,3 +60,10 @@ export function refuse(
     field,
   );
 }
+
+/** Deep copy of plain objects and arrays; values (strings, bytes, dates, decimals) are shared. */
+export function cloneArgs<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(cloneArgs) as T;
+  if (!isPlainObject(value)) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, cloneArgs(item)])) as T;
+}

@@ -1,6 +1,6 @@
 import type { ModelInfo } from '../setup/encryption-schema.js';
 import { WriteConflictError } from '../errors.js';
-import { isPlainObject, type QueryContext } from './context.js';
+import { cloneArgs, type QueryContext } from './context.js';
 import { decryptResult } from './result-decryption.js';
 import { prepareSelection, type ResultShape, shapeAtPath } from './result-shape.js';
 import { and, guardWhere, idFilter, idsFilter } from './row-filters.js';
@@ -208,11 +208,4 @@ async function retriedTransaction(
       if (!retry) throw error;
     }
   }
-}
-
-/** Deep copy of plain objects and arrays; values (strings, bytes, dates, decimals) are shared. */
-function cloneArgs<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(cloneArgs) as T;
-  if (!isPlainObject(value)) return value;
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, cloneArgs(item)])) as T;
 }

@@ -57,7 +57,7 @@ export async function runOperation(ctx: QueryContext, model: ModelInfo, call: Ca
   }
 }
 
-/** Prisma passes `undefined` for calls without arguments (`findMany()`). */
+/** Prisma passes `undefined` for calls without arguments (`findMany()`); each extension gets its own copy. */
 export function argsObject(args: unknown): Record<string, unknown> {
   return isPlainObject(args) ? args : {};
 }

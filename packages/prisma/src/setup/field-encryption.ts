@@ -86,7 +86,10 @@ export function fieldEncryption(options: FieldEncryptionOptions) {
             const ctx: QueryContext = { schema, envelope, index, globalOmit, fields };
             return runOperation(ctx, info, {
               client,
-              query: query as unknown as QueryFunction,
+              // Prisma keeps the args a query was forwarded with in the request's parameters and
+              // computes result-extension fields from that select; forwarding with a copy keeps the
+              // app's own select there, so fields fieldseal added for decryption are removed again.
+              query: (forwarded, own) => (query as unknown as QueryFunction)(forwarded, own ?? forwardParams(params)),
               params,
               args: argsObject(args),
               transactionOptions: options.transactionOptions,
@@ -96,6 +99,13 @@ export function fieldEncryption(options: FieldEncryptionOptions) {
       },
     });
   });
+}
+
+/** A copy of the request's parameters to forward a query with, marked as gone through fieldseal. */
+function forwardParams(params: RequestParams): RequestParams {
+  const copy = { ...params };
+  approve(copy);
+  return copy;
 }
 
 /** True when any key of `value`, at any depth, is one of `names` (a cheap, conservative scan). */
