@@ -80,7 +80,8 @@ export class WriteEncryptor {
         dataKey,
         output: outputs(model),
       });
-      if (result.isNewKey) data[model.dataKey as string] = result.dataKey;
+      // A new key (legacy row) or a v1 column upgraded to v2: the values were made under the new text.
+      if (result.dataKeyChanged) data[model.dataKey as string] = result.dataKey;
       encrypted = result.values;
       // Legacy row: only while its data-key column is still null. Unread row: no row holds a fresh key, so nothing is written.
       guard = row.found ? row.dataKey : result.dataKey;

@@ -34,7 +34,7 @@ export async function expectRowInvariant(
             : Buffer.from(value as Uint8Array)
                 .subarray(0, 4)
                 .toString('latin1');
-        expect(head, `${table} row ${row.id} holds plaintext`).toBe('fs1:');
+        expect(head, `${table} row ${row.id} holds plaintext`).toBe('fs2:');
       }
       const plain = await envelope.decryptRow({
         table,
