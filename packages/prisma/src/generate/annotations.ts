@@ -1,5 +1,6 @@
 import { type NormalizerName, normalizerOf } from '@fieldseal/core';
 import type { DMMF } from '@prisma/generator-helper';
+import { plainCommentProblems } from './plain-comments.js';
 import type {
   EncryptedFieldMetadata,
   FieldEncryptionMetadata,
@@ -30,10 +31,11 @@ const LOOKS_LIKE_OURS = /^(encr|data_?k|blind)/i;
 
 /**
  * Reads `/// @encrypted`, `/// @dataKey` and `/// @blindIndex(field)` from the schema's
- * documentation comments. Throws {@link AnnotationError} naming every model and field at fault.
+ * documentation comments; given the schema text, also refuses `// @encrypted` (two slashes). Throws {@link AnnotationError} naming every model and field at fault.
  */
-export function metadataFromDmmf(datamodel: DMMF.Datamodel): FieldEncryptionMetadata {
-  const problems: string[] = [];
+export function metadataFromDmmf(datamodel: DMMF.Datamodel, schemaText?: string): FieldEncryptionMetadata {
+  // Two-slash comments never reach the DMMF: without the schema text they cannot be checked.
+  const problems: string[] = schemaText === undefined ? [] : plainCommentProblems(schemaText);
   const models: Record<string, ModelEncryptionMetadata> = {};
   for (const model of datamodel.models) {
     const encrypted: Record<string, EncryptedFieldMetadata> = {};
