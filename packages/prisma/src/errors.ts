@@ -2,7 +2,11 @@ import { UnsupportedOperationError, type UnsupportedOperationCode } from '@field
 
 // Both adapters throw core's classes, so `isUnsupportedOperationError` and `instanceof` agree
 // whichever package an app imports them from.
-export { type UnsupportedOperationCode, UnsupportedOperationError, WriteConflictError } from '@fieldseal/core';
+export {
+  type UnsupportedOperationCode,
+  UnsupportedOperationError,
+  WriteConflictError,
+} from '@fieldseal/core';
 
 /** Where a refusal applies: the model (and its table) and, when one is involved, the field. */
 export interface RefusalPlace {

@@ -44,7 +44,9 @@ describe('a query result is decrypted as one batch', () => {
     const raw = async (table: string) =>
       Number(
         (
-          (await db.client().$queryRawUnsafe(`SELECT COUNT(DISTINCT substr(dataKey, 29)) AS n FROM ${table}`)) as {
+          (await db
+            .client()
+            .$queryRawUnsafe(`SELECT COUNT(DISTINCT substr(dataKey, 29)) AS n FROM ${table}`)) as {
             n: unknown;
           }[]
         )[0]?.n,

@@ -15,7 +15,10 @@ describe.each(DIALECTS)('no error for a committed write on %s', (dialect) => {
   beforeAll(async () => {
     db = await openDatabase(dialect);
     kms = await startLocalKms();
-    prisma = extendedClient(db, { keyring: kms.keyring, blindIndexKey: await BlindIndex.generateKey(kms.keyring) });
+    prisma = extendedClient(db, {
+      keyring: kms.keyring,
+      blindIndexKey: await BlindIndex.generateKey(kms.keyring),
+    });
   });
   afterAll(async () => {
     await db?.drop();
@@ -30,12 +33,16 @@ describe.each(DIALECTS)('no error for a committed write on %s', (dialect) => {
     const row = await stored(rowId);
     const ssn = String(row?.ssn);
     const flipped = `${ssn.slice(0, -3)}${ssn.at(-3) === 'A' ? 'B' : 'A'}${ssn.slice(-2)}`;
-    await db.execute(`UPDATE ${db.t('User')} SET ${db.q('ssn')} = '${flipped}' WHERE ${db.q('id')} = ${rowId}`);
+    await db.execute(
+      `UPDATE ${db.t('User')} SET ${db.q('ssn')} = '${flipped}' WHERE ${db.q('id')} = ${rowId}`,
+    );
   };
 
   it('KMS down: a plain-column update fails and is not written; after recovery it applies once', async () => {
     kms.outage();
-    const error = await prisma.user.update({ where: { id }, data: { name: 'Changed' } }).catch((e: unknown) => e);
+    const error = await prisma.user
+      .update({ where: { id }, data: { name: 'Changed' } })
+      .catch((e: unknown) => e);
     expect(isKeyringError(error), String(error)).toBe(true);
     expect((await stored(id))?.name).toBe('Ada');
     kms.recover();
@@ -56,14 +63,20 @@ describe.each(DIALECTS)('no error for a committed write on %s', (dialect) => {
 
   it('a damaged value in the returned row: the update and the delete are rolled back', async () => {
     await damage(id);
-    const update = await prisma.user.update({ where: { id }, data: { name: 'Changed' } }).catch((e: unknown) => e);
+    const update = await prisma.user
+      .update({ where: { id }, data: { name: 'Changed' } })
+      .catch((e: unknown) => e);
     expect(isDecryptionError(update), String(update)).toBe(true);
     expect((update as Error).message).not.toContain('123');
     expect((await stored(id))?.name).toBe('Ada');
-    expect(isDecryptionError(await prisma.user.delete({ where: { id } }).catch((e: unknown) => e))).toBe(true);
+    expect(isDecryptionError(await prisma.user.delete({ where: { id } }).catch((e: unknown) => e))).toBe(
+      true,
+    );
     expect(await stored(id)).toBeDefined();
     // Selecting no encrypted field reads nothing to decrypt: the damaged row can be fixed or removed.
-    expect(await prisma.user.update({ where: { id }, data: { name: 'Fixed' }, select: { name: true } })).toEqual({
+    expect(
+      await prisma.user.update({ where: { id }, data: { name: 'Fixed' }, select: { name: true } }),
+    ).toEqual({
       name: 'Fixed',
     });
     await prisma.user.delete({ where: { id }, select: { id: true } });

@@ -10,10 +10,13 @@ describe.each(DIALECTS)('concurrent writers on %s', (dialect) => {
     db = await openDatabase(dialect);
     // Separate clients (separate connection pools, as separate app instances have) on the servers.
     // SQLite takes one writer at a time: one client per file, whose transactions Prisma serializes.
-    const shared = extendedClient(db, { readMode: 'tolerant' });
-    writers = Array.from({ length: 3 }, () =>
-      dialect === 'sqlite' ? shared : extendedClient(db, { readMode: 'tolerant' }),
-    );
+    // Generous waits: twelve transactions queue on one row, on a machine shared with other jobs.
+    const options = {
+      readMode: 'tolerant',
+      transactionOptions: { maxWait: 30_000, timeout: 30_000 },
+    } as const;
+    const shared = extendedClient(db, options);
+    writers = Array.from({ length: 3 }, () => (dialect === 'sqlite' ? shared : extendedClient(db, options)));
   });
   afterAll(async () => db?.drop());
 

@@ -15,11 +15,18 @@ describe.each(DIALECTS)('filters in every position on %s', (dialect) => {
     const ada = await prisma.user.create({
       data: {
         email: 'ada@x.io',
-        posts: { create: [{ title: 'p1', body: 'one', comments: { create: [{ text: 'c' }] } }, { title: 'p2', body: 'two' }] },
+        posts: {
+          create: [
+            { title: 'p1', body: 'one', comments: { create: [{ text: 'c' }] } },
+            { title: 'p2', body: 'two' },
+          ],
+        },
       },
     });
     adaId = ada.id;
-    await prisma.user.create({ data: { email: 'bob@x.io', posts: { create: [{ title: 'p3', body: 'three' }] } } });
+    await prisma.user.create({
+      data: { email: 'bob@x.io', posts: { create: [{ title: 'p3', body: 'three' }] } },
+    });
   });
   afterAll(async () => db?.drop());
 
@@ -32,7 +39,10 @@ describe.each(DIALECTS)('filters in every position on %s', (dialect) => {
   it('_count of a relation filtered by a blind-indexed field counts through the index', async () => {
     const post = await prisma.post.findFirstOrThrow({
       where: { title: 'p1' },
-      select: { _count: { select: { comments: true } }, author: { select: { _count: { select: { posts: true } } } } },
+      select: {
+        _count: { select: { comments: true } },
+        author: { select: { _count: { select: { posts: true } } } },
+      },
     });
     expect(post._count.comments).toBe(1);
     const counted = await prisma.post.findMany({
@@ -51,7 +61,9 @@ describe.each(DIALECTS)('filters in every position on %s', (dialect) => {
     ]);
     const viaInclude = await prisma.post.findFirstOrThrow({
       where: { title: 'p1' },
-      include: { _count: { select: { comments: { where: { post: { author: { is: { email: 'bob@x.io' } } } } } } } },
+      include: {
+        _count: { select: { comments: { where: { post: { author: { is: { email: 'bob@x.io' } } } } } } },
+      },
     });
     expect(viaInclude._count.comments).toBe(0);
   });
@@ -80,7 +92,9 @@ describe.each(DIALECTS)('filters in every position on %s', (dialect) => {
   it('filters, cursor, distinct and orderBy of relations inside select/include are walked', async () => {
     const ada = await prisma.user.findUniqueOrThrow({
       where: { id: adaId },
-      select: { posts: { where: { author: { email: 'ada@x.io' } }, orderBy: { id: 'asc' }, select: { body: true } } },
+      select: {
+        posts: { where: { author: { email: 'ada@x.io' } }, orderBy: { id: 'asc' }, select: { body: true } },
+      },
     });
     expect(ada.posts.map((post) => post.body)).toEqual(['one', 'two']);
     await refusedWith(
@@ -92,13 +106,17 @@ describe.each(DIALECTS)('filters in every position on %s', (dialect) => {
       'unsupported-ordering',
     );
     await refusedWith(
-      () => prisma.post.findMany({ include: { author: { include: { posts: { orderBy: { body: 'asc' } } } } } }),
+      () =>
+        prisma.post.findMany({ include: { author: { include: { posts: { orderBy: { body: 'asc' } } } } } }),
       'unsupported-ordering',
     );
   });
 
   it('ordering by a relation count is allowed; by an encrypted field through a relation, refused', async () => {
-    const users = await prisma.user.findMany({ orderBy: { posts: { _count: 'desc' } }, select: { email: true } });
+    const users = await prisma.user.findMany({
+      orderBy: { posts: { _count: 'desc' } },
+      select: { email: true },
+    });
     expect(users.map((user) => user.email)).toEqual(['ada@x.io', 'bob@x.io']);
     await refusedWith(
       () => prisma.comment.findMany({ orderBy: { post: { author: { email: 'asc' } } } }),
@@ -107,7 +125,10 @@ describe.each(DIALECTS)('filters in every position on %s', (dialect) => {
   });
 
   it('cursor through the blind index; having and groupBy on encrypted fields refused', async () => {
-    const page = await prisma.user.findMany({ cursor: { email: 'bob@x.io' } as never, select: { email: true } });
+    const page = await prisma.user.findMany({
+      cursor: { email: 'bob@x.io' } as never,
+      select: { email: true },
+    });
     expect(page.map((user) => user.email)).toEqual(['bob@x.io']);
     await refusedWith(
       () => prisma.user.groupBy({ by: ['name'], having: { email: { _count: { gt: 0 } } } } as never),
@@ -130,7 +151,10 @@ describe.each(DIALECTS)('filters in every position on %s', (dialect) => {
       () => prisma.user.findMany({ where: { XOR: [{ email: 'ada@x.io' }] } } as never),
       'unknown-operation',
     );
-    await refusedWith(() => prisma.user.findMany({ futureArgument: { email: 'x' } } as never), 'unknown-operation');
+    await refusedWith(
+      () => prisma.user.findMany({ futureArgument: { email: 'x' } } as never),
+      'unknown-operation',
+    );
     await refusedWith(
       () => prisma.user.findMany({ select: { _count: { where: { email: 'x' } } } } as never),
       'unknown-operation',

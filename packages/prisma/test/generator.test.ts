@@ -66,7 +66,10 @@ function generateOutput(models: string): string {
     });
     return '';
   } catch (error) {
-    return String((error as { stderr?: Buffer }).stderr ?? '') + String((error as { stdout?: Buffer }).stdout ?? '');
+    return (
+      String((error as { stderr?: Buffer }).stderr ?? '') +
+      String((error as { stdout?: Buffer }).stdout ?? '')
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

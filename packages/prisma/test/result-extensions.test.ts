@@ -10,7 +10,10 @@ const initials = {
       initials: { needs: { email: true }, compute: (user: { email: string }) => user.email.slice(0, 3) },
     },
     post: {
-      shout: { needs: { body: true, title: true }, compute: (post: { body: string; title: string }) => `${post.title}:${post.body.toUpperCase()}` },
+      shout: {
+        needs: { body: true, title: true },
+        compute: (post: { body: string; title: string }) => `${post.title}:${post.body.toUpperCase()}`,
+      },
     },
   },
 } as const;
@@ -40,7 +43,9 @@ describe.each(DIALECTS)('result extensions on %s', (dialect) => {
     'a computed field needing an encrypted field is computed from plaintext (%s)',
     async (order) => {
       const prisma = clients()[order];
-      expect(json(await prisma.user.findFirstOrThrow({ select: { initials: true } }))).toEqual({ initials: 'ada' });
+      expect(json(await prisma.user.findFirstOrThrow({ select: { initials: true } }))).toEqual({
+        initials: 'ada',
+      });
       expect(json(await prisma.user.findFirstOrThrow({ select: { initials: true, email: true } }))).toEqual({
         initials: 'ada',
         email: 'ada@x.io',

@@ -26,7 +26,9 @@ export function plainCommentProblems(schemaText: string): string[] {
     const match = PLAIN_ANNOTATION.exec(line);
     if (!match) continue;
     const field = FIELD_NAME.exec(line)?.[1];
-    const where = model ? `${model}${field && !line.trimStart().startsWith('//') ? `.${field}` : ''}` : 'schema';
+    const where = model
+      ? `${model}${field && !line.trimStart().startsWith('//') ? `.${field}` : ''}`
+      : 'schema';
     problems.push(
       `${where}: "//" comment with @${match[2]} is an ordinary comment Prisma does not pass on, so it has no effect; write "///" (three slashes)`,
     );

@@ -133,8 +133,7 @@ export function blindIndexValue(
   field: string,
   value: string | Uint8Array,
 ): string {
-  if (!ctx.index)
-    throw unsupported('unsupported-filter', 'No blind-index key configured', model, field);
+  if (!ctx.index) throw unsupported('unsupported-filter', 'No blind-index key configured', model, field);
   const info = model.encrypted.get(field);
   const text = typeof value === 'string' && info?.normalize ? info.normalize(value) : value;
   return ctx.index.compute(model.table, info?.column ?? field, text);

@@ -47,12 +47,7 @@ export async function mapOneOrManyAsync<T>(
 }
 
 /** Refuses any use of an encrypted field in a place that would compare or sort ciphertext. */
-export function refuse(
-  code: UnsupportedOperationCode,
-  model: ModelInfo,
-  field: string,
-  what: string,
-): never {
+export function refuse(code: UnsupportedOperationCode, model: ModelInfo, field: string, what: string): never {
   throw unsupported(
     code,
     `${what} on encrypted field ${model.name}.${field} is not supported (the database only holds ciphertext)`,

@@ -1,4 +1,4 @@
-import type { PlaintextValue } from '@fieldseal/core';
+import type { PlaintextValue, RowValues } from '@fieldseal/core';
 import type { ModelInfo, Relation } from '../setup/encryption-schema.js';
 import { unsupported } from '../errors.js';
 import { asList, isPlainObject, mapOneOrManyAsync, type QueryContext } from './context.js';
@@ -89,6 +89,24 @@ export class WriteEncryptor {
     this.#apply(model, data, plain, encrypted);
     await this.#nested(model, data, rowFilter);
     return guard;
+  }
+
+  /**
+   * Prepares a write into existing rows for core's row-key protocol: takes the encrypted fields
+   * out of `data` and returns their plaintext by column (for `envelope.writeToRows`, which
+   * encrypts them per row under that row's key); writes their blind indexes and the nested
+   * writes into `data`. `rowFilter` identifies the rows, for nested writes.
+   */
+  async prepareRowUpdate(
+    model: ModelInfo,
+    data: Record<string, unknown>,
+    rowFilter: Record<string, unknown>,
+  ): Promise<RowValues> {
+    const plain = collectPlaintext(model, data);
+    for (const [field, value] of Object.entries(plain)) if (value !== undefined) delete data[field];
+    this.#apply(model, data, plain, undefined);
+    await this.#nested(model, data, rowFilter);
+    return byColumn(model, plain);
   }
 
   /** {@link create} for one new row or a list of them (Prisma accepts both); returns them. */

@@ -55,7 +55,10 @@ export function prepareSelection(
       // Every encrypted field omitted, but a computed field may need one: Prisma un-omits it later.
       const needed = computedNeeds(ctx, model, omitted).filter((need) => model.encrypted.has(need));
       if (needed.length > 0) {
-        args.omit = { ...(isPlainObject(args.omit) ? args.omit : {}), ...Object.fromEntries(needed.map((need) => [need, false])) };
+        args.omit = {
+          ...(isPlainObject(args.omit) ? args.omit : {}),
+          ...Object.fromEntries(needed.map((need) => [need, false])),
+        };
         decrypt = true;
       }
     }

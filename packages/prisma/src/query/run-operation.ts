@@ -3,7 +3,8 @@ import type { ModelInfo } from '../setup/encryption-schema.js';
 import { checkArguments } from './args-walker.js';
 import { isPlainObject, type QueryContext } from './context.js';
 import { WriteEncryptor } from './data-encryptor.js';
-import { type Call, update, updateMany, upsert, writeAndDecrypt } from './existing-row-writes.js';
+import { update, updateMany, upsert } from './row-writes.js';
+import { type Call, writeAndDecrypt } from './transaction.js';
 import { decryptResult } from './result-decryption.js';
 import { prepareSelection, shapeAtPath } from './result-shape.js';
 
@@ -27,7 +28,12 @@ export async function runOperation(ctx: QueryContext, model: ModelInfo, call: Ca
   if (AGGREGATES.has(operation)) return call.query(args);
   switch (operation) {
     case 'delete':
-      return writeAndDecrypt(ctx, call, shapeAtPath(prepareSelection(ctx, model, args), params.dataPath), args);
+      return writeAndDecrypt(
+        ctx,
+        call,
+        shapeAtPath(prepareSelection(ctx, model, args), params.dataPath),
+        args,
+      );
     case 'deleteMany':
       return call.query(args);
     case 'create': {

@@ -3,7 +3,9 @@ import type { ModelInfo } from './encryption-schema.js';
 
 /** The part of Prisma's merged extension list this adapter reads: computed fields per model. */
 export interface ClientExtensions {
-  getAllComputedFields(model: string): Readonly<Record<string, { readonly needs: readonly string[] }>> | undefined;
+  getAllComputedFields(
+    model: string,
+  ): Readonly<Record<string, { readonly needs: readonly string[] }>> | undefined;
 }
 
 /** Prisma's runtime data model, as far as the catalog reads it. */

@@ -89,7 +89,8 @@ export function fieldEncryption(options: FieldEncryptionOptions) {
               // Prisma keeps the args a query was forwarded with in the request's parameters and
               // computes result-extension fields from that select; forwarding with a copy keeps the
               // app's own select there, so fields fieldseal added for decryption are removed again.
-              query: (forwarded, own) => (query as unknown as QueryFunction)(forwarded, own ?? forwardParams(params)),
+              query: (forwarded, own) =>
+                (query as unknown as QueryFunction)(forwarded, own ?? forwardParams(params)),
               params,
               args: argsObject(args),
               transactionOptions: options.transactionOptions,
