@@ -1,6 +1,7 @@
 import { unsupported } from '../errors.js';
 import type { ModelInfo } from '../setup/encryption-schema.js';
 import { checkArguments } from './args-walker.js';
+import { dropCollisions, indexChecks, selectChecked } from './index-recheck.js';
 import { isPlainObject, type QueryContext } from './context.js';
 import { WriteEncryptor } from './data-encryptor.js';
 import { update, updateMany, upsert } from './row-writes.js';
@@ -20,10 +21,14 @@ const AGGREGATES = new Set(['count', 'aggregate', 'groupBy']);
 export async function runOperation(ctx: QueryContext, model: ModelInfo, call: Call): Promise<unknown> {
   const { args, params } = call;
   const operation = params.action;
+  // Read before the where is rewritten: what the app asked for, to re-check after decryption.
+  const checks = READS.has(operation) && params.dataPath.length === 0 ? indexChecks(model, args.where) : [];
   checkArguments(ctx, model, operation, args);
   if (READS.has(operation)) {
+    const added = selectChecked(args, checks);
     const shape = shapeAtPath(prepareSelection(ctx, model, args), params.dataPath);
-    return decryptResult(ctx, shape, await call.query(args));
+    const rows = await decryptResult(ctx, shape, await call.query(args));
+    return dropCollisions(model, operation, rows, checks, added);
   }
   if (AGGREGATES.has(operation)) return call.query(args);
   switch (operation) {
