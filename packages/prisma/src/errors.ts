@@ -1,4 +1,4 @@
-import { UnsupportedOperationError, type UnsupportedOperationCode } from '@fieldseal/core';
+import { type UnsupportedOperationCode, UnsupportedOperationError } from '@fieldseal/core';
 
 // Both adapters throw core's classes, so `isUnsupportedOperationError` and `instanceof` agree
 // whichever package an app imports them from.

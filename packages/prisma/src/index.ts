@@ -1,4 +1,6 @@
 export { type UnsupportedOperationCode, UnsupportedOperationError, WriteConflictError } from './errors.js';
+export { AnnotationError, metadataFromDmmf } from './generate/annotations.js';
+export type { TransactionOptions } from './query/transaction.js';
 export { type FieldEncryptionOptions, fieldEncryption } from './setup/field-encryption.js';
 export type {
   EncryptedFieldMetadata,
@@ -6,8 +8,6 @@ export type {
   ModelEncryptionMetadata,
   RelationMetadata,
 } from './setup/metadata.js';
-export { AnnotationError, metadataFromDmmf } from './generate/annotations.js';
-export type { TransactionOptions } from './query/transaction.js';
 export {
   type PrismaRawClient,
   type SqlExecutorOptions,

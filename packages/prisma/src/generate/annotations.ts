@@ -1,12 +1,12 @@
 import { type NormalizerName, normalizerOf } from '@fieldseal/core';
 import type { DMMF } from '@prisma/generator-helper';
-import { plainCommentProblems } from './plain-comments.js';
 import type {
   EncryptedFieldMetadata,
   FieldEncryptionMetadata,
   ModelEncryptionMetadata,
   RelationMetadata,
 } from '../setup/metadata.js';
+import { plainCommentProblems } from './plain-comments.js';
 
 /** Thrown at generate time for annotations that cannot work; lists every problem at once. */
 export class AnnotationError extends Error {

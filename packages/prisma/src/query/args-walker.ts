@@ -1,12 +1,12 @@
 import { unsupported } from '../errors.js';
 import type { ModelInfo } from '../setup/encryption-schema.js';
-import { rewriteWhere } from './blind-index-filter.js';
 import {
   ARGUMENT_ROLES,
   COUNT_SELECTION_KEYS,
   COUNTED_RELATION_KEYS,
   LOGICAL_KEYS,
 } from './argument-keys.js';
+import { rewriteWhere } from './blind-index-filter.js';
 import { asList, isPlainObject, type QueryContext, refuse } from './context.js';
 
 type Role = (typeof ARGUMENT_ROLES)[keyof typeof ARGUMENT_ROLES];

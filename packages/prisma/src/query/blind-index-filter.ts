@@ -1,5 +1,5 @@
-import type { ModelInfo } from '../setup/encryption-schema.js';
 import { unsupported } from '../errors.js';
+import type { ModelInfo } from '../setup/encryption-schema.js';
 import { LOGICAL_KEYS, RELATION_FILTER_KEYS } from './argument-keys.js';
 import { isPlainObject, type QueryContext, refuse } from './context.js';
 

@@ -1,6 +1,6 @@
 import type { BlindIndex, RowEnvelope } from '@fieldseal/core';
-import type { EncryptionSchema, ModelInfo } from '../setup/encryption-schema.js';
 import { type UnsupportedOperationCode, unsupported } from '../errors.js';
+import type { EncryptionSchema, ModelInfo } from '../setup/encryption-schema.js';
 
 /** What every transformation step needs; built once per query. */
 export interface QueryContext {

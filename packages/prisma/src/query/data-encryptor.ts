@@ -1,6 +1,7 @@
 import type { PlaintextValue, RowValues } from '@fieldseal/core';
-import type { ModelInfo, Relation } from '../setup/encryption-schema.js';
 import { unsupported } from '../errors.js';
+import type { ModelInfo, Relation } from '../setup/encryption-schema.js';
+import { blindIndexValue, rewriteWhere } from './blind-index-filter.js';
 import { asList, isPlainObject, mapOneOrManyAsync, type QueryContext } from './context.js';
 import {
   and,
@@ -13,7 +14,6 @@ import {
   relatedRowsFilter,
 } from './row-filters.js';
 import type { QueryRunner } from './transaction.js';
-import { blindIndexValue, rewriteWhere } from './blind-index-filter.js';
 import { byColumn, collectPlaintext, outputs, unwrapSet, updateData } from './write-shapes.js';
 
 /** What is known of the row an update writes into: its data key as read in this transaction, or that it was not found. */

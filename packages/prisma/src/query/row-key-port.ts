@@ -2,7 +2,7 @@ import type { GuardedRowWrite, RowKeyGuard, RowKeyPort, RowKeyRead } from '@fiel
 import type { ModelInfo } from '../setup/encryption-schema.js';
 import { isPlainObject } from './context.js';
 import { rowIdOf } from './result-decryption.js';
-import { type KeyRow, idFilter, idsFilter, keySelect } from './row-filters.js';
+import { idFilter, idsFilter, type KeyRow, keySelect } from './row-filters.js';
 import type { QueryRunner } from './transaction.js';
 
 /** How one operation reads its rows and makes one guarded write, in Prisma terms. */

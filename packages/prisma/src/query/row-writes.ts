@@ -2,11 +2,10 @@ import type { RowValues } from '@fieldseal/core';
 import type { ModelInfo } from '../setup/encryption-schema.js';
 import type { QueryContext } from './context.js';
 import { NOT_READ, WriteEncryptor } from './data-encryptor.js';
-import { decryptResult } from './result-decryption.js';
+import { decryptResult, rowIdOf } from './result-decryption.js';
 import { prepareSelection, shapeAtPath } from './result-shape.js';
-import { rowIdOf } from './result-decryption.js';
-import { prismaRowKeyPort, withConditions } from './row-key-port.js';
 import { guardWhere } from './row-filters.js';
+import { prismaRowKeyPort, withConditions } from './row-key-port.js';
 import { type Call, type QueryRunner, retriedTransaction, writeAndDecrypt } from './transaction.js';
 import { outputs } from './write-shapes.js';
 

@@ -1,13 +1,13 @@
 import { unsupported } from '../errors.js';
 import type { ModelInfo } from '../setup/encryption-schema.js';
 import { checkArguments } from './args-walker.js';
-import { dropCollisions, indexChecks, selectChecked } from './index-recheck.js';
 import { isPlainObject, type QueryContext } from './context.js';
 import { WriteEncryptor } from './data-encryptor.js';
-import { update, updateMany, upsert } from './row-writes.js';
-import { type Call, writeAndDecrypt } from './transaction.js';
+import { dropCollisions, indexChecks, selectChecked } from './index-recheck.js';
 import { decryptResult } from './result-decryption.js';
 import { prepareSelection, shapeAtPath } from './result-shape.js';
+import { update, updateMany, upsert } from './row-writes.js';
+import { type Call, writeAndDecrypt } from './transaction.js';
 
 const READS = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany']);
 const AGGREGATES = new Set(['count', 'aggregate', 'groupBy']);

@@ -1,6 +1,6 @@
+import { UnsupportedOperationError } from '../errors.js';
 import { approve } from '../setup/client-guard.js';
 import type { ModelInfo } from '../setup/encryption-schema.js';
-import { UnsupportedOperationError } from '../errors.js';
 import { cloneArgs, type QueryContext } from './context.js';
 import { decryptResult } from './result-decryption.js';
 import { lowerFirst, type ResultShape } from './result-shape.js';

@@ -1,6 +1,6 @@
 import type { PlaintextValue, RowValues } from '@fieldseal/core';
-import type { ModelInfo, Relation } from '../setup/encryption-schema.js';
 import { unsupported } from '../errors.js';
+import type { ModelInfo, Relation } from '../setup/encryption-schema.js';
 import { isPlainObject } from './context.js';
 
 // The shapes of Prisma write data, as far as encryption cares: which encrypted fields a write

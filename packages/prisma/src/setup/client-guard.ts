@@ -1,6 +1,6 @@
 import { ConfigError } from '@fieldseal/core';
-import type { EncryptionSchema } from './encryption-schema.js';
 import { UnsupportedOperationError } from '../errors.js';
+import type { EncryptionSchema } from './encryption-schema.js';
 
 // Requests that went through a fieldEncryption extension. Prisma builds one params object per
 // request and hands that same object to the engine, so identity marks it for exactly one request.

@@ -7,14 +7,15 @@ import {
   openBlindIndex,
 } from '@fieldseal/core';
 import { Prisma } from '@prisma/client/extension';
+import type { QueryContext } from '../query/context.js';
+import { argsObject, runOperation } from '../query/run-operation.js';
+import type { QueryFunction, RequestParams, TransactionOptions } from '../query/transaction.js';
 import { approve, exposeExtensions, guardClient, isApproved, REQUEST_EXTENSIONS } from './client-guard.js';
-import { type ClientExtensions, fieldCatalog, type RuntimeModels } from './field-catalog.js';
 import { validateAgainstClient } from './client-validation.js';
 import { EncryptionSchema } from './encryption-schema.js';
+import { type ClientExtensions, fieldCatalog, type RuntimeModels } from './field-catalog.js';
 import type { FieldEncryptionMetadata } from './metadata.js';
-import { argsObject, runOperation } from '../query/run-operation.js';
-import type { QueryContext } from '../query/context.js';
-import type { QueryFunction, RequestParams, TransactionOptions } from '../query/transaction.js';
+import { blindIndexKeyError, selfCheck } from './self-check.js';
 
 /** Options of {@link fieldEncryption}: the shared ones (keyring, blind-index key, read mode, context) and Prisma's. */
 export interface FieldEncryptionOptions extends FieldEncryptionBaseOptions {
@@ -22,6 +23,12 @@ export interface FieldEncryptionOptions extends FieldEncryptionBaseOptions {
   readonly metadata: FieldEncryptionMetadata;
   /** Options of the transactions opened for writes that read data keys first. Defaults to Prisma's. */
   readonly transactionOptions?: TransactionOptions;
+  /**
+   * Before the first query on encrypted models, open the blind-index key and round-trip a probe
+   * data key through the keyring, so a misconfigured keyring fails before it writes anything.
+   * A failed check is retried on the next query (an outage does not stick). Defaults to `true`.
+   */
+  readonly selfCheck?: boolean;
 }
 
 /**
@@ -47,9 +54,17 @@ export function fieldEncryption(options: FieldEncryptionOptions) {
   const openIndex = (): Promise<BlindIndex | undefined> => {
     index ??= openBlindIndex(options, indexedBy).catch((error: unknown) => {
       index = undefined; // a keyring outage must not stick: the next query tries again
-      throw error;
+      throw blindIndexKeyError(error, indexedBy);
     });
     return index;
+  };
+  let checked: Promise<void> | undefined = options.selfCheck === false ? Promise.resolve() : undefined;
+  const check = (): Promise<void> => {
+    checked ??= selfCheck(envelope, openIndex).catch((error: unknown) => {
+      checked = undefined;
+      throw error;
+    });
+    return checked;
   };
 
   return Prisma.defineExtension((client) => {
@@ -78,6 +93,7 @@ export function fieldEncryption(options: FieldEncryptionOptions) {
             approve(params);
             const info = schema.model(model);
             if (!info?.touchesEncryption) return query(args);
+            await check();
             // The index key is unwrapped only for queries that may use it, so a keyring that cannot
             // open it (or is down) does not fail queries that never touch an indexed field.
             const index = mentionsAny(args, indexedFields) ? await openIndex() : undefined;
