@@ -14,6 +14,7 @@ import { approve, exposeExtensions, guardClient, isApproved, REQUEST_EXTENSIONS 
 import { validateAgainstClient } from './client-validation.js';
 import { EncryptionSchema } from './encryption-schema.js';
 import { type ClientExtensions, fieldCatalog, type RuntimeModels } from './field-catalog.js';
+import { guardErrors } from './guard-errors.js';
 import type { FieldEncryptionMetadata } from './metadata.js';
 import { blindIndexKeyError, selfCheck } from './self-check.js';
 
@@ -67,6 +68,8 @@ export function fieldEncryption(options: FieldEncryptionOptions) {
     return checked;
   };
 
+  const rethrow = guardErrors(options.metadata);
+
   return Prisma.defineExtension((client) => {
     validateAgainstClient(schema, client);
     guardClient(client, schema);
@@ -110,7 +113,7 @@ export function fieldEncryption(options: FieldEncryptionOptions) {
               params,
               args: argsObject(args),
               transactionOptions: options.transactionOptions,
-            });
+            }).catch(rethrow);
           },
         },
       },
