@@ -31,7 +31,9 @@ describe.each(DIALECTS)('start-up self-check and already-encrypted check on %s',
     // A write that never touches the indexed field is stopped too: the check runs first.
     const error = await prisma.post.findMany().catch((e: unknown) => e);
     expect(isKeyringError(error), String(error)).toBe(true);
-    expect(String((error as Error).message)).toMatch(/blind-index key \(option blindIndexKey, used by model User\)/);
+    expect(String((error as Error).message)).toMatch(
+      /blind-index key \(option blindIndexKey, used by model User\)/,
+    );
     const create = await prisma.user.create({ data: { email: 'w@x.io' } }).catch((e: unknown) => e);
     expect(isKeyringError(create)).toBe(true);
     expect(await db.rows('User')).toEqual([]);

@@ -198,16 +198,6 @@ function nothing(model: ModelInfo, where: Record<string, unknown>): Record<strin
   return withConditions(where, [{ [column]: null }, { NOT: { [column]: null } }]);
 }
 
-/** The row a single-row write returned, or `undefined` when it matched none (Prisma's P2025). */
-async function missing(write: Promise<unknown>): Promise<unknown> {
-  try {
-    return await write;
-  } catch (error) {
-    if ((error as { code?: unknown }).code === 'P2025') return undefined;
-    throw error;
-  }
-}
-
 /**
  * A transaction of our own whose rows kept missing their guard is retried as a whole: on MySQL
  * (REPEATABLE READ) a re-read inside it sees its first snapshot, not the concurrent rotation.

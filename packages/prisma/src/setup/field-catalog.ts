@@ -35,8 +35,14 @@ const cache = new WeakMap<object, Map<string, ReadonlySet<string>>>();
 
 function fieldsOf(models: RuntimeModels, model: string): ReadonlySet<string> {
   let byModel = cache.get(models);
-  if (!byModel) cache.set(models, (byModel = new Map()));
+  if (!byModel) {
+    byModel = new Map();
+    cache.set(models, byModel);
+  }
   let fields = byModel.get(model);
-  if (!fields) byModel.set(model, (fields = new Set(models[model]?.fields.map((field) => field.name))));
+  if (!fields) {
+    fields = new Set(models[model]?.fields.map((field) => field.name));
+    byModel.set(model, fields);
+  }
   return fields;
 }
