@@ -17,7 +17,7 @@ import {
   KeyringError,
 } from './errors.js';
 import { assertEncryptable, decryptValueWith, encryptValue, type PlaintextValue } from './field-cipher.js';
-import { type DerivedDataKey, deriveDataKey, deriveRowKey } from './key-derivation.js';
+import { type DerivedDataKey, deriveDataKey, deriveRowKey, rememberedRowKey } from './key-derivation.js';
 import type { Keyring } from './keyring.js';
 import {
   type RowKeyGuard,
@@ -202,12 +202,10 @@ export class RowEnvelope {
     const location = rowId === undefined ? { table: input.table } : { table: input.table, rowId };
     const split = splitDataKey(input.dataKey, location);
     const wrapped = this.#wrapped(split.wrapped, location);
-    const plaintextKey = await this.#keyringCall(location, () =>
-      this.keyring.decryptDataKey(wrapped.encryptedKey, this.contextFor(input.table)),
-    );
+    const plaintextKey = await this.#unwrap(wrapped.encryptedKey, input.table, location);
     const text = input.dataKey as string;
     if (split.salt !== undefined) {
-      const values = encryptColumns(input, deriveRowKey(plaintextKey, split.salt));
+      const values = encryptColumns(input, rememberedRowKey(plaintextKey, split.salt));
       return {
         values,
         dataKey: text,
@@ -249,10 +247,8 @@ export class RowEnvelope {
     if (row.encrypted.length === 0) return row.out;
     const split = splitDataKey(input.dataKey, row.location);
     const wrapped = this.#wrapped(split.wrapped, row.location);
-    const plaintextKey = await this.#keyringCall(row.location, () =>
-      this.keyring.decryptDataKey(wrapped.encryptedKey, this.contextFor(input.table)),
-    );
-    this.#decryptColumns(input, row, plaintextKey, split.salt);
+    const plaintextKey = await this.#unwrap(wrapped.encryptedKey, input.table, row.location);
+    this.#decryptColumns(input, row, plaintextKey, split.salt, true);
     return row.out;
   }
 
@@ -262,6 +258,9 @@ export class RowEnvelope {
    * cached share it. Results are in input order. Fails as a whole on the first bad row.
    */
   async decryptRows(inputs: readonly DecryptRowInput[]): Promise<DecryptedRow[]> {
+    // One row (a find by id or by a unique index): nothing to group, so skip the grouping maps,
+    // the per-group closures and Promise.all. Same checks, same errors as the batch.
+    if (inputs.length === 1) return [await this.decryptRow(inputs[0] as DecryptRowInput)];
     const rows = inputs.map((input) => this.#prepareRead(input));
     // Rows needing a key, grouped by table and wrapped key (the column text after the row salt):
     // rows written while a key was cached share it, so the common case is few groups.
@@ -361,6 +360,7 @@ export class RowEnvelope {
     row: PreparedRead,
     dataKey: Uint8Array,
     salt: Buffer | undefined,
+    remember = false,
   ): void {
     const { table, rowId } = input;
     let v1: DerivedDataKey | undefined;
@@ -372,7 +372,8 @@ export class RowEnvelope {
         return v1;
       }
       if (salt === undefined) return undefined;
-      v2 ??= deriveRowKey(dataKey, salt);
+      // One row at a time (a find, an update) recalls its key; a batch of rows would only churn.
+      v2 ??= remember ? rememberedRowKey(dataKey, salt) : deriveRowKey(dataKey, salt);
       return v2;
     };
     for (const column of row.encrypted) {
@@ -388,6 +389,22 @@ export class RowEnvelope {
     } catch (cause) {
       throw keyringFailure(cause, location);
     }
+  }
+
+  /**
+   * `keyring.decryptDataKey` with failures named like {@link #keyringCall}, without a closure or
+   * an extra async frame: it runs on every row read and every update.
+   */
+  #unwrap(encryptedKey: Uint8Array, table: string, location: ErrorLocation): Promise<Uint8Array> {
+    let call: Promise<Uint8Array>;
+    try {
+      call = this.keyring.decryptDataKey(encryptedKey, this.contextFor(table));
+    } catch (cause) {
+      return Promise.reject(keyringFailure(cause, location));
+    }
+    return Promise.resolve(call).then(undefined, (cause: unknown) => {
+      throw keyringFailure(cause, location);
+    });
   }
 }
 

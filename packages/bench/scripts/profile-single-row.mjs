@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// Runs one single-row op of one case in a loop, for `node --cpu-prof`:
+//   node --cpu-prof --cpu-prof-dir=/tmp/prof scripts/profile-single-row.mjs <typeorm|prisma> \
+//     <plain|fieldseal|peer> <findById|updateEncrypted|...> [postgres|sqlite] [iterations]
+//   node scripts/summarize-profile.mjs /tmp/prof/<file>.cpuprofile
+// Each iteration inserts a row (untimed setup is still profiled; compare with the plain case),
+// then runs the op 10 times on it. Uses the built dist/ (run the package's build first).
+import { CachingKeyring } from '@fieldseal/cache';
+import { BlindIndex, LocalKeyring } from '@fieldseal/core';
+import { postgresDatabase, sqliteDatabase, DEFAULT_PG_URL } from '../dist/single-row/databases.js';
+import { createPrismaTables, prismaCase } from '../dist/single-row/prisma-cases.js';
+import { personOf } from '../dist/single-row/single-row-case.js';
+import { typeormCase } from '../dist/single-row/typeorm-cases.js';
+
+const [orm = 'typeorm', variant = 'fieldseal', op = 'findById', dialect = 'postgres', n = '300'] =
+  process.argv.slice(2);
+const master = LocalKeyring.fromString(LocalKeyring.generateKeyText('profile'));
+const keyring = new CachingKeyring(master);
+const keys = { keyring, blindIndexKey: await BlindIndex.generateKey(master) };
+const database =
+  dialect === 'postgres'
+    ? await postgresDatabase(process.env.FIELDSEAL_PG_URL ?? DEFAULT_PG_URL)
+    : sqliteDatabase();
+try {
+  if (orm === 'prisma') await createPrismaTables(database);
+  const c = await (orm === 'prisma' ? prismaCase : typeormCase)(database, variant, keys);
+  const run = Date.now().toString(36);
+  const calls = {
+    findById: (id) => c.findById(id),
+    findByIndex: (id, p) => c.findByIndex(p.email),
+    updateEncrypted: (id, p, i) => c.updateEncrypted(id, `note ${i}`),
+    updatePlain: (id, p, i) => c.updatePlain(id, `name ${i}`),
+  };
+  const call = calls[op];
+  if (!call) throw new Error(`op must be one of ${Object.keys(calls).join(', ')}`);
+  const started = performance.now();
+  let ops = 0;
+  for (let i = 0; i < Number(n); i++) {
+    const person = personOf(run, i);
+    const id = await c.insert(person);
+    for (let k = 0; k < 10; k++, ops++) await call(id, person, i * 10 + k);
+  }
+  const ms = performance.now() - started;
+  console.log(`${orm} ${variant} ${op} on ${dialect}: ${ops} ops (plus ${n} inserts) in ${ms.toFixed(0)} ms`);
+  await c.close();
+} finally {
+  keyring.close();
+  await database.drop();
+}
