@@ -1,10 +1,13 @@
 #!/usr/bin/env node
-// Runs one single-row op of one case in a loop, for `node --cpu-prof`:
-//   node --cpu-prof --cpu-prof-dir=/tmp/prof scripts/profile-single-row.mjs <typeorm|prisma> \
-//     <plain|fieldseal|peer> <findById|updateEncrypted|...> [postgres|sqlite] [iterations]
-//   node scripts/summarize-profile.mjs /tmp/prof/<file>.cpuprofile
+// Runs one single-row op of one case in a loop and CPU-profiles the loop only (after a warm-up;
+// startup and module loading are left out), writing <out>.cpuprofile:
+//   node scripts/profile-single-row.mjs <typeorm|prisma> <plain|fieldseal|peer> \
+//     <findById|findByIndex|updateEncrypted|updatePlain> [postgres|sqlite] [iterations] [out]
+//   node scripts/summarize-profile.mjs <out>.cpuprofile
 // Each iteration inserts a row (untimed setup is still profiled; compare with the plain case),
 // then runs the op 10 times on it. Uses the built dist/ (run the package's build first).
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { CachingKeyring } from '@fieldseal/cache';
 import { BlindIndex, LocalKeyring } from '@fieldseal/core';
 import { postgresDatabase, sqliteDatabase, DEFAULT_PG_URL } from '../dist/single-row/databases.js';
@@ -12,7 +15,7 @@ import { createPrismaTables, prismaCase } from '../dist/single-row/prisma-cases.
 import { personOf } from '../dist/single-row/single-row-case.js';
 import { typeormCase } from '../dist/single-row/typeorm-cases.js';
 
-const [orm = 'typeorm', variant = 'fieldseal', op = 'findById', dialect = 'postgres', n = '300'] =
+const [orm = 'typeorm', variant = 'fieldseal', op = 'findById', dialect = 'postgres', n = '300', out] =
   process.argv.slice(2);
 const master = LocalKeyring.fromString(LocalKeyring.generateKeyText('profile'));
 const keyring = new CachingKeyring(master);
@@ -33,15 +36,37 @@ try {
   };
   const call = calls[op];
   if (!call) throw new Error(`op must be one of ${Object.keys(calls).join(', ')}`);
+  const loop = async (count, tag) => {
+    let ops = 0;
+    let cpu = 0;
+    for (let i = 0; i < count; i++) {
+      const person = personOf(`${run}${tag}`, i);
+      const id = await c.insert(person);
+      for (let k = 0; k < 10; k++, ops++) {
+        const before = process.cpuUsage();
+        await call(id, person, i * 10 + k);
+        const used = process.cpuUsage(before);
+        cpu += used.user + used.system;
+      }
+    }
+    return { ops, cpu };
+  };
+  await loop(Math.ceil(Number(n) / 5), 'w'); // warm-up: JIT, caches, pools
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
   const started = performance.now();
-  let ops = 0;
-  for (let i = 0; i < Number(n); i++) {
-    const person = personOf(run, i);
-    const id = await c.insert(person);
-    for (let k = 0; k < 10; k++, ops++) await call(id, person, i * 10 + k);
-  }
+  const { ops, cpu } = await loop(Number(n), 'm');
   const ms = performance.now() - started;
-  console.log(`${orm} ${variant} ${op} on ${dialect}: ${ops} ops (plus ${n} inserts) in ${ms.toFixed(0)} ms`);
+  const { profile } = await session.post('Profiler.stop');
+  const file = `${out ?? `/tmp/profile-${orm}-${variant}-${op}-${dialect}`}.cpuprofile`;
+  writeFileSync(file, JSON.stringify(profile));
+  session.disconnect();
+  console.log(
+    `${orm} ${variant} ${op} on ${dialect}: ${ops} ops (plus ${n} inserts) in ${ms.toFixed(0)} ms; op CPU ${(cpu / ops).toFixed(0)} µs/op (process.cpuUsage); profile ${file}`,
+  );
   await c.close();
 } finally {
   keyring.close();

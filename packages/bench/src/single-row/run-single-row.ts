@@ -90,6 +90,7 @@ interface MeasureContext {
 
 async function measure(cases: SingleRowCase[], ctx: MeasureContext): Promise<SingleRowResult[]> {
   const samples = cases.map(() => new Map<SingleRowOp, number[]>());
+  const cpu = cases.map(() => new Map<SingleRowOp, number[]>());
   const counted = cases.map(
     () => new Map<SingleRowOp, Pick<OpResult, 'statements' | 'roundTrips' | 'sql'>>(),
   );
@@ -117,12 +118,12 @@ async function measure(cases: SingleRowCase[], ctx: MeasureContext): Promise<Sin
       const index = (k + round) % cases.length;
       const c = cases[index] as SingleRowCase;
       const bucket = samples[index] as Map<SingleRowOp, number[]>;
+      const cpuBucket = cpu[index] as Map<SingleRowOp, number[]>;
       for (let i = 0; i < ctx.iterations; i++) {
-        await iteration(c, ctx.run, next++, (op, ms) => {
+        await iteration(c, ctx.run, next++, (op, ms, cpuUs) => {
           if (round === 0) return; // warm-up
-          const list = bucket.get(op);
-          if (list) list.push(ms);
-          else bucket.set(op, [ms]);
+          push(bucket, op, ms);
+          push(cpuBucket, op, cpuUs);
         });
       }
       ctx.onProgress?.(
@@ -137,10 +138,12 @@ async function measure(cases: SingleRowCase[], ctx: MeasureContext): Promise<Sin
       const count = counted[index]?.get(op);
       if (!times || !count) continue;
       times.sort((a, b) => a - b);
+      const cpuTimes = [...(cpu[index]?.get(op) ?? [0])].sort((a, b) => a - b);
       ops[op] = {
         p50Us: Math.round(quantile(times, 0.5) * 1000),
         p99Us: Math.round(quantile(times, 0.99) * 1000),
         samples: times.length,
+        cpuUs: Math.round(quantile(cpuTimes, 0.5)),
         ...count,
       };
     }
@@ -156,15 +159,18 @@ async function iteration(
   c: SingleRowCase,
   run: string,
   i: number,
-  done: (op: SingleRowOp, ms: number) => void,
+  done: (op: SingleRowOp, ms: number, cpuUs: number) => void,
   before: () => void = () => undefined,
 ): Promise<void> {
   const person = personOf(run, i);
   const timed = async <T>(op: SingleRowOp, call: () => Promise<T>): Promise<T> => {
     before();
+    const cpu = process.cpuUsage();
     const started = performance.now();
     const result = await call();
-    done(op, performance.now() - started);
+    const ms = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    done(op, ms, used.user + used.system);
     return result;
   };
   const id = await timed('insert', () => c.insert(person));
@@ -181,13 +187,24 @@ async function iteration(
   await timed('delete', () => c.delete(id));
 }
 
+function push(bucket: Map<SingleRowOp, number[]>, op: SingleRowOp, value: number): void {
+  const list = bucket.get(op);
+  if (list) list.push(value);
+  else bucket.set(op, [value]);
+}
+
 function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
 }
 
+/** The statement on one line, its column lists (SELECT …, RETURNING …) elided: what shows is what it does. */
 function shorten(sql: string): string {
-  const flat = sql.replace(/\s+/g, ' ').trim();
-  return flat.length > 160 ? `${flat.slice(0, 157)}...` : flat;
+  const flat = sql
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/^SELECT .+? FROM /i, 'SELECT … FROM ')
+    .replace(/ RETURNING .+$/i, ' RETURNING …');
+  return flat.length > 300 ? `${flat.slice(0, 297)}...` : flat;
 }
 
 export type { Orm };

@@ -63,7 +63,7 @@ export function formatSingleRowMarkdown(report: SingleRowReport): string {
   const o = report.options;
   const out: string[] = [
     `Single-row operations — ${o.iterations} iterations × ${o.rounds} rounds per case (after a warm-up round, cases interleaved), ${o.keyring}, three encrypted text columns; Node ${e.node}, ${e.cpus} CPUs, load ${e.loadAverage.map((l) => l.toFixed(1)).join(' ')}; ${report.date}.`,
-    'Cells: p50 / p99 in ms, ratio of p50 to the plain ORM, statements/round trips per op (counted at the driver, BEGIN/COMMIT included).',
+    'Cells: p50 / p99 in ms, ratio of p50 to the plain ORM, statements/round trips per op (counted at the driver, BEGIN/COMMIT included), median CPU µs of this process per op (client side only; stable under load).',
   ];
   const verdicts = singleRowVerdicts(report);
   for (const dialect of o.dialects) {
@@ -84,7 +84,7 @@ export function formatSingleRowMarkdown(report: SingleRowReport): string {
           const r = c.ops[op];
           if (!r) return 'n/a';
           const ratio = c.variant === 'plain' ? '' : ` **${x(ratioToPlain(report, c, op))}**`;
-          return `${ms(r.p50Us)} / ${ms(r.p99Us)}${ratio} · ${r.statements}/${r.roundTrips}`;
+          return `${ms(r.p50Us)} / ${ms(r.p99Us)}${ratio} · ${r.statements}/${r.roundTrips} · ${r.cpuUs ?? '—'} µs`;
         });
         const v = verdicts.find((t) => t.dialect === dialect && t.orm === orm && t.op === op);
         const goal = !v

@@ -7,6 +7,12 @@ export interface OpResult {
   /** 99th percentile latency, microseconds. */
   readonly p99Us: number;
   readonly samples: number;
+  /**
+   * Median CPU time of this process per op, microseconds (`process.cpuUsage`, user + system):
+   * the ORM's, the adapter's and the driver's work, without the database server's and without
+   * the time other processes held the CPU, so it stays comparable on a loaded machine.
+   */
+  readonly cpuUs: number;
   /** SQL statements the op issued (counted at the driver; `BEGIN`/`COMMIT` included). */
   readonly statements: number;
   /**
