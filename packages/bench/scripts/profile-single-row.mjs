@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { CachingKeyring } from '@fieldseal/cache';
 import { BlindIndex, LocalKeyring } from '@fieldseal/core';
-import { postgresDatabase, sqliteDatabase, DEFAULT_PG_URL } from '../dist/single-row/databases.js';
+import { DEFAULT_PG_URL, postgresDatabase, sqliteDatabase } from '../dist/single-row/databases.js';
 import { createPrismaTables, prismaCase } from '../dist/single-row/prisma-cases.js';
 import { personOf } from '../dist/single-row/single-row-case.js';
 import { typeormCase } from '../dist/single-row/typeorm-cases.js';
@@ -30,9 +30,9 @@ try {
   const run = Date.now().toString(36);
   const calls = {
     findById: (id) => c.findById(id),
-    findByIndex: (id, p) => c.findByIndex(p.email),
-    updateEncrypted: (id, p, i) => c.updateEncrypted(id, `note ${i}`),
-    updatePlain: (id, p, i) => c.updatePlain(id, `name ${i}`),
+    findByIndex: (_id, p) => c.findByIndex(p.email),
+    updateEncrypted: (id, _p, i) => c.updateEncrypted(id, `note ${i}`),
+    updatePlain: (id, _p, i) => c.updatePlain(id, `name ${i}`),
   };
   const call = calls[op];
   if (!call) throw new Error(`op must be one of ${Object.keys(calls).join(', ')}`);

@@ -31,7 +31,8 @@ for (const [id, us] of self) {
   const key = `${functionName || '(anonymous)'} ${a}${url ? `:${lineNumber + 1}` : ''}`;
   fns.set(key, (fns.get(key) ?? 0) + us);
 }
-const pct = (us) => `${((100 * us) / total).toFixed(1).padStart(5)}% ${(us / 1000).toFixed(0).padStart(6)} ms`;
+const pct = (us) =>
+  `${((100 * us) / total).toFixed(1).padStart(5)}% ${(us / 1000).toFixed(0).padStart(6)} ms`;
 console.log(`${file}: ${(total / 1000).toFixed(0)} ms sampled`);
 console.log('\nself time by area:');
 for (const [a, us] of [...areas].sort((x, y) => y[1] - x[1]).slice(0, 20)) console.log(`  ${pct(us)}  ${a}`);
