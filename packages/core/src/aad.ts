@@ -54,5 +54,18 @@ export function buildAad(place: ValuePlace, flags: number, version: FormatVersio
     byFlags[slot(version, flags)] = base;
   }
   if ((flags & FLAG_ROW_BOUND) === 0) return base;
-  return Buffer.concat([base, lengthPrefixed(String(place.rowId))]);
+  return Buffer.concat([base, rowIdSuffix(String(place.rowId))]);
+}
+
+// The columns of one row share its row-id suffix, and a row's values are encrypted (or
+// decrypted) one after the other: remember the last one. Only read (copied) by the caller.
+let lastRowId: string | undefined;
+let lastSuffix: Buffer = Buffer.alloc(0);
+
+function rowIdSuffix(rowId: string): Buffer {
+  if (rowId !== lastRowId) {
+    lastSuffix = lengthPrefixed(rowId);
+    lastRowId = rowId;
+  }
+  return lastSuffix;
 }

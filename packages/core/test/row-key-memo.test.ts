@@ -162,3 +162,27 @@ describe('decryptRows of one row (the fast path) fails like decryptRow', () => {
     expect(failed.location).toEqual({ table: 'User', rowId: 3 });
   });
 });
+
+describe('row-bound values encrypted for alternating rows (the AAD remembers the last row id)', () => {
+  it('each value opens only for its own row id, whatever the order rows were written and read in', async () => {
+    const envelope = new RowEnvelope({ keyring: new HittingKeyring(randomKeyring()) });
+    const ids = [1, 12, 1, 2, 12, 21];
+    const rows: DecryptRowInput[] = [];
+    for (const [i, rowId] of ids.entries()) {
+      const w = await envelope.encryptRow({ table: 'User', values: { a: `v${i}`, b: `w${i}` }, rowId });
+      rows.push({ table: 'User', values: w.values, dataKey: w.dataKey, rowId });
+    }
+    for (const [i, row] of [...rows.entries()].reverse())
+      expect(await envelope.decryptRow(row)).toEqual({ a: `v${i}`, b: `w${i}` });
+    // The same values presented under a neighbour's id (data key included) fail authentication.
+    for (const [i, row] of rows.entries()) {
+      const other = ids[(i + 1) % ids.length] as number;
+      if (other === row.rowId) continue;
+      expectError(
+        await rejectionOf(envelope.decryptRow({ ...row, rowId: other })),
+        DecryptionError,
+        'authentication-failed',
+      );
+    }
+  });
+});
