@@ -1,14 +1,19 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { benchCommand } from '@fieldseal/bench';
-import { BlindIndex, isFieldsealError, LocalKeyring } from '@fieldseal/core';
-import { startKmsServer } from '@fieldseal/kms-local';
+import { isFieldsealError } from '@fieldseal/core';
 import { Command, CommanderError, Option } from 'commander';
 import type { FieldsealConfig } from './config.js';
 import { CliError, EXIT, exitCodeOf } from './errors.js';
-import { initTemplate, type InitOrm } from './init-template.js';
+import {
+  type GuardCommandHost,
+  guardCommand,
+  guardsAfterMigrate,
+  warnMissingGuards,
+} from './guard-command.js';
+import { type InitOrm, initTemplate } from './init-template.js';
+import { migrate, rotate, status, verify } from './lazy-operations.js';
 import { findConfig, loadConfig } from './load-config.js';
-import { type JobReport, migrate, rotate, status, verify } from './operations.js';
+import type { JobReport } from './operations.js';
 import { createProgress } from './progress.js';
 
 interface Io {
@@ -86,6 +91,16 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const globals = () => program.opts<GlobalOptions>();
   const print = (json: unknown, text: string) =>
     io.out(globals().json ? `${JSON.stringify(json, bigintSafe, 2)}\n` : `${text}\n`);
+  const guardHost: GuardCommandHost = {
+    withConfig: (fn) => withConfig(globals(), fn),
+    print,
+    out: io.out,
+    err: io.err,
+    setExit,
+    get interactive() {
+      return !globals().json && process.stdin.isTTY === true && process.stdout.isTTY === true;
+    },
+  };
 
   const jobCommand = (command: Command) =>
     command
@@ -149,11 +164,18 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   jobCommand(
     program.command('migrate').description('encrypt the plaintext values of existing rows (resumable)'),
   )
-    .option('--decrypt', 'the way back: write plaintext and clear the data keys')
+    .option('--decrypt', 'the way back: write plaintext and clear the data keys (removes the guards first)')
+    .option('--install-guards', 'install the database guards of every table that ends 100% encrypted')
     .action(async (o) => {
       await runJobCommand(o.decrypt ? 'decrypt' : 'migrate', o, (config, common) =>
         migrate(config, { ...common, decrypt: o.decrypt === true }),
       );
+      if (!o.decrypt && !o.dryRun)
+        await guardsAfterMigrate(guardHost, {
+          model: o.model,
+          install: o.installGuards === true,
+          json: globals().json === true,
+        });
     });
 
   jobCommand(program.command('rotate').description("re-wrap every row's data key under another master key"))
@@ -196,6 +218,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         .join('\n');
       print(report, `verify: ${report.ok ? 'OK' : 'FAILED'}\n${text}`);
       setExit(report.ok ? EXIT.ok : EXIT.incomplete);
+      await warnMissingGuards(guardHost, { model: o.model, json: globals().json === true });
     });
 
   program
@@ -226,6 +249,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--id <keyId>', 'key id (default: the current year and month, e.g. 2026-11)')
     .option('--blind-index', "instead: a new blind-index key wrapped by the config's keyring")
     .action(async (o) => {
+      const { BlindIndex, LocalKeyring } = await import('@fieldseal/core');
       if (o.blindIndex) {
         const key = await withConfig(globals(), (config) => BlindIndex.generateKey(config.keyring));
         print({ blindIndexKey: key }, key);
@@ -254,49 +278,54 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       setExit(EXIT.ok);
     });
 
+  // The local KMS server is its own package and binary, so the production CLI does not ship it.
   program
     .command('kms-server')
-    .description('start the local AWS KMS server (@fieldseal/kms-local), for development and tests only')
-    .option('--port <n>', 'TCP port (0 picks a free one)', '4599')
-    .option('--host <addr>', 'address to bind', '127.0.0.1')
-    .option('--region <name>', 'region in key ARNs')
-    .option('--data <file>', 'persist keys to this JSON file')
-    .option('--seed <file>', 'JSON seed of keys and aliases to create when missing')
-    .option('--latency-ms <n>', 'added latency per request')
-    .option('--jitter-ms <n>', 'up to this much more, random')
-    .option('--rate-limit <n>', 'cryptographic requests per second before ThrottlingException')
-    .action(async (o) => {
-      const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
-      const server = await startKmsServer({
-        port: Number(o.port),
-        host: o.host,
-        ...(o.region ? { region: o.region } : {}),
-        ...(o.data ? { dataFile: o.data } : {}),
-        ...(o.seed ? { seedFile: o.seed } : {}),
-        faults: {
-          ...(o.latencyMs ? { latencyMs: num(o.latencyMs) } : {}),
-          ...(o.jitterMs ? { jitterMs: num(o.jitterMs) } : {}),
-          ...(o.rateLimit ? { rateLimit: num(o.rateLimit) } : {}),
-        },
-      });
-      print(
-        { endpoint: server.endpoint, region: server.region },
-        `kms-local listening on ${server.endpoint} (Ctrl-C to stop)`,
+    .description('how to start the local AWS KMS server (its own package: @fieldseal/kms-local)')
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action((_o, command: Command) => {
+      const args = command.args.join(' ');
+      throw new CliError(
+        'usage',
+        `the local KMS server (development and tests only) is its own package; run it with\n  npx @fieldseal/kms-local${args ? ` ${args}` : ''}\n(or install it with "npm i -D @fieldseal/kms-local" and run "fieldseal-kms-local --help")`,
       );
-      await new Promise<void>((done) => {
-        const stop = () => {
-          server.close().then(done, done);
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
-      setExit(EXIT.ok);
     });
 
-  // The cache-tuning benchmark lives in @fieldseal/bench (also runnable as `fieldseal-bench`).
-  program.addCommand(benchCommand());
+  // The cache-tuning benchmark lives in @fieldseal/bench (an optional peer, also runnable as
+  // `fieldseal-bench`): loaded only when `bench` runs, so the CLI needs neither ORM to start.
+  program
+    .command('bench')
+    .description('tune the data-key cache against a simulated KMS (needs @fieldseal/bench)')
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(async (_o, command: Command) => {
+      const bench = await importBench();
+      await bench
+        .benchCommand()
+        .name('fieldseal bench')
+        .configureOutput({ writeOut: io.out, writeErr: io.err })
+        .exitOverride()
+        .parseAsync(command.args, { from: 'user' });
+    });
+  program.addCommand(guardCommand(guardHost));
 
   return program;
+}
+
+/** `@fieldseal/bench`, or a usage error saying how to install it. */
+async function importBench(): Promise<typeof import('@fieldseal/bench')> {
+  try {
+    return await import('@fieldseal/bench');
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new CliError(
+      'usage',
+      'install @fieldseal/bench to run benchmarks ("npm i -D @fieldseal/bench"), or run "npx @fieldseal/bench"',
+    );
+  }
 }
 
 function bigintSafe(_key: string, value: unknown): unknown {

@@ -9,6 +9,7 @@ import {
 } from '@fieldseal/core';
 import { type FieldsealConfig, selectTables } from './config.js';
 import { CliError, keyringUnavailable } from './errors.js';
+import { removeGuards } from './guards.js';
 import { emptyResult, runJob, type TableResult } from './job-runner.js';
 import { LeaseTable } from './leases.js';
 import {
@@ -214,6 +215,8 @@ export async function migrate(
     }
   }
   if (options.decrypt) {
+    // The guards refuse plaintext: they go first, or every decrypted row would be refused.
+    if (!options.dryRun) await removeGuards(config, { model: options.model });
     return runJobs(
       'decrypt',
       'decrypt',
