@@ -1,6 +1,7 @@
 import { cpus, loadavg } from 'node:os';
 import { CachingKeyring } from '@fieldseal/cache';
 import { BlindIndex, LocalKeyring } from '@fieldseal/core';
+import { BenchError } from '../errors.js';
 import { type BenchDatabase, DEFAULT_PG_URL, postgresDatabase, sqliteDatabase } from './databases.js';
 import { createPrismaTables, prismaCase } from './prisma-cases.js';
 import {
@@ -176,11 +177,18 @@ async function iteration(
   const id = await timed('insert', () => c.insert(person));
   const byId = await timed('findById', () => c.findById(id));
   if (byId?.email !== person.email || byId.note !== person.note)
-    throw new Error(`${c.dialect} ${c.label}: find by id read back wrong data`);
+    throw new BenchError(
+      'wrong-plaintext',
+      `${c.dialect} ${c.label}: find by id of row ${id} read back wrong data`,
+    );
   if (c.findByIndex) {
     const lookup = c.findByIndex;
     const byEmail = await timed('findByIndex', () => lookup(person.email));
-    if (byEmail?.id !== id) throw new Error(`${c.dialect} ${c.label}: find by email found the wrong row`);
+    if (byEmail?.id !== id)
+      throw new BenchError(
+        'wrong-plaintext',
+        `${c.dialect} ${c.label}: find by email of row ${id} found another row`,
+      );
   }
   await timed('updateEncrypted', () => c.updateEncrypted(id, `updated note ${i}`));
   await timed('updatePlain', () => c.updatePlain(id, `renamed ${i}`));

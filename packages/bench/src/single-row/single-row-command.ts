@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
+import { BenchError } from '../errors.js';
 import { writeSingleRowOutputs } from '../output.js';
 import type { Dialect, Orm } from './single-row-case.js';
 import { formatSingleRowMarkdown, singleRowVerdicts } from './single-row-report.js';
@@ -61,7 +62,7 @@ export function singleRowCommand(): Command {
       if (options.from) report = JSON.parse(await readFile(options.from, 'utf8')) as SingleRowReport;
       else {
         // Loaded here: the peers and the generated clients are needed by this command only.
-        const { runSingleRow } = await import('./run-single-row.js');
+        const { runSingleRow } = await loadRunner();
         report = await runSingleRow({
           dialects: options.dialects,
           orms: options.orms,
@@ -82,4 +83,21 @@ export function singleRowCommand(): Command {
         process.exitCode = 1;
       }
     });
+}
+
+/**
+ * The runner, loaded on demand. The peers it compares against are development dependencies of this
+ * package: an install without them gets a message saying what to add, not a bare module error.
+ */
+async function loadRunner(): Promise<typeof import('./run-single-row.js')> {
+  try {
+    return await import('./run-single-row.js');
+  } catch (error) {
+    const missing = /Cannot find (?:package|module) '([^']+)'/.exec(String((error as Error)?.message))?.[1];
+    if (!missing) throw error;
+    throw new BenchError(
+      'missing-dependency',
+      `bench single-row needs ${missing} (it compares fieldseal with typeorm-encrypted and prisma-field-encryption on pg and better-sqlite3): npm install -D typeorm-encrypted prisma-field-encryption pg @prisma/adapter-pg`,
+    );
+  }
 }
