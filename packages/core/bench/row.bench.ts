@@ -85,7 +85,7 @@ const rawDecrypt = () =>
 
 // A thousand rows sharing the cached data key (each with its own salt), read in turn: every read
 // is of a row not read just before, so no remembered row key helps.
-const many = [];
+const many: (typeof read)[] = [];
 for (let i = 0; i < 1_000; i++) {
   const r = await envelope.encryptRow({ table: TABLE, values: row, rowId: i });
   many.push({ table: TABLE, values: r.values, dataKey: r.dataKey, rowId: i });
