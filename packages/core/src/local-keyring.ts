@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { canonicalContext, type EncryptionContext } from './encryption-context.js';
 import { ConfigError, KeyringError } from './errors.js';
@@ -209,9 +209,15 @@ function wrapAad(
   return Buffer.from(`${AAD_DOMAIN[format]}\u0000${keyId}\u0000${canonicalContext(context)}`, 'utf8');
 }
 
-/** The wrapping key of one wrap: HKDF-SHA-256 of the master key with the wrap's random salt. */
+/**
+ * The wrapping key of one wrap: HKDF-SHA-256 of the master key with the wrap's random salt
+ * (RFC 5869; one output block, written with two HMACs because `hkdfSync` costs several times more).
+ */
 function deriveWrappingKey(masterKey: Buffer, salt: Uint8Array): Buffer {
-  return Buffer.from(hkdfSync('sha256', masterKey, salt, WRAP_KEY_INFO, 32));
+  const prk = createHmac('sha256', salt).update(masterKey).digest();
+  const key = createHmac('sha256', prk).update(WRAP_KEY_INFO, 'utf8').update(Uint8Array.of(1)).digest();
+  prk.fill(0);
+  return key;
 }
 
 function parseWrapped(encryptedKey: Uint8Array) {

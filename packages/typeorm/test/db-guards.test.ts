@@ -24,7 +24,7 @@ import {
   storedTables,
 } from '../src/index.js';
 import { DIALECTS } from './support/databases.js';
-import { Post, Profile, User } from './support/entities.js';
+import { type Post, type Profile, User } from './support/entities.js';
 import { type EncryptedDatabase, encryptedDatabase, plaintextAtRest, rawRows } from './support/setup.js';
 
 /** The `user` table as an app release that predates `@Encrypted` on `ssn` maps it. */
@@ -84,7 +84,7 @@ describe.each(DIALECTS)('TypeORM with database guards on %s', (dialect) => {
         birthday: new Date('1815-12-10'),
         prefs: { theme: 'dark', tags: [] },
         avatar: Buffer.from([1, 2]),
-      } as Profile,
+      } as unknown as Profile,
     });
     await users().save(user);
     const found = await users().findOne({
