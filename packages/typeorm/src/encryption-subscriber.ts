@@ -9,8 +9,8 @@ import type {
 import { encryptForRow, readRowKeys } from './data-key-claim.js';
 import { type EntityPlan, rowIdOf } from './entity-plan.js';
 import { UnsupportedOperationError } from './errors.js';
-import { encodeValue, type EncryptedValueType, ValueTypeMismatch } from './value-codec.js';
 import { planOf, type Runtime } from './runtime.js';
+import { type EncryptedValueType, encodeValue, ValueTypeMismatch } from './value-codec.js';
 
 /**
  * The TypeORM subscriber doing the per-entity work: encrypts before every insert and update

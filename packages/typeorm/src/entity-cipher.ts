@@ -1,9 +1,9 @@
 import {
   type BlindIndex,
-  DecryptionError,
-  EncryptionError,
   type DecryptedRow,
+  DecryptionError,
   type DecryptRowInput,
+  EncryptionError,
   type ErrorLocation,
   type PlaintextValue,
   type ReadMode,

@@ -162,7 +162,10 @@ export function planEntity(metadata: EntityMetadata): EntityPlan | undefined {
       property,
       column: column.databaseName,
       source: decl.source,
-      normalize: normalizerOf(decl.options.normalize, `@BlindIndex normalize of ${metadata.name}.${property}`),
+      normalize: normalizerOf(
+        decl.options.normalize,
+        `@BlindIndex normalize of ${metadata.name}.${property}`,
+      ),
       metadata: column,
     };
     indexes.set(property, field);

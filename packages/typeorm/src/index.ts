@@ -12,5 +12,5 @@ export {
   type UnsupportedOperationErrorOptions,
 } from './errors.js';
 export { type FieldEncryption, type FieldEncryptionOptions, fieldEncryption } from './field-encryption.js';
-export type { EncryptedValueType } from './value-codec.js';
 export { sqlExecutor, storedTables } from './stored-tables.js';
+export type { EncryptedValueType } from './value-codec.js';
