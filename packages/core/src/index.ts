@@ -122,6 +122,7 @@ export {
   type RowEnvelopeOptions,
   type RowValues,
   TABLE_CONTEXT_KEY,
+  TENANT_CONTEXT_KEY,
 } from './row-envelope.js';
 export type {
   GuardedRowWrite,
@@ -140,9 +141,18 @@ export {
   type StoredTable,
 } from './stored-tables.js';
 export {
+  decodeValue,
+  type EncryptedValueType,
+  encodeValue,
+  isValueType,
+  ValueTypeMismatch,
+  valueTypeFromDesign,
+} from './value-codec.js';
+export {
   COMMITMENT_LENGTHS,
   FLAG_BINARY,
   FLAG_ROW_BOUND,
+  FLAG_SCOPED,
   FORMAT_VERSION,
   type FormatVersion,
   isEncryptedValue,

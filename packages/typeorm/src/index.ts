@@ -1,3 +1,4 @@
+export type { EncryptedValueType } from '@fieldseal/core';
 export {
   BlindIndex,
   type BlindIndexDecoratorOptions,
@@ -5,7 +6,6 @@ export {
   Encrypted,
   type EncryptedOptions,
 } from './decorators.js';
-export { EncryptionSubscriber } from './encryption-subscriber.js';
 export {
   type UnsupportedOperationCode,
   UnsupportedOperationError,

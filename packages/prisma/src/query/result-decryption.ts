@@ -1,0 +1,79 @@
+import type { DecryptRowInput, RowValues } from '@fieldseal/core';
+import { isPlainObject, type QueryContext } from './context.js';
+import type { ResultShape } from './result-shape.js';
+
+/**
+ * Decrypts every encrypted value in a query result (one row, a list, or nested relations to
+ * any depth) with the data key stored in its own row, then removes the fields fieldseal added
+ * to the selection. All rows go to the envelope as one batch, so each distinct data key is
+ * unwrapped once. Throws `DecryptionError`/`KeyringError` naming table, column and row id;
+ * never returns ciphertext as if it were plaintext.
+ */
+export async function decryptResult<T>(
+  ctx: QueryContext,
+  shape: ResultShape | undefined,
+  result: T,
+): Promise<T> {
+  if (!shape) return result;
+  const pending: PendingRow[] = [];
+  visit(shape, result, pending);
+  if (pending.length === 0) return result;
+  const plain = await ctx.envelope.decryptRows(pending.map((row) => row.input));
+  for (let i = 0; i < pending.length; i++) {
+    const { shape: rowShape, row } = pending[i] as PendingRow;
+    const values = plain[i] as Record<string, unknown>;
+    for (const field of rowShape.model.encrypted.values())
+      if (field.name in row) row[field.name] = values[field.column];
+    strip(rowShape, row);
+  }
+  return result;
+}
+
+/** A result row waiting for the batch decryption. */
+interface PendingRow {
+  readonly shape: ResultShape;
+  readonly row: Record<string, unknown>;
+  readonly input: DecryptRowInput;
+}
+
+function visit(shape: ResultShape, value: unknown, pending: PendingRow[]): void {
+  if (Array.isArray(value)) {
+    for (const item of value) visit(shape, item, pending);
+    return;
+  }
+  if (!isPlainObject(value)) return;
+  for (const [field, child] of shape.relations)
+    if (value[field] !== undefined) visit(child, value[field], pending);
+  if (shape.decrypt) pending.push({ shape, row: value, input: readInput(shape, value) });
+  else strip(shape, value);
+}
+
+function readInput(shape: ResultShape, row: Record<string, unknown>): DecryptRowInput {
+  const { model } = shape;
+  const values: Record<string, unknown> = {};
+  for (const field of model.encrypted.values()) if (field.name in row) values[field.column] = row[field.name];
+  const rowId = rowIdOf(model.idFields, row);
+  return {
+    table: model.table,
+    values: values as RowValues<unknown>,
+    dataKey: model.dataKey === undefined ? undefined : row[model.dataKey],
+    ...(rowId === undefined ? {} : { rowId }),
+  };
+}
+
+function strip(shape: ResultShape, row: Record<string, unknown>): void {
+  for (const field of shape.strip) delete row[field];
+}
+
+/** The row id named in errors: the primary key value, or its parts joined with `/`. */
+export function rowIdOf(
+  idFields: readonly string[],
+  row: Record<string, unknown>,
+): string | number | bigint | undefined {
+  if (idFields.length === 1) {
+    const id = row[idFields[0] as string];
+    return typeof id === 'string' || typeof id === 'number' || typeof id === 'bigint' ? id : undefined;
+  }
+  const parts = idFields.map((field) => row[field]);
+  return parts.every((part) => part !== undefined && part !== null) ? parts.map(String).join('/') : undefined;
+}

@@ -1,0 +1,179 @@
+import { UnsupportedOperationError } from '../errors.js';
+import { approve } from '../setup/client-guard.js';
+import type { ModelInfo } from '../setup/encryption-schema.js';
+import { cloneArgs, type QueryContext } from './context.js';
+import { decryptResult } from './result-decryption.js';
+import { lowerFirst, type ResultShape } from './result-shape.js';
+
+/** The transaction a request runs in, as Prisma's client engine describes it. */
+export interface TransactionInfo {
+  readonly kind: 'itx' | 'batch';
+  readonly id?: unknown;
+}
+
+/** Prisma's per-request parameters (`__internalParams`), as far as this adapter uses them. */
+export interface RequestParams {
+  action: string;
+  model?: string;
+  jsModelName?: string;
+  clientMethod: string;
+  args?: unknown;
+  dataPath: unknown[];
+  transaction?: TransactionInfo;
+  unpacker?: unknown;
+  [key: string]: unknown;
+}
+
+/** The `query` callback of a query extension, with its second (params) argument. */
+export type QueryFunction = (args: unknown, params?: RequestParams) => PromiseLike<unknown>;
+
+/** Options of the transactions fieldseal opens for writes that must read data keys first. */
+export interface TransactionOptions {
+  readonly maxWait?: number;
+  readonly timeout?: number;
+  readonly isolationLevel?: string;
+}
+
+interface TransactionClient {
+  $transaction<T>(
+    callback: (tx: {
+      _createPrismaPromise: (f: (t: TransactionInfo) => TransactionInfo) => PromiseLike<TransactionInfo>;
+    }) => Promise<T>,
+    options?: TransactionOptions,
+  ): Promise<T>;
+}
+
+/**
+ * Runs extra queries (reads of data keys, per-key-group writes) and the operation itself in one
+ * transaction: the app's interactive transaction when the operation is in one, else a new one.
+ * Extra queries go through the rest of the extension chain, so extensions after this one see them.
+ */
+export class QueryRunner {
+  readonly #query: QueryFunction;
+  readonly #params: RequestParams;
+  readonly #transaction: TransactionInfo | undefined;
+
+  private constructor(query: QueryFunction, params: RequestParams, transaction: TransactionInfo | undefined) {
+    this.#query = query;
+    this.#params = params;
+    this.#transaction = transaction;
+  }
+
+  /**
+   * Calls `work` with a runner bound to a transaction. A batch `$transaction([...])` cannot take
+   * extra queries (its requests are sent together), so such writes are refused there.
+   */
+  static async inTransaction<T>(
+    client: unknown,
+    query: QueryFunction,
+    params: RequestParams,
+    options: TransactionOptions | undefined,
+    work: (runner: QueryRunner) => Promise<T>,
+  ): Promise<T> {
+    const current = params.transaction;
+    if (current?.kind === 'itx') return work(new QueryRunner(query, params, current));
+    if (current?.kind === 'batch') {
+      throw new UnsupportedOperationError(
+        'batch-transaction',
+        `${params.model}.${params.action} writes encrypted fields of existing rows, which needs a read of their data keys first; run it in an interactive transaction ($transaction(async (tx) => ...)) instead of a batch $transaction([...])`,
+        { entity: params.model as string },
+      );
+    }
+    return (client as TransactionClient).$transaction(async (tx) => {
+      // The transaction client hands its transaction to every request it builds; take it from there.
+      const info = await tx._createPrismaPromise((transaction) => transaction);
+      return work(new QueryRunner(query, params, info));
+    }, options);
+  }
+
+  /** Another query (on any model) in the same transaction. */
+  run(model: ModelInfo, action: string, args: Record<string, unknown>): Promise<unknown> {
+    const jsModelName = lowerFirst(model.name);
+    const params: RequestParams = {
+      ...this.#params,
+      action,
+      model: model.name,
+      jsModelName,
+      clientMethod: `${jsModelName}.${action}`,
+      args,
+      dataPath: [],
+      transaction: this.#transaction,
+    };
+    delete params.unpacker;
+    approve(params);
+    return Promise.resolve(this.#query(args, params));
+  }
+
+  /** The app's own operation, with rewritten args, in the same transaction. */
+  proceed(args: unknown): Promise<unknown> {
+    const params: RequestParams = { ...this.#params, transaction: this.#transaction };
+    approve(params);
+    return Promise.resolve(this.#query(args, params));
+  }
+}
+
+/** One intercepted operation, as the extension received it. */
+export interface Call {
+  readonly client: unknown;
+  readonly query: QueryFunction;
+  readonly params: RequestParams;
+  readonly args: Record<string, unknown>;
+  readonly transactionOptions: TransactionOptions | undefined;
+}
+
+const ATTEMPTS = 3;
+
+/**
+ * Runs a write that needs no data key and decrypts what it returns. When the returned rows hold
+ * encrypted values, both happen in one transaction (the app's, or one of our own): a decryption
+ * that fails (keyring down, damaged value) rolls the write back, so an error always means
+ * "not written". A batch `$transaction([...])` cannot take that: there the rows are decrypted
+ * after the batch commits (docs/prisma.md says so).
+ */
+export async function writeAndDecrypt(
+  ctx: QueryContext,
+  call: Call,
+  shape: ResultShape | undefined,
+  args: Record<string, unknown>,
+): Promise<unknown> {
+  if (!shape || call.params.transaction?.kind === 'batch')
+    return decryptResult(ctx, shape, await call.query(args));
+  return QueryRunner.inTransaction(
+    call.client,
+    call.query,
+    call.params,
+    call.transactionOptions,
+    async (runner) => decryptResult(ctx, shape, await runner.proceed(args)),
+  );
+}
+
+/**
+ * Runs `work` in a transaction on a fresh copy of `args`, and again (up to 3 times) when it fails
+ * with a Prisma error code that `retryOn` accepts. Only a transaction of our own is retried: a
+ * failed statement may have aborted the app's (PostgreSQL does), so there the error is the app's to handle.
+ */
+export async function retriedTransaction(
+  call: Call,
+  args: Record<string, unknown>,
+  work: (runner: QueryRunner, attemptArgs: Record<string, unknown>) => Promise<unknown>,
+  retryOn: (code: unknown) => boolean,
+): Promise<unknown> {
+  const pristine = cloneArgs(args);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await QueryRunner.inTransaction(
+        call.client,
+        call.query,
+        call.params,
+        call.transactionOptions,
+        (runner) => work(runner, cloneArgs(pristine)),
+      );
+    } catch (error) {
+      const retry =
+        call.params.transaction === undefined &&
+        attempt < ATTEMPTS &&
+        retryOn((error as { code?: unknown }).code);
+      if (!retry) throw error;
+    }
+  }
+}
