@@ -114,6 +114,40 @@ export function deriveRowKey(dataKey: Uint8Array, salt: Uint8Array): DerivedData
   return key;
 }
 
+// Row keys of existing rows, recalled while their data key lives: a read, then an update, of one
+// row derive its key once instead of three HMACs per call. Keyed by the data key's identity and
+// the salt's bytes; bounded in total (dropped all at once when full, like an unkept derivation);
+// a data key's entries are zero-filled when it is wiped, and `assertUsable` still refuses them.
+const MAX_REMEMBERED_ROWS = 512;
+const rowKeys = new Map<Uint8Array, Map<string, DerivedDataKey>>();
+let rememberedRows = 0;
+
+/**
+ * {@link deriveRowKey} for a row that already exists (a read or an update), remembering the
+ * result for the next call on the same row with the same data key object.
+ */
+export function rememberedRowKey(dataKey: Uint8Array, salt: Uint8Array): DerivedDataKey {
+  const id = asBuffer(salt).toString('latin1');
+  const known = rowKeys.get(dataKey)?.get(id);
+  if (known) {
+    known.assertUsable();
+    return known;
+  }
+  const key = deriveRowKey(dataKey, salt);
+  if (rememberedRows >= MAX_REMEMBERED_ROWS) {
+    rowKeys.clear();
+    rememberedRows = 0;
+  }
+  let byRow = rowKeys.get(dataKey);
+  if (!byRow) {
+    byRow = new Map();
+    rowKeys.set(dataKey, byRow);
+  }
+  byRow.set(id, key);
+  rememberedRows++;
+  return key;
+}
+
 /**
  * Zero-fills a plaintext data key and what was derived from it, and refuses any later use of
  * it or of keys derived from it. Best effort: JavaScript may have copied the bytes (e.g. inside
@@ -124,6 +158,12 @@ export function wipeDataKey(dataKey: Uint8Array): void {
   if (known) {
     known.encryptionKey.fill(0);
     derivedV1.delete(dataKey);
+  }
+  const rows = rowKeys.get(dataKey);
+  if (rows) {
+    for (const key of rows.values()) key.encryptionKey.fill(0);
+    rememberedRows -= rows.size;
+    rowKeys.delete(dataKey);
   }
   const state = states.get(dataKey);
   if (state) state.wiped = true;
