@@ -115,12 +115,12 @@ export function deriveRowKey(dataKey: Uint8Array, salt: Uint8Array): DerivedData
 }
 
 // Row keys of existing rows, recalled while their data key lives: a read, then an update, of one
-// row derive its key once instead of three HMACs per call. Keyed by the data key's identity and
-// the salt's bytes; bounded in total (dropped all at once when full, like an unkept derivation);
-// a data key's entries are zero-filled when it is wiped, and `assertUsable` still refuses them.
+// row derive its key once instead of three HMACs per call. Keyed weakly by the data key object (a
+// cached key's entries live as long as the cache keeps it; an uncached key's vanish with it) and
+// by the salt's bytes; bounded per data key (dropped all at once when full); zero-filled when the
+// data key is wiped, and `assertUsable` still refuses them.
 const MAX_REMEMBERED_ROWS = 512;
-const rowKeys = new Map<Uint8Array, Map<string, DerivedDataKey>>();
-let rememberedRows = 0;
+const rowKeys = new WeakMap<Uint8Array, Map<string, DerivedDataKey>>();
 
 /**
  * {@link deriveRowKey} for a row that already exists (a read or an update), remembering the
@@ -134,17 +134,12 @@ export function rememberedRowKey(dataKey: Uint8Array, salt: Uint8Array): Derived
     return known;
   }
   const key = deriveRowKey(dataKey, salt);
-  if (rememberedRows >= MAX_REMEMBERED_ROWS) {
-    rowKeys.clear();
-    rememberedRows = 0;
-  }
   let byRow = rowKeys.get(dataKey);
   if (!byRow) {
     byRow = new Map();
     rowKeys.set(dataKey, byRow);
-  }
+  } else if (byRow.size >= MAX_REMEMBERED_ROWS) byRow.clear();
   byRow.set(id, key);
-  rememberedRows++;
   return key;
 }
 
@@ -162,7 +157,6 @@ export function wipeDataKey(dataKey: Uint8Array): void {
   const rows = rowKeys.get(dataKey);
   if (rows) {
     for (const key of rows.values()) key.encryptionKey.fill(0);
-    rememberedRows -= rows.size;
     rowKeys.delete(dataKey);
   }
   const state = states.get(dataKey);
