@@ -15,6 +15,7 @@ export {
   type RowProblem,
   rotate,
   status,
+  type VerifyOptions,
   type VerifyReport,
   verify,
 } from './operations.js';

@@ -2,13 +2,12 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { benchCommand } from '@fieldseal/bench';
 import { BlindIndex, isFieldsealError, LocalKeyring } from '@fieldseal/core';
-import { startKmsServer } from '@fieldseal/kms-local';
 import { Command, CommanderError, Option } from 'commander';
 import type { FieldsealConfig } from './config.js';
 import { CliError, EXIT, exitCodeOf } from './errors.js';
 import { initTemplate, type InitOrm } from './init-template.js';
 import { findConfig, loadConfig } from './load-config.js';
-import { type JobReport, migrate, rotate, status, verify } from './operations.js';
+import type { JobReport } from './operations.js';
 import { createProgress } from './progress.js';
 
 interface Io {
@@ -43,6 +42,15 @@ async function withConfig<T>(
   }
 }
 
+/** The commands' implementations, loaded when a command runs (keeps `--help`, `keygen` and `init` fast). */
+const operations = () => import('./operations.js');
+
+/** Ids as a short list: the first 20, then how many more. */
+function idList(ids: readonly string[], count: number): string {
+  const shown = ids.slice(0, 20).join(', ');
+  return count > 20 ? `${shown}, … ${count - 20} more` : shown;
+}
+
 function jobSummary(report: JobReport): string {
   const lines = report.tables.map((t) => {
     const what = report.dryRun
@@ -52,14 +60,17 @@ function jobSummary(report: JobReport): string {
       t.conflicts.length
         ? `${t.conflicts.length} conflicts (ids ${t.conflicts.slice(0, 20).join(', ')})`
         : '',
-      t.problems.length
-        ? `${t.problems.length} problem rows (${t.problems
+      t.problemCount
+        ? `${t.problemCount} problem rows (${t.problems
             .slice(0, 20)
             .map((p) => `${p.rowId}: ${p.code}`)
             .join('; ')})`
         : '',
     ].filter(Boolean);
-    return `  ${t.model}: ${t.scanned} rows scanned, ${what}${extra.length ? `, ${extra.join(', ')}` : ''}`;
+    const left = t.remaining
+      ? `\n    NOT DONE: ${t.remaining} rows still ${report.command === 'migrate' ? 'hold plaintext' : report.command === 'decrypt' ? 'hold a data key or ciphertext' : 'are not wrapped under the target key'} after the run (ids ${idList(t.remainingIds ?? [], t.remaining)}); run the command again, and check no app instance writes ${report.command === 'migrate' ? 'plaintext' : 'them'} meanwhile`
+      : '';
+    return `  ${t.model}: ${t.scanned} rows scanned, ${what}${extra.length ? `, ${extra.join(', ')}` : ''}${left}`;
   });
   if (report.blindIndexKey)
     lines.push(
@@ -109,7 +120,6 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     run: (config: FieldsealConfig, common: object) => Promise<JobReport>,
   ) => {
     const progress = createProgress({ label, quiet: globals().json === true });
-    let started = false;
     const onSignal = () => {
       stopping = true;
     };
@@ -118,10 +128,12 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     try {
       const report = await withConfig(globals(), (config) =>
         run(config, {
-          onStart: ({ rows, done }: { rows: number; done: number }) => {
-            if (started) progress.add(done);
-            else progress.start(rows, done);
-            started = true;
+          onStart: ({ rows, done }: { rows: number; done: number }) => progress.expect(rows, done),
+          onWait: (w: { model: string; chunk: number; owner: string; expiresInMs: number }) => {
+            if (globals().json !== true)
+              io.err(
+                `${label}: ${w.model}: waiting for chunk ${w.chunk}, held by another live worker (${w.owner}); it is taken over if that worker makes no progress for ${Math.ceil(w.expiresInMs / 1000)} s\n`,
+              );
           },
           onBatch: ({ scanned }: { scanned: number }) => progress.add(scanned),
           shouldStop: () => stopping,
@@ -136,7 +148,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       progress.stop();
       print(
         report,
-        jobSummary(report) + (stopping ? '\nstopped by signal; run the command again to resume' : ''),
+        jobSummary(report) +
+          (stopping
+            ? '\nstopped by signal: claimed chunks were given back with their checkpoints; run the command again to resume'
+            : ''),
       );
       setExit(report.ok && !stopping ? EXIT.ok : EXIT.incomplete);
     } finally {
@@ -151,6 +166,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   )
     .option('--decrypt', 'the way back: write plaintext and clear the data keys')
     .action(async (o) => {
+      const { migrate } = await operations();
       await runJobCommand(o.decrypt ? 'decrypt' : 'migrate', o, (config, common) =>
         migrate(config, { ...common, decrypt: o.decrypt === true }),
       );
@@ -159,9 +175,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   jobCommand(program.command('rotate').description("re-wrap every row's data key under another master key"))
     .requiredOption(
       '--to <keyId>',
-      'the master key id (local key id, KMS key id, ARN or alias) to wrap under',
+      'the master key id to wrap under: a local key id, or a KMS key id, ARN or alias',
     )
     .action(async (o) => {
+      const { rotate } = await operations();
       await runJobCommand('rotate', o, (config, common) => rotate(config, { ...common, to: o.to }));
     });
 
@@ -170,17 +187,16 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description('decrypt every value; count encrypted, plaintext and undecryptable rows')
     .option('-m, --model <name>', 'only this model (or table)')
     .option('-b, --batch <n>', 'rows read per query', int('--batch'), 1000)
+    .option('--allow-plaintext', 'plaintext rows do not fail verify (a migration in progress)')
     .action(async (o) => {
+      const { verify } = await operations();
       const progress = createProgress({ label: 'verify', quiet: globals().json === true });
-      let total = 0;
       const report = await withConfig(globals(), (config) =>
         verify(config, {
           model: o.model,
           batch: o.batch,
-          onStart: (rows) => {
-            total += rows;
-            progress.start(total, 0);
-          },
+          allowPlaintext: o.allowPlaintext === true,
+          onStart: (rows) => progress.expect(rows, 0),
           onBatch: (rows) => progress.add(rows),
         }),
       );
@@ -191,10 +207,17 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
             .slice(0, 50)
             .map((p) => `    row ${p.rowId}${p.column ? ` (${p.column})` : ''}: ${p.code}`)
             .join('\n');
-          return `  ${t.model}: ${t.rows} rows, ${t.encrypted} encrypted, ${t.plaintext} plaintext, ${t.empty} empty, ${t.undecryptable} undecryptable, ${t.indexMismatches} blind-index mismatches\n    checksum ${t.checksum}${listed ? `\n${listed}` : ''}`;
+          const plain = t.plaintext
+            ? `\n    ${t.plaintext} rows hold plaintext${report.plaintextAllowed ? ' (allowed: --allow-plaintext)' : ''}: ids ${idList(t.plaintextIds, t.plaintext)}`
+            : '';
+          return `  ${t.model}: ${t.rows} rows, ${t.encrypted} encrypted, ${t.plaintext} plaintext, ${t.empty} empty, ${t.undecryptable} undecryptable, ${t.indexMismatches} blind-index mismatches\n    checksum ${t.checksum}${plain}${listed ? `\n${listed}` : ''}`;
         })
         .join('\n');
-      print(report, `verify: ${report.ok ? 'OK' : 'FAILED'}\n${text}`);
+      const why =
+        !report.ok && report.plaintext > 0 && !report.plaintextAllowed
+          ? `\n${report.plaintext} rows still hold plaintext: run "fieldseal migrate", or pass --allow-plaintext while a migration is in progress`
+          : '';
+      print(report, `verify: ${report.ok ? 'OK' : 'FAILED'}\n${text}${why}`);
       setExit(report.ok ? EXIT.ok : EXIT.incomplete);
     });
 
@@ -203,6 +226,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description('per model: rows, percent encrypted, rows per master key id')
     .option('-m, --model <name>', 'only this model (or table)')
     .action(async (o) => {
+      const { status } = await operations();
       const report = await withConfig(globals(), (config) => status(config, { model: o.model }));
       const text = report.tables
         .map(
@@ -267,6 +291,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--rate-limit <n>', 'cryptographic requests per second before ThrottlingException')
     .action(async (o) => {
       const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+      const { startKmsServer } = await import('@fieldseal/kms-local');
       const server = await startKmsServer({
         port: Number(o.port),
         host: o.host,

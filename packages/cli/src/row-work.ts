@@ -256,9 +256,15 @@ export class Rewrapper {
     this.targetIds = new Set([to]);
   }
 
-  /** True when the data-key column is already wrapped under the target key. */
+  /**
+   * True when the data-key column is already wrapped under the target key. The key id written
+   * in the column is a readable label nobody authenticates: the id the keyring reads from the
+   * wrapped key itself decides when it can tell (`keyIdOf`), so an altered label cannot make
+   * rotation skip a row still wrapped under the old key.
+   */
   isCurrent(dataKey: string): boolean {
-    return this.targetIds.has(parseDataKey(dataKey).keyId);
+    const stored = parseDataKey(dataKey);
+    return this.targetIds.has(this.keyring.keyIdOf?.(stored.encryptedKey) ?? stored.keyId);
   }
 
   /** The data-key column re-wrapped under the target (rows sharing a data key share the result). */

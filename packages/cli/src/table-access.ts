@@ -1,5 +1,5 @@
 import type { SqlExecutor, StoredTable } from '@fieldseal/core';
-import { CliError, databaseError } from './errors.js';
+import { CliError, databaseError, detailOf } from './errors.js';
 import { Params, qualified, quoteIdent } from './sql-dialect.js';
 
 /** How a primary-key value is kept as text in the lease table, and turned back. */
@@ -65,7 +65,7 @@ export class TableAccess {
     try {
       await this.executor.query(`SELECT ${list} FROM ${this.name} WHERE 1 = 0`);
     } catch (cause) {
-      const detail = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+      const detail = detailOf(cause);
       throw new CliError(
         'invalid-config',
         `Model ${this.table.model}: table ${this.name} or one of its columns (${this.columnNames.join(', ')}) is missing: ${detail}`,

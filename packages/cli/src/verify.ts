@@ -11,6 +11,8 @@ export interface VerifyResult {
   encrypted: number;
   /** Rows holding at least one plaintext value (not migrated yet). */
   plaintext: number;
+  /** Ids of the first plaintext rows (up to 1,000). */
+  plaintextIds: string[];
   /** Rows without any value in an encrypted column. */
   empty: number;
   /** Rows with a value that does not decrypt (ids in `problems`). */
@@ -41,6 +43,7 @@ export async function verifyTable(
     rows: 0,
     encrypted: 0,
     plaintext: 0,
+    plaintextIds: [],
     empty: 0,
     undecryptable: 0,
     indexMismatches: 0,
@@ -93,7 +96,10 @@ export async function verifyTable(
       }
       if (!failed) {
         if (!any) result.empty++;
-        else if (plain) result.plaintext++;
+        else if (plain) {
+          result.plaintext++;
+          if (result.plaintextIds.length < MAX_LISTED) result.plaintextIds.push(rowId);
+        }
         else result.encrypted++;
         if (ctx.blindIndex) {
           for (const c of table.columns) {
