@@ -213,10 +213,15 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
           return `  ${t.model}: ${t.rows} rows, ${t.encrypted} encrypted, ${t.plaintext} plaintext, ${t.empty} empty, ${t.undecryptable} undecryptable, ${t.indexMismatches} blind-index mismatches\n    checksum ${t.checksum}${plain}${listed ? `\n${listed}` : ''}`;
         })
         .join('\n');
-      const why =
+      const why = [
         !report.ok && report.plaintext > 0 && !report.plaintextAllowed
-          ? `\n${report.plaintext} rows still hold plaintext: run "fieldseal migrate", or pass --allow-plaintext while a migration is in progress`
-          : '';
+          ? `${report.plaintext} rows still hold plaintext: run "fieldseal migrate", or pass --allow-plaintext while a migration is in progress`
+          : '',
+        report.blindIndexProblem ? `blind indexes were not checked: ${report.blindIndexProblem}` : '',
+      ]
+        .filter(Boolean)
+        .map((line) => `\n${line}`)
+        .join('');
       print(report, `verify: ${report.ok ? 'OK' : 'FAILED'}\n${text}${why}`);
       setExit(report.ok ? EXIT.ok : EXIT.incomplete);
     });

@@ -15,6 +15,7 @@ import { CliError, detailOf, keyringUnavailable } from './errors.js';
 import { withLocalErrors } from './keyring-errors.js';
 import {
   decryptWork,
+  isOutage,
   migrateWork,
   Rewrapper,
   type RowProblem,
@@ -31,10 +32,20 @@ interface Prepared {
   readonly accesses: TableAccess[];
   /** The config's keyring, its failures as this copy of core's error classes. */
   readonly keyring: Keyring;
+  /** Why the blind-index key could not be opened, when `blindIndex` was `'optional'`. */
+  readonly blindIndexProblem?: string;
 }
 
-/** Checks database, tables and keyring before anything is written. */
-async function prepare(config: FieldsealConfig, tables: StoredTable[]): Promise<Prepared> {
+/**
+ * Checks database, tables and keyring before anything is written. The blind-index key is
+ * opened when `blindIndex` is `'required'` (migrate) or `'optional'` (verify: a keyring that
+ * cannot open it still lets every row be checked, and the report says what was not).
+ */
+async function prepare(
+  config: FieldsealConfig,
+  tables: StoredTable[],
+  blindIndex: 'required' | 'optional' | 'none',
+): Promise<Prepared> {
   try {
     await config.executor.query('SELECT 1 AS ok');
   } catch (cause) {
@@ -47,19 +58,28 @@ async function prepare(config: FieldsealConfig, tables: StoredTable[]): Promise<
     keyring,
     ...(config.encryptionContext ? { encryptionContext: config.encryptionContext } : {}),
   });
-  let blindIndex: BlindIndex | undefined;
-  if (config.blindIndexKey !== undefined && tables.some((t) => t.columns.some((c) => c.blindIndex))) {
+  let index: BlindIndex | undefined;
+  let blindIndexProblem: string | undefined;
+  const indexed = tables.some((t) => t.columns.some((c) => c.blindIndex));
+  if (blindIndex !== 'none' && config.blindIndexKey !== undefined && indexed) {
     try {
-      blindIndex = await BlindIndex.open({
+      index = await BlindIndex.open({
         keyring,
         wrappedKey: config.blindIndexKey,
         ...(config.blindIndexBytes === undefined ? {} : { bytes: config.blindIndexBytes }),
       });
     } catch (cause) {
-      throw keyringUnavailable(cause, 'cannot open the blind-index key');
+      const error = keyringUnavailable(cause, 'cannot open the blind-index key');
+      if (blindIndex === 'required' || isOutage(cause)) throw error;
+      blindIndexProblem = error.message;
     }
   }
-  return { ctx: { envelope, blindIndex }, accesses, keyring };
+  return {
+    ctx: { envelope, blindIndex: index },
+    accesses,
+    keyring,
+    ...(blindIndexProblem ? { blindIndexProblem } : {}),
+  };
 }
 
 function hasPlaintext(table: StoredTable, row: Record<string, unknown>): boolean {
@@ -84,7 +104,7 @@ export async function migrate(
   options: JobOptions & { readonly decrypt?: boolean } = {},
 ): Promise<JobReport> {
   const tables = selectTables(config, options.model);
-  const prepared = await prepare(config, tables);
+  const prepared = await prepare(config, tables, options.decrypt ? 'none' : 'required');
   const indexed = tables.filter((table) => table.columns.some((column) => column.blindIndex));
   if (!options.decrypt && indexed.length > 0 && config.blindIndexKey === undefined) {
     throw new CliError(
@@ -168,7 +188,7 @@ export async function rotate(
   if (typeof options.to !== 'string' || options.to.length === 0)
     throw new CliError('usage', 'rotate needs --to <keyId>');
   const tables = selectTables(config, options.model);
-  const prepared = await prepare(config, tables);
+  const prepared = await prepare(config, tables, 'none');
   const rewrapper = await probeTarget(prepared, config, tables[0], options.to);
   const target = [...rewrapper.targetIds].at(-1) as string;
   const report = await runJobs(config, prepared.accesses, {
@@ -186,7 +206,8 @@ export async function rotate(
     },
     keysOnly: true,
   }, options);
-  if (options.dryRun || config.blindIndexKey === undefined) return report;
+  // Once every row is under the target (a rerun finishes what conflicts or row errors left).
+  if (options.dryRun || !report.ok || config.blindIndexKey === undefined) return report;
   // The blind-index key is wrapped by the master key too: re-wrap it, or retiring the old
   // master key would lose every index.
   const stored = parseDataKey(config.blindIndexKey, { table: '(blind index key)' });
@@ -209,6 +230,8 @@ export interface VerifyReport {
   readonly plaintext: number;
   /** Whether plaintext rows were accepted (`allowPlaintext`: a migration in progress). */
   readonly plaintextAllowed: boolean;
+  /** Why blind indexes were not checked (the keyring cannot open the blind-index key); fails the report. */
+  readonly blindIndexProblem?: string;
   /**
    * False when any value does not decrypt, any blind index is wrong, or — unless
    * `allowPlaintext` — any row still holds plaintext: exit code 1.
@@ -234,7 +257,7 @@ export interface VerifyOptions {
  */
 export async function verify(config: FieldsealConfig, options: VerifyOptions = {}): Promise<VerifyReport> {
   const tables = selectTables(config, options.model);
-  const prepared = await prepare(config, tables);
+  const prepared = await prepare(config, tables, 'optional');
   const batch = positive('batch', options.batch, 1_000);
   const results: VerifyResult[] = [];
   for (const access of prepared.accesses) {
@@ -257,7 +280,12 @@ export async function verify(config: FieldsealConfig, options: VerifyOptions = {
     indexMismatches,
     plaintext,
     plaintextAllowed,
-    ok: undecryptable === 0 && indexMismatches === 0 && (plaintextAllowed || plaintext === 0),
+    ...(prepared.blindIndexProblem ? { blindIndexProblem: prepared.blindIndexProblem } : {}),
+    ok:
+      undecryptable === 0 &&
+      indexMismatches === 0 &&
+      prepared.blindIndexProblem === undefined &&
+      (plaintextAllowed || plaintext === 0),
   };
 }
 
@@ -267,7 +295,7 @@ export async function status(
   options: { model?: string; batch?: number } = {},
 ): Promise<{ tables: StatusResult[] }> {
   const tables = selectTables(config, options.model);
-  const prepared = await prepare(config, tables);
+  const prepared = await prepare(config, tables, 'none');
   const batch = positive('batch', options.batch, 5_000);
   const results: StatusResult[] = [];
   for (const access of prepared.accesses) results.push(await statusOfTable(access, batch));
