@@ -133,6 +133,9 @@ export async function runJob(
     let finished = false;
     try {
       for (;;) {
+        // A driver that answers synchronously (better-sqlite3) never lets the event loop reach
+        // its poll phase, where signals are delivered: yield once per batch so Ctrl-C is seen.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         if (stop()) return;
         const rows = await access.readBatch(
           access.executor,
