@@ -1,4 +1,4 @@
-import { FORMAT_VERSION, FLAG_ROW_BOUND } from './value-format.js';
+import { FLAG_ROW_BOUND, type FormatVersion } from './value-format.js';
 
 /**
  * The place a value belongs to. The table and column (and row id, when given) are
@@ -16,6 +16,8 @@ const MAX_CACHED_TABLES = 1_000;
 // Tables and columns are few and fixed; building their AAD once saves work on every value.
 // Nested maps, not a joined string key: any separator could also occur inside a name.
 const cache = new Map<string, Map<string, Buffer[]>>();
+// Index into a column's cached AADs: the flags byte plus 256 per version above 1.
+const slot = (version: FormatVersion, flags: number) => (version - 1) * 256 + flags;
 
 function lengthPrefixed(text: string): Buffer {
   const bytes = Buffer.from(text, 'utf8');
@@ -26,10 +28,10 @@ function lengthPrefixed(text: string): Buffer {
 }
 
 /**
- * Additional authenticated data of a v1 value:
+ * Additional authenticated data of a value (both versions):
  * `"fieldseal" | version | flags | len32(table) table | len32(column) column [| len32(rowId) rowId]`.
  */
-export function buildAad(place: ValuePlace, flags: number): Buffer {
+export function buildAad(place: ValuePlace, flags: number, version: FormatVersion = 2): Buffer {
   let columns = cache.get(place.table);
   if (!columns) {
     if (cache.size >= MAX_CACHED_TABLES) cache.clear();
@@ -41,15 +43,15 @@ export function buildAad(place: ValuePlace, flags: number): Buffer {
     byFlags = [];
     columns.set(place.column, byFlags);
   }
-  let base = byFlags[flags];
+  let base = byFlags[slot(version, flags)];
   if (!base) {
     base = Buffer.concat([
       DOMAIN,
-      Buffer.from([FORMAT_VERSION, flags]),
+      Buffer.from([version, flags]),
       lengthPrefixed(place.table),
       lengthPrefixed(place.column),
     ]);
-    byFlags[flags] = base;
+    byFlags[slot(version, flags)] = base;
   }
   if ((flags & FLAG_ROW_BOUND) === 0) return base;
   return Buffer.concat([base, lengthPrefixed(String(place.rowId))]);

@@ -46,7 +46,10 @@ export function envelopeFor(options: FieldEncryptionBaseOptions): RowEnvelope {
  * `declaredBy` names what does (models, entities), for the message. Synchronous, so an
  * integration can fail at setup even when it unwraps the key later.
  */
-export function assertBlindIndexKey(options: FieldEncryptionBaseOptions, declaredBy: readonly string[]): void {
+export function assertBlindIndexKey(
+  options: FieldEncryptionBaseOptions,
+  declaredBy: readonly string[],
+): void {
   if (declaredBy.length === 0) return;
   if (typeof options.blindIndexKey !== 'string' || options.blindIndexKey === '') {
     throw new ConfigError(

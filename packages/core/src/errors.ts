@@ -174,7 +174,11 @@ export class UnsupportedOperationError extends FieldsealError {
   /** The field or property involved, when one is. */
   readonly property: string | undefined;
 
-  constructor(code: UnsupportedOperationCode, message: string, options: UnsupportedOperationErrorOptions = {}) {
+  constructor(
+    code: UnsupportedOperationCode,
+    message: string,
+    options: UnsupportedOperationErrorOptions = {},
+  ) {
     const place =
       options.entity === undefined
         ? ''
@@ -199,7 +203,9 @@ export class WriteConflictError extends FieldsealError {
 export function isFieldsealError(error: unknown): error is FieldsealError {
   return (
     error instanceof FieldsealError ||
-    (typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[FIELDSEAL_ERROR_BRAND] === true)
+    (typeof error === 'object' &&
+      error !== null &&
+      (error as Record<symbol, unknown>)[FIELDSEAL_ERROR_BRAND] === true)
   );
 }
 

@@ -4,7 +4,14 @@ import { asBuffer } from './bytes.js';
 import { DecryptionError, EncryptionError, type ErrorLocation } from './errors.js';
 import { nextIv } from './iv-source.js';
 import { commitmentMatches, type DerivedDataKey } from './key-derivation.js';
-import { FLAG_BINARY, FLAG_ROW_BOUND, isEncryptedValue, parseValue, serializeValue } from './value-format.js';
+import {
+  FLAG_BINARY,
+  FLAG_ROW_BOUND,
+  type FormatVersion,
+  isEncryptedValue,
+  parseValue,
+  serializeValue,
+} from './value-format.js';
 
 /** A value fieldseal can encrypt. */
 export type PlaintextValue = string | Uint8Array;
@@ -12,7 +19,7 @@ export type PlaintextValue = string | Uint8Array;
 /** How a value is encrypted. */
 export interface EncryptValueOptions {
   /**
-   * `text` (`fs1:` + base64url, for text columns) or `binary` (`fs1:` + raw bytes, for
+   * `text` (`fs2:` + base64url, for text columns) or `binary` (`fs2:` + raw bytes, for
    * binary columns). Defaults to `text` for strings and `binary` for bytes.
    */
   readonly output?: 'text' | 'binary';
@@ -67,17 +74,18 @@ export function encryptValue(
   options: EncryptValueOptions = {},
 ): string | Uint8Array {
   assertEncryptable(value, place);
+  key.assertUsable();
   const binary = typeof value !== 'string';
   const flags = (binary ? FLAG_BINARY : 0) | (place.rowId === undefined ? 0 : FLAG_ROW_BOUND);
   const iv = options.iv ? asBuffer(options.iv) : nextIv();
   const cipher = createCipheriv('aes-256-gcm', key.encryptionKey, iv);
-  cipher.setAAD(buildAad(place, flags));
+  cipher.setAAD(buildAad(place, flags, key.version));
   const input = binary ? asBuffer(value) : Buffer.from(value, 'utf8');
   const head = cipher.update(input);
   const tail = cipher.final();
   const ciphertext = tail.length === 0 ? head : Buffer.concat([head, tail]);
   return serializeValue(
-    { flags, commitment: key.commitment, iv, ciphertext, tag: cipher.getAuthTag() },
+    { version: key.version, flags, commitment: key.commitment, iv, ciphertext, tag: cipher.getAuthTag() },
     options.output ?? (binary ? 'binary' : 'text'),
   );
 }
@@ -85,7 +93,8 @@ export function encryptValue(
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * Decrypts one stored value. Throws `DecryptionError` — never returns wrong plaintext — when
+ * Decrypts one stored value with the key derived for its version (see {@link decryptValueWith}
+ * to pick the key from the parsed version). Throws `DecryptionError` — never returns wrong plaintext — when
  * the value is malformed, of an unknown version, made with another data key
  * (`wrong-data-key`), or altered or moved from another place (`authentication-failed`).
  */
@@ -94,14 +103,34 @@ export function decryptValue(
   place: ValuePlace,
   stored: string | Uint8Array,
 ): PlaintextValue {
+  return decryptValueWith(() => key, place, stored);
+}
+
+/**
+ * Decrypts one stored value, asking `keyFor` for the key of the value's format version (v1
+ * values open with the data key's v1 derivation, v2 values with the row's salted derivation).
+ * `keyFor` returns `undefined` when the row cannot hold a value of that version (a v2 value in
+ * a row whose data-key column has no salt): that is a misplaced value, `wrong-data-key`.
+ */
+export function decryptValueWith(
+  keyFor: (version: FormatVersion) => DerivedDataKey | undefined,
+  place: ValuePlace,
+  stored: string | Uint8Array,
+): PlaintextValue {
   const parsed = parseValue(stored, place);
-  if (!commitmentMatches(key.commitment, parsed.commitment)) {
+  const key = keyFor(parsed.version);
+  if (
+    key === undefined ||
+    key.version !== parsed.version ||
+    !commitmentMatches(key.commitment, parsed.commitment)
+  ) {
     throw new DecryptionError(
       'wrong-data-key',
-      "Value was encrypted with a different data key than the row's data-key column holds (was the value or the data key copied from another row?)",
+      'Value was not encrypted for this row: it was made with another data key or for another row (was the value or the data key copied from another row?)',
       { location: place },
     );
   }
+  key.assertUsable();
   if ((parsed.flags & FLAG_ROW_BOUND) !== 0 && place.rowId === undefined) {
     throw new DecryptionError(
       'authentication-failed',
@@ -112,7 +141,7 @@ export function decryptValue(
   const boundPlace =
     (parsed.flags & FLAG_ROW_BOUND) !== 0 ? place : { table: place.table, column: place.column };
   const decipher = createDecipheriv('aes-256-gcm', key.encryptionKey, parsed.iv);
-  decipher.setAAD(buildAad(boundPlace, parsed.flags));
+  decipher.setAAD(buildAad(boundPlace, parsed.flags, parsed.version));
   decipher.setAuthTag(parsed.tag);
   let plaintext: Buffer;
   try {

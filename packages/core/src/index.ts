@@ -1,25 +1,39 @@
 export { buildAad, type ValuePlace } from './aad.js';
 export { BLIND_INDEX_CONTEXT, BlindIndex, type BlindIndexOptions } from './blind-index.js';
 export { fromBase64, fromBase64Url, toBase64Url } from './bytes.js';
-export { DATA_KEY_PREFIX, formatDataKey, parseDataKey, type StoredDataKey } from './data-key-format.js';
+export {
+  DATA_KEY_PREFIX,
+  DATA_KEY_PREFIX_V2,
+  formatDataKey,
+  formatRowDataKey,
+  KEY_IDENTITY_LENGTH,
+  newRowSalt,
+  parseDataKey,
+  parseWrapped,
+  rewrapRowDataKey,
+  type StoredDataKey,
+  splitDataKey,
+  type WrappedDataKey,
+  wrappedPartOf,
+} from './data-key-format.js';
+export { assertEncryptionContext, canonicalContext, type EncryptionContext } from './encryption-context.js';
 export {
   assertBlindIndexKey,
   envelopeFor,
   type FieldEncryptionBaseOptions,
   openBlindIndex,
 } from './encryption-options.js';
-export { assertEncryptionContext, canonicalContext, type EncryptionContext } from './encryption-context.js';
 export {
   ConfigError,
-  describeLocation,
   DecryptionError,
   type DecryptionErrorCode,
+  describeLocation,
   EncryptionError,
   type EncryptionErrorCode,
   type ErrorLocation,
+  FIELDSEAL_ERROR_BRAND,
   FieldsealError,
   type FieldsealErrorOptions,
-  FIELDSEAL_ERROR_BRAND,
   isConfigError,
   isDecryptionError,
   isEncryptionError,
@@ -34,9 +48,22 @@ export {
   type UnsupportedOperationErrorOptions,
   WriteConflictError,
 } from './errors.js';
-export { decryptValue, type EncryptValueOptions, encryptValue, type PlaintextValue } from './field-cipher.js';
+export {
+  decryptValue,
+  decryptValueWith,
+  type EncryptValueOptions,
+  encryptValue,
+  type PlaintextValue,
+} from './field-cipher.js';
 export { IV_LENGTH } from './iv-source.js';
-export { COMMITMENT_LENGTH, type DerivedDataKey, deriveDataKey, wipeDataKey } from './key-derivation.js';
+export {
+  COMMITMENT_LENGTH,
+  type DerivedDataKey,
+  deriveDataKey,
+  deriveRowKey,
+  ROW_SALT_LENGTH,
+  wipeDataKey,
+} from './key-derivation.js';
 export {
   DATA_KEY_LENGTH,
   type DataKeyHint,
@@ -46,17 +73,18 @@ export {
   type RewrappingKeyring,
 } from './keyring.js';
 export { LocalKeyring, type LocalKeyringOptions } from './local-keyring.js';
+export { type LocalMasterKey, MASTER_KEY_LENGTH, parseMasterKeys } from './master-keys.js';
 export {
   NORMALIZER_NAMES,
   type NormalizerName,
   type NormalizeSpec,
   normalizerOf,
 } from './normalizers.js';
-export { type LocalMasterKey, MASTER_KEY_LENGTH, parseMasterKeys } from './master-keys.js';
 export {
   type DecryptedRow,
   type DecryptRowInput,
   type EncryptedRow,
+  type EncryptedRowWrite,
   type EncryptRowInput,
   type ReadMode,
   RowEnvelope,
@@ -64,17 +92,14 @@ export {
   type RowValues,
   TABLE_CONTEXT_KEY,
 } from './row-envelope.js';
-export {
-  FLAG_BINARY,
-  FLAG_ROW_BOUND,
-  FORMAT_VERSION,
-  isEncryptedValue,
-  MIN_BODY_LENGTH,
-  type ParsedValue,
-  parseValue,
-  TAG_LENGTH,
-  VALUE_PREFIX,
-} from './value-format.js';
+export type {
+  GuardedRowWrite,
+  RowKeyGuard,
+  RowKeyPort,
+  RowKeyRead,
+  WriteToRowsInput,
+  WriteToRowsResult,
+} from './row-protocol.js';
 export {
   assertStoredTables,
   isSqlDialect,
@@ -83,3 +108,19 @@ export {
   type StoredEncryptedColumn,
   type StoredTable,
 } from './stored-tables.js';
+export {
+  COMMITMENT_LENGTHS,
+  FLAG_BINARY,
+  FLAG_ROW_BOUND,
+  FORMAT_VERSION,
+  type FormatVersion,
+  isEncryptedValue,
+  MIN_BODY_LENGTH,
+  MIN_BODY_LENGTHS,
+  type ParsedValue,
+  parseValue,
+  TAG_LENGTH,
+  VALUE_PREFIX,
+  VALUE_PREFIX_V1,
+  valueVersion,
+} from './value-format.js';

@@ -2,67 +2,133 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { asBuffer, isAllZero } from './bytes.js';
 import { KeyringError } from './errors.js';
 import { DATA_KEY_LENGTH } from './keyring.js';
+import { COMMITMENT_LENGTHS, type FormatVersion } from './value-format.js';
 
-/** Bytes of the key commitment stored in every value (128 bits). */
-export const COMMITMENT_LENGTH = 16;
+/** Bytes of the key commitment stored in every v1 value (128 bits). v2 stores 256 bits. */
+export const COMMITMENT_LENGTH = COMMITMENT_LENGTHS[1];
+/** Bytes of a v2 row salt (128 bits, random per row). */
+export const ROW_SALT_LENGTH = 16;
 
-const ENCRYPTION_LABEL = Buffer.from('fieldseal v1 encryption key\x01', 'latin1');
-const COMMITMENT_LABEL = Buffer.from('fieldseal v1 key commitment\x01', 'latin1');
+const LABELS = {
+  1: {
+    encryption: Buffer.from('fieldseal v1 encryption key\x01', 'latin1'),
+    commitment: Buffer.from('fieldseal v1 key commitment\x01', 'latin1'),
+  },
+  2: {
+    encryption: Buffer.from('fieldseal v2 encryption key\x01', 'latin1'),
+    commitment: Buffer.from('fieldseal v2 key commitment\x01', 'latin1'),
+  },
+} as const;
 
-/**
- * What a data key yields: a separate AES-256-GCM key and a public commitment to the data key.
- * Both are HKDF-Expand(SHA-256) outputs of the data key with distinct labels (see docs/format.md),
- * so the key that commits is never the key that encrypts.
- */
-export interface DerivedDataKey {
-  readonly encryptionKey: Buffer;
-  readonly commitment: Buffer;
+/** Shared by every key derived from one data key, so wiping the data key disables them all. */
+interface KeyState {
+  wiped: boolean;
 }
 
-// Derivation costs two HMACs; rows that share a cached data key share one derivation.
-// Keyed by the key's identity, so entries vanish with the key object.
-const derived = new WeakMap<Uint8Array, DerivedDataKey>();
-const wiped = new WeakSet<Uint8Array>();
+/**
+ * What a data key yields for one format version: a separate AES-256-GCM key and a public
+ * commitment. v1 derives both from the data key alone; v2 first extracts a per-row key from the
+ * data key and the row's salt (HKDF-Extract), so every row has its own encryption key even when
+ * rows share a cached data key. See docs/format.md.
+ */
+export interface DerivedDataKey {
+  readonly version: FormatVersion;
+  readonly encryptionKey: Buffer;
+  readonly commitment: Buffer;
+  /** Throws when the data key was wiped (evicted from a cache) after this was derived. */
+  assertUsable(): void;
+}
 
-/** Derives (or recalls) the encryption key and commitment of a 32-byte data key. */
-export function deriveDataKey(dataKey: Uint8Array): DerivedDataKey {
-  const known = derived.get(dataKey);
-  if (known) return known;
-  if (wiped.has(dataKey)) {
+// v1 derivation is per data key: rows sharing a cached data key share it. Keyed by identity, so
+// entries vanish with the key object. v2 derivations are per row and not kept.
+const derivedV1 = new WeakMap<Uint8Array, DerivedDataKey>();
+const states = new WeakMap<Uint8Array, KeyState>();
+
+function stateOf(dataKey: Uint8Array): KeyState {
+  let state = states.get(dataKey);
+  if (state?.wiped) {
     throw new KeyringError(
       'invalid-key-material',
       'A data key was used after its cache wiped it; this is a bug in the caller (keys must be used right after they are obtained)',
     );
   }
-  if (dataKey.length !== DATA_KEY_LENGTH) {
-    throw new KeyringError(
-      'invalid-key-material',
-      `A data key must be ${DATA_KEY_LENGTH} bytes, got ${dataKey.length}`,
-    );
+  if (!state) {
+    if (dataKey.length !== DATA_KEY_LENGTH) {
+      throw new KeyringError(
+        'invalid-key-material',
+        `A data key must be ${DATA_KEY_LENGTH} bytes, got ${dataKey.length}`,
+      );
+    }
+    if (isAllZero(dataKey)) throw new KeyringError('invalid-key-material', 'Refusing an all-zero data key');
+    state = { wiped: false };
+    states.set(dataKey, state);
   }
-  if (isAllZero(dataKey)) throw new KeyringError('invalid-key-material', 'Refusing an all-zero data key');
-  const key = asBuffer(dataKey);
-  const result: DerivedDataKey = {
-    encryptionKey: createHmac('sha256', key).update(ENCRYPTION_LABEL).digest(),
-    commitment: createHmac('sha256', key).update(COMMITMENT_LABEL).digest().subarray(0, COMMITMENT_LENGTH),
-  };
-  derived.set(dataKey, result);
+  return state;
+}
+
+function derived(version: FormatVersion, prk: Buffer, state: KeyState): DerivedDataKey {
+  const labels = LABELS[version];
+  return Object.freeze({
+    version,
+    encryptionKey: createHmac('sha256', prk).update(labels.encryption).digest(),
+    commitment: createHmac('sha256', prk)
+      .update(labels.commitment)
+      .digest()
+      .subarray(0, COMMITMENT_LENGTHS[version]),
+    assertUsable() {
+      if (state.wiped)
+        throw new KeyringError(
+          'invalid-key-material',
+          'A key derived from a data key was used after the data key was wiped (evicted from its cache); derive keys right before use',
+        );
+    },
+  });
+}
+
+/** Derives (or recalls) the v1 encryption key and commitment of a 32-byte data key. */
+export function deriveDataKey(dataKey: Uint8Array): DerivedDataKey {
+  const known = derivedV1.get(dataKey);
+  if (known) {
+    known.assertUsable();
+    return known;
+  }
+  const result = derived(1, asBuffer(dataKey), stateOf(dataKey));
+  derivedV1.set(dataKey, result);
   return result;
 }
 
 /**
+ * Derives the v2 key of one row: `PRK = HMAC-SHA-256(salt, dataKey)` (HKDF-Extract), then the
+ * encryption key and a 256-bit commitment by HKDF-Expand with v2 labels.
+ */
+export function deriveRowKey(dataKey: Uint8Array, salt: Uint8Array): DerivedDataKey {
+  const state = stateOf(dataKey);
+  if (salt.length !== ROW_SALT_LENGTH)
+    throw new KeyringError(
+      'invalid-key-material',
+      `A row salt must be ${ROW_SALT_LENGTH} bytes, got ${salt.length}`,
+    );
+  const prk = createHmac('sha256', asBuffer(salt)).update(dataKey).digest();
+  const key = derived(2, prk, state);
+  prk.fill(0);
+  return key;
+}
+
+/**
  * Zero-fills a plaintext data key and what was derived from it, and refuses any later use of
- * it. Best effort: JavaScript may have copied the bytes (e.g. inside OpenSSL contexts or
- * strings), which no library can reach.
+ * it or of keys derived from it. Best effort: JavaScript may have copied the bytes (e.g. inside
+ * OpenSSL contexts or strings), which no library can reach.
  */
 export function wipeDataKey(dataKey: Uint8Array): void {
-  const known = derived.get(dataKey);
+  const known = derivedV1.get(dataKey);
   if (known) {
     known.encryptionKey.fill(0);
-    derived.delete(dataKey);
+    derivedV1.delete(dataKey);
   }
+  const state = states.get(dataKey);
+  if (state) state.wiped = true;
+  else states.set(dataKey, { wiped: true });
   dataKey.fill(0);
-  wiped.add(dataKey);
 }
 
 /** Compares a stored commitment with the expected one in constant time. */

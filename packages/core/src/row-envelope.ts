@@ -1,11 +1,31 @@
 import type { ValuePlace } from './aad.js';
-import { formatDataKey, parseDataKey, type StoredDataKey } from './data-key-format.js';
+import {
+  formatRowDataKey,
+  newRowSalt,
+  parseWrapped,
+  splitDataKey,
+  type WrappedDataKey,
+} from './data-key-format.js';
 import { assertEncryptionContext, type EncryptionContext } from './encryption-context.js';
-import { ConfigError, DecryptionError, type ErrorLocation, FieldsealError, KeyringError } from './errors.js';
-import { assertEncryptable, decryptValue, encryptValue, type PlaintextValue } from './field-cipher.js';
-import { type DerivedDataKey, deriveDataKey } from './key-derivation.js';
+import {
+  ConfigError,
+  DecryptionError,
+  type ErrorLocation,
+  type FieldsealError,
+  isFieldsealError,
+  isKeyringError,
+  KeyringError,
+} from './errors.js';
+import { assertEncryptable, decryptValueWith, encryptValue, type PlaintextValue } from './field-cipher.js';
+import { type DerivedDataKey, deriveDataKey, deriveRowKey } from './key-derivation.js';
 import type { Keyring } from './keyring.js';
-import { isEncryptedValue } from './value-format.js';
+import {
+  type RowKeyGuard,
+  type WriteToRowsInput,
+  type WriteToRowsResult,
+  writeToRows,
+} from './row-protocol.js';
+import { type FormatVersion, isEncryptedValue } from './value-format.js';
 
 /**
  * How reads treat a value that is not ciphertext in an encrypted column:
@@ -25,6 +45,12 @@ export interface RowEnvelopeOptions {
   readonly encryptionContext?: EncryptionContext;
   /** Default read mode. Defaults to `'strict'`. */
   readonly readMode?: ReadMode;
+  /**
+   * Whether format v1 values (`fs1:`, not bound to their row) are still accepted on read.
+   * Defaults to `true`. Set it to `false` once `fieldseal status` shows no v1 values left, so a
+   * v1 value copied in from another row sharing its data key is refused (`wrong-data-key`).
+   */
+  readonly acceptV1Values?: boolean;
 }
 
 /** A row's values keyed by column; `null` and `undefined` are never encrypted. */
@@ -38,6 +64,8 @@ export interface EncryptRowInput {
   readonly values: RowValues;
   /** Binds every value to this row id too; only when the id is known before the write. */
   readonly rowId?: string | number | bigint;
+  /** The row id to name in errors, without binding values to it. */
+  readonly errorRowId?: string | number | bigint;
   /** Per column `text` or `binary`; defaults to `text` for strings and `binary` for bytes. */
   readonly output?: Readonly<Record<string, 'text' | 'binary'>>;
 }
@@ -47,6 +75,16 @@ export interface EncryptedRow {
   readonly values: Record<string, string | Uint8Array | null | undefined>;
   /** The data-key column's value. Every row gets one, even with all values null, so later writes reuse it. */
   readonly dataKey: string;
+}
+
+/** What {@link RowEnvelope.encryptForRow} returns: the values, the column text and the write's guard. */
+export interface EncryptedRowWrite extends EncryptedRow {
+  /** True when the row had no data key and `dataKey` is a new one. */
+  readonly isNewKey: boolean;
+  /** True when `dataKey` differs from the row's current column (a new key, or a v1 column upgraded to v2): write it too. */
+  readonly dataKeyChanged: boolean;
+  /** The condition on the row's data-key column under which this write is valid (see docs/format.md). */
+  readonly guard: RowKeyGuard;
 }
 
 /** Input of {@link RowEnvelope.decryptRow}. */
@@ -74,13 +112,14 @@ export interface DecryptRowInput {
 export class RowEnvelope {
   readonly keyring: Keyring;
   readonly readMode: ReadMode;
+  readonly acceptV1Values: boolean;
   readonly #baseContext: EncryptionContext;
   // One frozen context object per table, so a cache can recognise it by identity.
   readonly #contexts = new Map<string, EncryptionContext>();
-  // Parsed data-key columns (wrapped keys and key ids: nothing secret). Rows written while a data
-  // key was cached share one column text, so reads skip the base64 decode; the same object also
-  // lets a caching keyring recognise the wrapped key by identity.
-  readonly #parsedKeys = new Map<string, StoredDataKey>();
+  // Parsed wrapped keys (key ids and wrapped bytes: nothing secret), by the column text after the
+  // row salt. Rows written while a data key was cached share that text, so reads skip the base64
+  // decode; the same object also lets a caching keyring recognise the wrapped key by identity.
+  readonly #parsedKeys = new Map<string, WrappedDataKey>();
 
   constructor(options: RowEnvelopeOptions) {
     if (!options?.keyring || typeof options.keyring.generateDataKey !== 'function') {
@@ -98,6 +137,7 @@ export class RowEnvelope {
       throw new ConfigError('readMode', 'must be "strict" or "tolerant"');
     this.keyring = options.keyring;
     this.readMode = readMode;
+    this.acceptV1Values = options.acceptV1Values ?? true;
     this.#baseContext = Object.freeze({ ...base });
   }
 
@@ -116,7 +156,8 @@ export class RowEnvelope {
    * its cache). Write all returned values *and* `dataKey` together, in one statement.
    */
   async encryptRow(input: EncryptRowInput): Promise<EncryptedRow> {
-    const { table, rowId } = input;
+    const { table } = input;
+    const rowId = input.rowId ?? input.errorRowId;
     let plaintextBytes = 0;
     let encryptions = 0;
     for (const column in input.values) {
@@ -134,36 +175,68 @@ export class RowEnvelope {
       }),
     );
     // Used synchronously from here on: a cache may wipe the plaintext key after this turn.
+    const salt = newRowSalt();
     return {
-      values: encryptColumns(input, deriveDataKey(material.plaintextKey)),
-      dataKey: formatDataKey(material),
+      values: encryptColumns(input, deriveRowKey(material.plaintextKey, salt)),
+      dataKey: formatRowDataKey(material, salt),
     };
   }
 
   /**
-   * Encrypts values being written into an existing row, under the data key the row already
-   * holds, so every encrypted value of the row keeps opening with the row's data key even
-   * when other columns are not rewritten (the per-row invariant). A row's plaintext data key
-   * never changes once set; rotation only re-wraps it. When the row has no data key yet
-   * (`dataKey` null: a legacy plaintext row, or one with nothing encrypted), a new one is
-   * made and returned with `isNewKey: true` — write it in the same statement, guarded by
-   * "data-key column is still null", so two writers never give one row two keys.
+   * Encrypts values being written into an existing row under the data key the row already
+   * holds, so every encrypted value of the row keeps opening with the row's data key (the
+   * per-row invariant). A row's plaintext data key and salt never change once set; rotation
+   * only re-wraps the key. Returns the guard the write must carry (`WHERE <id> AND <guard>`):
+   * - a v2 row: its key identity `fsk2:<salt>.`, which rotation keeps;
+   * - a v1 row (`fsk1:`): gets a salt now (`dataKeyChanged`), guarded on its exact column text;
+   * - a row without a key (legacy plaintext): gets a new one (`isNewKey`), guarded on "still null",
+   *   so two writers never give one row two keys.
+   * Prefer {@link writeToRows}, which also re-reads and retries rows whose guard missed.
    */
-  async encryptForRow(
-    input: EncryptRowInput & { readonly dataKey: unknown },
-  ): Promise<EncryptedRow & { readonly isNewKey: boolean }> {
+  async encryptForRow(input: EncryptRowInput & { readonly dataKey: unknown }): Promise<EncryptedRowWrite> {
     if (input.dataKey === null || input.dataKey === undefined) {
       const fresh = await this.encryptRow(input);
-      return { ...fresh, isNewKey: true };
+      return { ...fresh, isNewKey: true, dataKeyChanged: true, guard: { kind: 'absent' } };
     }
-    const location =
-      input.rowId === undefined ? { table: input.table } : { table: input.table, rowId: input.rowId };
-    const stored = this.#parseDataKey(input.dataKey, location);
+    const rowId = input.rowId ?? input.errorRowId;
+    const location = rowId === undefined ? { table: input.table } : { table: input.table, rowId };
+    const split = splitDataKey(input.dataKey, location);
+    const wrapped = this.#wrapped(split.wrapped, location);
     const plaintextKey = await this.#keyringCall(location, () =>
-      this.keyring.decryptDataKey(stored.encryptedKey, this.contextFor(input.table)),
+      this.keyring.decryptDataKey(wrapped.encryptedKey, this.contextFor(input.table)),
     );
-    const encrypted = encryptColumns(input, deriveDataKey(plaintextKey));
-    return { values: encrypted, dataKey: input.dataKey as string, isNewKey: false };
+    const text = input.dataKey as string;
+    if (split.salt !== undefined) {
+      const values = encryptColumns(input, deriveRowKey(plaintextKey, split.salt));
+      return {
+        values,
+        dataKey: text,
+        isNewKey: false,
+        dataKeyChanged: false,
+        guard: { kind: 'prefix', prefix: split.identity },
+      };
+    }
+    const salt = newRowSalt();
+    const values = encryptColumns(input, deriveRowKey(plaintextKey, salt));
+    return {
+      values,
+      dataKey: formatRowDataKey(wrapped, salt),
+      isNewKey: false,
+      dataKeyChanged: true,
+      guard: { kind: 'exact', text },
+    };
+  }
+
+  /**
+   * Writes `values` into existing rows through an adapter's {@link RowKeyPort}: reads each row's
+   * data key, encrypts for that row, writes with a guard on the row's key identity, and re-reads
+   * and retries rows whose guard missed (deleted and re-inserted, claimed or upgraded by another
+   * writer) up to `maxAttempts` times before a `WriteConflictError`. A rotation running beside it
+   * never makes a write miss (the guard is what rotation keeps). The same race has the same
+   * outcome in every adapter and in the CLI, because this is the only implementation.
+   */
+  writeToRows<Id>(input: WriteToRowsInput<Id>): Promise<WriteToRowsResult<Id>> {
+    return writeToRows(this, input);
   }
 
   /**
@@ -174,11 +247,12 @@ export class RowEnvelope {
   async decryptRow(input: DecryptRowInput): Promise<DecryptedRow> {
     const row = this.#prepareRead(input);
     if (row.encrypted.length === 0) return row.out;
-    const stored = this.#parseDataKey(input.dataKey, row.location);
+    const split = splitDataKey(input.dataKey, row.location);
+    const wrapped = this.#wrapped(split.wrapped, row.location);
     const plaintextKey = await this.#keyringCall(row.location, () =>
-      this.keyring.decryptDataKey(stored.encryptedKey, this.contextFor(input.table)),
+      this.keyring.decryptDataKey(wrapped.encryptedKey, this.contextFor(input.table)),
     );
-    decryptColumns(input, row, deriveDataKey(plaintextKey));
+    this.#decryptColumns(input, row, plaintextKey, split.salt);
     return row.out;
   }
 
@@ -189,8 +263,10 @@ export class RowEnvelope {
    */
   async decryptRows(inputs: readonly DecryptRowInput[]): Promise<DecryptedRow[]> {
     const rows = inputs.map((input) => this.#prepareRead(input));
-    // Rows needing a key, grouped by table and data-key column text (the common case: few groups).
-    const groups = new Map<string, Map<unknown, number[]>>();
+    // Rows needing a key, grouped by table and wrapped key (the column text after the row salt):
+    // rows written while a key was cached share it, so the common case is few groups.
+    const groups = new Map<string, Map<string, number[]>>();
+    const salts: (Buffer | undefined)[] = [];
     for (let i = 0; i < inputs.length; i++) {
       if ((rows[i] as PreparedRead).encrypted.length === 0) continue;
       const input = inputs[i] as DecryptRowInput;
@@ -199,18 +275,20 @@ export class RowEnvelope {
         byKey = new Map();
         groups.set(input.table, byKey);
       }
-      const members = byKey.get(input.dataKey);
+      // Split every data-key column before the first keyring call, so a bad one fails the batch
+      // before any call is in flight (none is left to reject unobserved).
+      const split = splitDataKey(input.dataKey, (rows[i] as PreparedRead).location);
+      salts[i] = split.salt;
+      const members = byKey.get(split.wrapped);
       if (members) members.push(i);
-      else byKey.set(input.dataKey, [i]);
+      else byKey.set(split.wrapped, [i]);
     }
-    // Parse every data-key column before the first keyring call, so a bad one fails the batch
-    // before any call is in flight (none is left to reject unobserved).
-    const work: { context: EncryptionContext; stored: StoredDataKey; members: number[] }[] = [];
+    const work: { context: EncryptionContext; stored: WrappedDataKey; members: number[] }[] = [];
     for (const [table, byKey] of groups) {
       const context = this.contextFor(table);
-      for (const [dataKey, members] of byKey) {
+      for (const [wrapped, members] of byKey) {
         const location = (rows[members[0] as number] as PreparedRead).location;
-        work.push({ context, stored: this.#parseDataKey(dataKey, location), members });
+        work.push({ context, stored: this.#wrapped(wrapped, location), members });
       }
     }
     const calls = work.map(({ context, stored, members }) =>
@@ -218,8 +296,8 @@ export class RowEnvelope {
         this.keyring.decryptDataKey(stored.encryptedKey, context),
       ).then((plaintextKey) => {
         // Decrypt right away: a cache may wipe the plaintext key after this turn.
-        const key = deriveDataKey(plaintextKey);
-        for (const i of members) decryptColumns(inputs[i] as DecryptRowInput, rows[i] as PreparedRead, key);
+        for (const i of members)
+          this.#decryptColumns(inputs[i] as DecryptRowInput, rows[i] as PreparedRead, plaintextKey, salts[i]);
       }),
     );
     await Promise.all(calls);
@@ -259,12 +337,11 @@ export class RowEnvelope {
     return { out, encrypted, location };
   }
 
-  #parseDataKey(text: unknown, location: ErrorLocation): StoredDataKey {
-    if (typeof text === 'string') {
-      const known = this.#parsedKeys.get(text);
-      if (known) return known;
-    }
-    const stored = parseDataKey(text, location);
+  /** Decodes (or recalls) a wrapped key, rejecting a key-id label that differs from the key's own. */
+  #wrapped(text: string, location: ErrorLocation): WrappedDataKey {
+    const known = this.#parsedKeys.get(text);
+    if (known) return known;
+    const stored = parseWrapped(text, location);
     const actual = this.keyring.keyIdOf?.(stored.encryptedKey);
     if (actual !== undefined && actual !== stored.keyId) {
       throw new DecryptionError(
@@ -274,8 +351,34 @@ export class RowEnvelope {
       );
     }
     if (this.#parsedKeys.size >= 1_000) this.#parsedKeys.clear();
-    this.#parsedKeys.set(text as string, stored);
+    this.#parsedKeys.set(text, stored);
     return stored;
+  }
+
+  /** Decrypts a prepared row's ciphertext with the key of each value's format version. */
+  #decryptColumns(
+    input: DecryptRowInput,
+    row: PreparedRead,
+    dataKey: Uint8Array,
+    salt: Buffer | undefined,
+  ): void {
+    const { table, rowId } = input;
+    let v1: DerivedDataKey | undefined;
+    let v2: DerivedDataKey | undefined;
+    const keyFor = (version: FormatVersion): DerivedDataKey | undefined => {
+      if (version === 1) {
+        if (!this.acceptV1Values) return undefined;
+        v1 ??= deriveDataKey(dataKey);
+        return v1;
+      }
+      if (salt === undefined) return undefined;
+      v2 ??= deriveRowKey(dataKey, salt);
+      return v2;
+    };
+    for (const column of row.encrypted) {
+      const place: ValuePlace = rowId === undefined ? { table, column } : { table, column, rowId };
+      row.out[column] = decryptValueWith(keyFor, place, input.values[column] as string | Uint8Array);
+    }
   }
 
   /** Runs a keyring call, naming the table and row in any failure it raises. */
@@ -289,13 +392,13 @@ export class RowEnvelope {
 }
 
 function keyringFailure(cause: unknown, where: ErrorLocation): FieldsealError {
-  if (cause instanceof KeyringError)
+  if (isKeyringError(cause))
     return new KeyringError(cause.code, cause.message, {
       location: where,
       cause,
       ...(cause.keyId ? { keyId: cause.keyId } : {}),
     });
-  if (cause instanceof FieldsealError) return cause;
+  if (isFieldsealError(cause)) return cause;
   return new KeyringError('unavailable', 'Keyring call failed', { location: where, cause });
 }
 
@@ -307,14 +410,6 @@ interface PreparedRead {
   readonly out: DecryptedRow;
   readonly encrypted: readonly string[];
   readonly location: ErrorLocation;
-}
-
-function decryptColumns(input: DecryptRowInput, row: PreparedRead, key: DerivedDataKey): void {
-  const { table, rowId } = input;
-  for (const column of row.encrypted) {
-    const place: ValuePlace = rowId === undefined ? { table, column } : { table, column, rowId };
-    row.out[column] = decryptValue(key, place, input.values[column] as string | Uint8Array);
-  }
 }
 
 function encryptColumns(

@@ -1,5 +1,6 @@
 /**
- * Writes test-vectors/v1.json: known-answer cases of value format v1 (docs/format.md).
+ * Writes test-vectors/v1.json and v2.json: known-answer cases of value formats v1 and v2
+ * (docs/format.md).
  *
  *   pnpm vectors        (in packages/core; runs `tsx test-vectors/generate.ts`)
  *
@@ -11,7 +12,9 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   buildAad,
+  type DerivedDataKey,
   deriveDataKey,
+  deriveRowKey,
   encryptValue,
   FLAG_BINARY,
   FLAG_ROW_BOUND,
@@ -27,6 +30,8 @@ export type VectorPlaintext =
 export interface PositiveVector {
   readonly description: string;
   readonly dataKey: string;
+  /** v2 only: the row salt from the data-key column (hex). */
+  readonly salt?: string;
   readonly iv: string;
   readonly table: string;
   readonly column: string;
@@ -44,6 +49,8 @@ export interface PositiveVector {
 export interface NegativeVector {
   readonly description: string;
   readonly dataKey: string;
+  /** v2 only: the reader's row salt (hex). */
+  readonly salt?: string;
   readonly table: string;
   readonly column: string;
   readonly rowId?: string | number;
@@ -63,6 +70,15 @@ const seq = (start: number, length: number) => Uint8Array.from({ length }, (_, i
 
 const KEY_A = seq(0x00, 32);
 const KEY_B = seq(0x80, 32);
+const SALT_A = seq(0x40, 16);
+const SALT_B = seq(0x50, 16);
+/** The row salt of each data key in v2 vectors (v1 has none). */
+const saltOf = (dataKey: Uint8Array) => (dataKey === KEY_A ? SALT_A : SALT_B);
+
+let version: 1 | 2 = 1;
+const keyFor = (dataKey: Uint8Array, salt = saltOf(dataKey)): DerivedDataKey =>
+  version === 1 ? deriveDataKey(Uint8Array.from(dataKey)) : deriveRowKey(Uint8Array.from(dataKey), salt);
+const saltField = (dataKey: Uint8Array, salt = saltOf(dataKey)) => (version === 1 ? {} : { salt: hex(salt) });
 
 function positive(
   description: string,
@@ -71,7 +87,7 @@ function positive(
   place: ValuePlace,
   plaintext: string | Uint8Array,
 ): PositiveVector {
-  const key = deriveDataKey(Uint8Array.from(dataKey));
+  const key = keyFor(dataKey);
   const binary = typeof plaintext !== 'string';
   const flags = (binary ? FLAG_BINARY : 0) | (place.rowId === undefined ? 0 : FLAG_ROW_BOUND);
   const text = encryptValue(key, place, plaintext, { iv, output: 'text' }) as string;
@@ -79,13 +95,14 @@ function positive(
   return {
     description,
     dataKey: hex(dataKey),
+    ...saltField(dataKey),
     iv: hex(iv),
     table: place.table,
     column: place.column,
     ...(place.rowId === undefined ? {} : { rowId: place.rowId as string | number }),
     plaintext: binary ? { type: 'hex', value: hex(plaintext) } : { type: 'utf8', value: plaintext },
     flags,
-    aad: hex(buildAad(place, flags)),
+    aad: hex(buildAad(place, flags, version)),
     encryptionKey: hex(key.encryptionKey),
     commitment: hex(key.commitment),
     expected: { text, binary: hex(bytes) },
@@ -98,10 +115,12 @@ function negative(
   place: ValuePlace,
   stored: { text: string } | { binary: string },
   expectedError: NegativeVector['expectedError'],
+  salt = saltOf(dataKey),
 ): NegativeVector {
   return {
     description,
     dataKey: hex(dataKey),
+    ...saltField(dataKey, salt),
     table: place.table,
     column: place.column,
     ...(place.rowId === undefined ? {} : { rowId: place.rowId as string | number }),
@@ -117,8 +136,12 @@ function flipByte(hexText: string, at: number, mask = 0x01): string {
   return bytes.toString('hex');
 }
 
-/** Every vector, in file order. */
-export function buildVectors(): Vector[] {
+/** Every vector of one format version, in file order. */
+export function buildVectors(formatVersion: 1 | 2 = 1): Vector[] {
+  version = formatVersion;
+  const prefix = `fs${version}:`;
+  const c = version === 1 ? 16 : 32; // commitment bytes
+  const minBody = 1 + c + 12 + 16;
   const user: ValuePlace = { table: 'User', column: 'email' };
   const email = positive('16-byte ASCII email', KEY_A, seq(0xa0, 12), user, 'bob@example.org!');
   const empty = positive('empty string (encrypted, not stored as is)', KEY_A, seq(0xb0, 12), user, '');
@@ -180,7 +203,7 @@ export function buildVectors(): Vector[] {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
   const lastValue = alphabet.indexOf(body[lastIndex] as string);
   const unusedBits = bodyLength % 3 === 1 ? 4 : 2;
-  const nonCanonical = `fs1:${body.slice(0, lastIndex)}${alphabet[lastValue | ((1 << unusedBits) - 1)]}`;
+  const nonCanonical = `${prefix}${body.slice(0, lastIndex)}${alphabet[lastValue | ((1 << unusedBits) - 1)]}`;
 
   return [
     email,
@@ -226,14 +249,14 @@ export function buildVectors(): Vector[] {
       'first ciphertext byte altered',
       KEY_A,
       user,
-      { binary: flipByte(bin, 4 + 29) },
+      { binary: flipByte(bin, 4 + 1 + c + 12) },
       'authentication-failed',
     ),
     negative(
       'first IV byte altered',
       KEY_A,
       user,
-      { binary: flipByte(bin, 4 + 17) },
+      { binary: flipByte(bin, 4 + 1 + c) },
       'authentication-failed',
     ),
     negative('commitment byte altered', KEY_A, user, { binary: flipByte(bin, 4 + 1) }, 'wrong-data-key'),
@@ -246,10 +269,10 @@ export function buildVectors(): Vector[] {
     ),
     negative('unknown flag bit 0x04', KEY_A, user, { binary: flipByte(bin, 4, 0x04) }, 'malformed-value'),
     negative(
-      'truncated to a 44-byte body (one byte short of the minimum)',
+      `truncated to a ${minBody - 1}-byte body (one byte short of the minimum)`,
       KEY_A,
       user,
-      { binary: bin.slice(0, (4 + 44) * 2) },
+      { binary: bin.slice(0, (4 + minBody - 1) * 2) },
       'malformed-value',
     ),
     negative(
@@ -282,7 +305,7 @@ export function buildVectors(): Vector[] {
       { text: nonCanonical },
       'malformed-value',
     ),
-    negative('unknown format version fs2:', KEY_A, user, { text: `fs2:${body}` }, 'unsupported-version'),
+    negative('unknown format version fs3:', KEY_A, user, { text: `fs3:${body}` }, 'unsupported-version'),
     negative(
       'unknown format version fs10: in binary form',
       KEY_A,
@@ -291,11 +314,25 @@ export function buildVectors(): Vector[] {
       'unsupported-version',
     ),
     negative('no prefix', KEY_A, user, { text: body }, 'malformed-value'),
+    ...(version === 2
+      ? [
+          negative(
+            'value moved to another row that shares its data key (another row salt)',
+            KEY_A,
+            user,
+            { text },
+            'wrong-data-key',
+            SALT_B,
+          ),
+        ]
+      : []),
   ];
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const path = fileURLToPath(new URL('./v1.json', import.meta.url));
-  writeFileSync(path, `${JSON.stringify(buildVectors(), null, 2)}\n`);
-  console.log(`wrote ${path}`);
+  for (const formatVersion of [1, 2] as const) {
+    const path = fileURLToPath(new URL(`./v${formatVersion}.json`, import.meta.url));
+    writeFileSync(path, `${JSON.stringify(buildVectors(formatVersion), null, 2)}\n`);
+    console.log(`wrote ${path}`);
+  }
 }

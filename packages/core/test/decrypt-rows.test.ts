@@ -45,7 +45,9 @@ describe('decryptRows', () => {
     const [user] = await writeRows(writer, 1, 1, 'User');
     // The same data-key column claimed by a row of another table must not unwrap.
     const moved = { ...(user as DecryptRowInput), table: 'Post' };
-    const error = await rejectionOf(new RowEnvelope({ keyring }).decryptRows([user as DecryptRowInput, moved]));
+    const error = await rejectionOf(
+      new RowEnvelope({ keyring }).decryptRows([user as DecryptRowInput, moved]),
+    );
     expect(error).toBeInstanceOf(KeyringError);
   });
 
@@ -83,7 +85,11 @@ describe('decryptRows', () => {
     expect((wrong as DecryptionError).location?.rowId).toBe(5);
 
     const plaintext = rows.map((row, i) => (i === 2 ? { ...row, values: { email: 'x@example.com' } } : row));
-    expectError(await rejectionOf(envelope.decryptRows(plaintext)), DecryptionError, 'plaintext-in-strict-mode');
+    expectError(
+      await rejectionOf(envelope.decryptRows(plaintext)),
+      DecryptionError,
+      'plaintext-in-strict-mode',
+    );
   });
 
   it('property: any mix of key sharing, nulls and tables decrypts like row-by-row', async () => {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
-  DATA_KEY_PREFIX,
   DecryptionError,
   EncryptionError,
   FieldsealError,
@@ -54,7 +53,7 @@ describe('encryptRow / decryptRow', () => {
       table: 'User',
       values: { email: null },
     });
-    expect(row.dataKey.startsWith(DATA_KEY_PREFIX)).toBe(true);
+    expect(row.dataKey.startsWith('fsk2:')).toBe(true);
     expect(counting.hints).toEqual([{ plaintextBytes: 0, encryptions: 1 }]);
   });
 
@@ -283,7 +282,7 @@ describe('read modes', () => {
     await expectRejects(
       envelope.decryptRow({
         table: 'User',
-        values: { email: 'fs2:AAAA' },
+        values: { email: 'fs3:AAAA' },
         dataKey: row.dataKey,
         readMode: 'tolerant',
       }),
@@ -332,10 +331,11 @@ describe('missing and malformed data keys', () => {
 });
 
 describe('data-key column format', () => {
-  it('is "fsk1:" + unpadded base64url(len16(keyId) | keyId | encryptedKey), naming the primary key', async () => {
+  it('is "fsk2:" + base64url(16-byte row salt) + "." + unpadded base64url(len16(keyId) | keyId | encryptedKey), naming the primary key', async () => {
     const row = await envelope.encryptRow({ table: 'User', values: { email: 'e' } });
-    expect(row.dataKey).toMatch(/^fsk1:[A-Za-z0-9_-]+$/);
-    const body = Buffer.from(row.dataKey.slice(5), 'base64url');
+    expect(row.dataKey).toMatch(/^fsk2:[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]+$/);
+    expect(Buffer.from(row.dataKey.slice(5, 27), 'base64url').length).toBe(16);
+    const body = Buffer.from(row.dataKey.slice(28), 'base64url');
     expect(body.readUInt16BE(0)).toBe(2);
     expect(body.subarray(2, 4).toString()).toBe('k1');
     const parsed = parseDataKey(row.dataKey);
@@ -430,7 +430,7 @@ describe('encryptForRow', () => {
   it.each([null, undefined])('a %s data key makes a new one and says so (isNewKey true)', async (dataKey) => {
     const update = await envelope.encryptForRow({ table: 'User', values: { email: 'e' }, dataKey });
     expect(update.isNewKey).toBe(true);
-    expect(update.dataKey.startsWith('fsk1:')).toBe(true);
+    expect(update.dataKey.startsWith('fsk2:')).toBe(true);
     expect(
       await envelope.decryptRow({ table: 'User', values: update.values, dataKey: update.dataKey }),
     ).toEqual({ email: 'e' });

@@ -1,5 +1,5 @@
 /**
- * Checks test-vectors/v1.json three ways:
+ * Checks test-vectors/v1.json and v2.json three ways:
  * 1. against an independent implementation of docs/format.md written below with node:crypto
  *    only (it imports nothing from the library);
  * 2. against the library's encryptValue (fixed `iv` option) and decryptValue;
@@ -8,7 +8,14 @@
 import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DecryptionError, decryptValue, deriveDataKey, encryptValue, type ValuePlace } from '../src/index.js';
+import {
+  DecryptionError,
+  decryptValue,
+  deriveDataKey,
+  deriveRowKey,
+  encryptValue,
+  type ValuePlace,
+} from '../src/index.js';
 import {
   buildVectors,
   type NegativeVector,
@@ -16,17 +23,15 @@ import {
   type Vector,
 } from '../test-vectors/generate.js';
 
-const vectors = JSON.parse(
-  readFileSync(new URL('../test-vectors/v1.json', import.meta.url), 'utf8'),
-) as Vector[];
-const positives = vectors.filter((v): v is PositiveVector => 'expected' in v);
-const negatives = vectors.filter((v): v is NegativeVector => 'expectedError' in v);
+const load = (version: 1 | 2) =>
+  JSON.parse(readFileSync(new URL(`../test-vectors/v${version}.json`, import.meta.url), 'utf8')) as Vector[];
 
 // ---------------------------------------------------------------------------------------------
-// Independent implementation of value format v1, from docs/format.md.
+// Independent implementation of value formats v1 and v2, from docs/format.md.
 // ---------------------------------------------------------------------------------------------
 namespace Spec {
-  const PREFIX = Buffer.from('fs1:', 'latin1');
+  /** v1 when the vector has no salt; v2 (per-row key from data key and salt) when it has one. */
+  const versionOf = (salt?: Buffer) => (salt ? 2 : 1);
 
   /** HKDF-Expand (RFC 5869) with PRK = the data key, for one 32-byte block: HMAC(PRK, info | 0x01). */
   function hkdfExpand32(prk: Buffer, info: string): Buffer {
@@ -35,10 +40,16 @@ namespace Spec {
       .digest();
   }
 
-  export function derive(dataKey: Buffer): { encryptionKey: Buffer; commitment: Buffer } {
+  export function derive(dataKey: Buffer, salt?: Buffer): { encryptionKey: Buffer; commitment: Buffer } {
+    if (!salt)
+      return {
+        encryptionKey: hkdfExpand32(dataKey, 'fieldseal v1 encryption key'),
+        commitment: hkdfExpand32(dataKey, 'fieldseal v1 key commitment').subarray(0, 16),
+      };
+    const prk = createHmac('sha256', salt).update(dataKey).digest(); // HKDF-Extract(salt, DK)
     return {
-      encryptionKey: hkdfExpand32(dataKey, 'fieldseal v1 encryption key'),
-      commitment: hkdfExpand32(dataKey, 'fieldseal v1 key commitment').subarray(0, 16),
+      encryptionKey: hkdfExpand32(prk, 'fieldseal v2 encryption key'),
+      commitment: hkdfExpand32(prk, 'fieldseal v2 key commitment'),
     };
   }
 
@@ -49,8 +60,19 @@ namespace Spec {
     return Buffer.concat([length, bytes]);
   }
 
-  export function aad(flags: number, table: string, column: string, rowId?: string | number): Buffer {
-    const parts = [Buffer.from('fieldseal', 'latin1'), Buffer.of(1, flags), field(table), field(column)];
+  export function aad(
+    version: number,
+    flags: number,
+    table: string,
+    column: string,
+    rowId?: string | number,
+  ): Buffer {
+    const parts = [
+      Buffer.from('fieldseal', 'latin1'),
+      Buffer.of(version, flags),
+      field(table),
+      field(column),
+    ];
     if (flags & 2) parts.push(field(String(rowId)));
     return Buffer.concat(parts);
   }
@@ -61,14 +83,20 @@ namespace Spec {
     place: { table: string; column: string; rowId?: string | number },
     plaintext: Buffer,
     binary: boolean,
+    salt?: Buffer,
   ): { text: string; binary: Buffer } {
-    const { encryptionKey, commitment } = derive(dataKey);
+    const version = versionOf(salt);
+    const { encryptionKey, commitment } = derive(dataKey, salt);
     const flags = (binary ? 1 : 0) | (place.rowId === undefined ? 0 : 2);
     const cipher = createCipheriv('aes-256-gcm', encryptionKey, iv);
-    cipher.setAAD(aad(flags, place.table, place.column, place.rowId));
+    cipher.setAAD(aad(version, flags, place.table, place.column, place.rowId));
     const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
     const body = Buffer.concat([Buffer.of(flags), commitment, iv, ciphertext, cipher.getAuthTag()]);
-    return { text: `fs1:${body.toString('base64url')}`, binary: Buffer.concat([PREFIX, body]) };
+    const prefix = `fs${version}:`;
+    return {
+      text: `${prefix}${body.toString('base64url')}`,
+      binary: Buffer.concat([Buffer.from(prefix, 'latin1'), body]),
+    };
   }
 
   const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -99,25 +127,30 @@ namespace Spec {
     dataKey: Buffer,
     place: { table: string; column: string; rowId?: string | number },
     stored: string | Buffer,
+    salt?: Buffer,
   ): Result {
     const head = typeof stored === 'string' ? stored.slice(0, 8) : stored.subarray(0, 8).toString('latin1');
-    if (!head.startsWith('fs1:'))
-      return { error: /^fs\d{1,3}:/.test(head) ? 'unsupported-version' : 'malformed-value' };
+    const known = /^fs([12]):/.exec(head);
+    if (!known) return { error: /^fs\d{1,3}:/.test(head) ? 'unsupported-version' : 'malformed-value' };
+    const version = Number(known[1]);
+    const c = version === 1 ? 16 : 32;
     const body = typeof stored === 'string' ? decodeBase64Url(stored.slice(4)) : stored.subarray(4);
-    if (!body || body.length < 45) return { error: 'malformed-value' };
+    if (!body || body.length < 1 + c + 12 + 16) return { error: 'malformed-value' };
     const flags = body[0] as number;
     if (flags & ~3) return { error: 'malformed-value' };
-    const { encryptionKey, commitment } = derive(dataKey);
-    if (!timingSafeEqual(commitment, body.subarray(1, 17))) return { error: 'wrong-data-key' };
+    // A v2 value needs the row's salt; a v1 value opens with the data key alone.
+    if (version !== versionOf(salt) && version === 2) return { error: 'wrong-data-key' };
+    const { encryptionKey, commitment } = derive(dataKey, version === 2 ? salt : undefined);
+    if (!timingSafeEqual(commitment, body.subarray(1, 1 + c))) return { error: 'wrong-data-key' };
     if (flags & 2 && place.rowId === undefined) return { error: 'authentication-failed' };
     try {
-      const decipher = createDecipheriv('aes-256-gcm', encryptionKey, body.subarray(17, 29), {
+      const decipher = createDecipheriv('aes-256-gcm', encryptionKey, body.subarray(1 + c, 13 + c), {
         authTagLength: 16,
       });
-      decipher.setAAD(aad(flags, place.table, place.column, place.rowId));
+      decipher.setAAD(aad(version, flags, place.table, place.column, place.rowId));
       decipher.setAuthTag(body.subarray(body.length - 16));
       const plaintext = Buffer.concat([
-        decipher.update(body.subarray(29, body.length - 16)),
+        decipher.update(body.subarray(13 + c, body.length - 16)),
         decipher.final(),
       ]);
       return { plaintext, binary: (flags & 1) === 1 };
@@ -138,7 +171,19 @@ const plaintextOf = (v: PositiveVector): Buffer =>
 const storedOf = (v: NegativeVector): string | Buffer =>
   'text' in v.stored ? v.stored.text : Buffer.from(v.stored.binary, 'hex');
 
-describe('test vectors v1', () => {
+const saltOf = (v: { salt?: string }) => (v.salt === undefined ? undefined : Buffer.from(v.salt, 'hex'));
+/** The library's key for a vector: v1 from the data key, v2 from the data key and the row salt. */
+const libraryKey = (v: { dataKey: string; salt?: string }) => {
+  const salt = saltOf(v);
+  const dataKey = Buffer.from(v.dataKey, 'hex');
+  return salt ? deriveRowKey(dataKey, salt) : deriveDataKey(dataKey);
+};
+
+describe.each([1, 2] as const)('test vectors v%i', (version) => {
+  const vectors = load(version);
+  const positives = vectors.filter((v): v is PositiveVector => 'expected' in v);
+  const negatives = vectors.filter((v): v is NegativeVector => 'expectedError' in v);
+
   it('the file holds positive cases (empty, unicode, binary, row-bound) and negative cases of every error code', () => {
     expect(positives.length).toBeGreaterThanOrEqual(8);
     expect(positives.some((v) => v.plaintext.value === '')).toBe(true);
@@ -150,7 +195,8 @@ describe('test vectors v1', () => {
   });
 
   it('the file is what test-vectors/generate.ts produces (regenerate with `pnpm vectors`)', () => {
-    expect(vectors).toEqual(JSON.parse(JSON.stringify(buildVectors())));
+    expect(vectors).toEqual(JSON.parse(JSON.stringify(buildVectors(version))));
+    expect(positives.every((v) => (v.salt !== undefined) === (version === 2))).toBe(true);
   });
 
   describe('independent implementation (node:crypto only, from docs/format.md)', () => {
@@ -158,16 +204,17 @@ describe('test vectors v1', () => {
       'derives, builds the AAD and encrypts to the expected bytes: %s',
       (_d, v) => {
         const dataKey = Buffer.from(v.dataKey, 'hex');
-        const derived = Spec.derive(dataKey);
+        const derived = Spec.derive(dataKey, saltOf(v));
         expect(derived.encryptionKey.toString('hex')).toBe(v.encryptionKey);
         expect(derived.commitment.toString('hex')).toBe(v.commitment);
-        expect(Spec.aad(v.flags, v.table, v.column, v.rowId).toString('hex')).toBe(v.aad);
+        expect(Spec.aad(version, v.flags, v.table, v.column, v.rowId).toString('hex')).toBe(v.aad);
         const out = Spec.encrypt(
           dataKey,
           Buffer.from(v.iv, 'hex'),
           v,
           plaintextOf(v),
           v.plaintext.type === 'hex',
+          saltOf(v),
         );
         expect(out.text).toBe(v.expected.text);
         expect(out.binary.toString('hex')).toBe(v.expected.binary);
@@ -179,7 +226,7 @@ describe('test vectors v1', () => {
       (_d, v) => {
         const dataKey = Buffer.from(v.dataKey, 'hex');
         for (const stored of [v.expected.text, Buffer.from(v.expected.binary, 'hex')]) {
-          const result = Spec.decrypt(dataKey, v, stored);
+          const result = Spec.decrypt(dataKey, v, stored, saltOf(v));
           expect(result).toEqual({ plaintext: plaintextOf(v), binary: v.plaintext.type === 'hex' });
         }
       },
@@ -188,7 +235,7 @@ describe('test vectors v1', () => {
     it.each(negatives.map((v) => [v.description, v] as const))(
       'refuses with the expected error: %s',
       (_d, v) => {
-        expect(Spec.decrypt(Buffer.from(v.dataKey, 'hex'), v, storedOf(v))).toEqual({
+        expect(Spec.decrypt(Buffer.from(v.dataKey, 'hex'), v, storedOf(v), saltOf(v))).toEqual({
           error: v.expectedError,
         });
       },
@@ -199,7 +246,7 @@ describe('test vectors v1', () => {
     it.each(positives.map((v) => [v.description, v] as const))(
       'encryptValue with the fixed iv gives the expected text and binary: %s',
       (_d, v) => {
-        const key = deriveDataKey(Buffer.from(v.dataKey, 'hex'));
+        const key = libraryKey(v);
         const plaintext = v.plaintext.type === 'hex' ? new Uint8Array(plaintextOf(v)) : v.plaintext.value;
         const iv = Buffer.from(v.iv, 'hex');
         expect(encryptValue(key, placeOf(v), plaintext, { iv, output: 'text' })).toBe(v.expected.text);
@@ -214,7 +261,7 @@ describe('test vectors v1', () => {
     it.each(positives.map((v) => [v.description, v] as const))(
       'decryptValue returns the plaintext with its type: %s',
       (_d, v) => {
-        const key = deriveDataKey(Buffer.from(v.dataKey, 'hex'));
+        const key = libraryKey(v);
         for (const stored of [v.expected.text, Buffer.from(v.expected.binary, 'hex')]) {
           const out = decryptValue(key, placeOf(v), stored);
           if (v.plaintext.type === 'hex')
@@ -227,7 +274,7 @@ describe('test vectors v1', () => {
     it.each(negatives.map((v) => [v.description, v] as const))(
       'decryptValue throws DecryptionError with the expected code: %s',
       (_d, v) => {
-        const key = deriveDataKey(Buffer.from(v.dataKey, 'hex'));
+        const key = libraryKey(v);
         let error: unknown;
         try {
           decryptValue(key, placeOf(v), storedOf(v));

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   COMMITMENT_LENGTH,
+  COMMITMENT_LENGTHS,
   DecryptionError,
   decryptValue,
   deriveDataKey,
@@ -12,9 +13,11 @@ import {
   IV_LENGTH,
   isEncryptedValue,
   MIN_BODY_LENGTH,
+  MIN_BODY_LENGTHS,
   parseValue,
   TAG_LENGTH,
   VALUE_PREFIX,
+  VALUE_PREFIX_V1,
 } from '../src/index.js';
 import { expectThrows } from './helpers.js';
 
@@ -24,8 +27,9 @@ const place = { table: 'User', column: 'email' };
 describe('layout', () => {
   it('the constants are the ones docs/format.md specifies', () => {
     expect([VALUE_PREFIX, FORMAT_VERSION, IV_LENGTH, TAG_LENGTH, COMMITMENT_LENGTH, MIN_BODY_LENGTH]).toEqual(
-      ['fs1:', 1, 12, 16, 16, 45],
+      ['fs2:', 2, 12, 16, 16, 61],
     );
+    expect([VALUE_PREFIX_V1, MIN_BODY_LENGTHS[1], COMMITMENT_LENGTHS[2]]).toEqual(['fs1:', 45, 32]);
     expect([FLAG_BINARY, FLAG_ROW_BOUND]).toEqual([1, 2]);
   });
 
@@ -97,13 +101,20 @@ describe('isEncryptedValue recognises every version, and nothing else', () => {
     expect(isEncryptedValue(Buffer.from(text, 'latin1'))).toBe(false);
   });
 
+  it.each(['fs2: fasting sugar 7.1 mmol/l', 'fs1:not base64!', 'fs3: a note'])(
+    'false for text that has a version prefix but not the shape of ciphertext: %j (it is plaintext)',
+    (text) => {
+      expect(isEncryptedValue(text)).toBe(false);
+    },
+  );
+
   it.each([null, undefined, 42, {}, [], true])('false for the non-string, non-bytes value %s', (value) => {
     expect(isEncryptedValue(value)).toBe(false);
   });
 });
 
 describe('version rules', () => {
-  it.each(['fs2:AAAA', 'fs0:AAAA', 'fs10:', 'fs999:anything', 'fs01:AAAA'])(
+  it.each(['fs3:AAAA', 'fs0:AAAA', 'fs10:', 'fs999:anything', 'fs01:AAAA'])(
     'an unknown fs<N>: prefix is unsupported-version, naming the version, in text form: %j',
     (text) => {
       const error = expectThrows(() => parseValue(text), DecryptionError, 'unsupported-version');
@@ -114,7 +125,7 @@ describe('version rules', () => {
 
   it('an unknown fs<N>: prefix is unsupported-version in binary form too', () => {
     expectThrows(
-      () => parseValue(Buffer.from('fs2:\u0000\u0001', 'latin1')),
+      () => parseValue(Buffer.from('fs3:\u0000\u0001', 'latin1')),
       DecryptionError,
       'unsupported-version',
     );
@@ -122,7 +133,7 @@ describe('version rules', () => {
 
   it('unsupported-version wins over a malformed body (a future version may use any body)', () => {
     expectThrows(
-      () => decryptValue(key, place, 'fs2:!!not base64!!'),
+      () => decryptValue(key, place, 'fs3:!!not base64!!'),
       DecryptionError,
       'unsupported-version',
     );
@@ -144,7 +155,8 @@ describe('malformed values', () => {
     ['whitespace', `fs1:${body.slice(0, 10)} ${body.slice(10)}`],
     ['a newline at the end', `${good}\n`],
     ['an impossible base64 length (4n + 1 characters)', `fs1:${'A'.repeat(61)}`],
-    ['a body one byte too short', `fs1:${Buffer.alloc(MIN_BODY_LENGTH - 1).toString('base64url')}`],
+    ['a body one byte too short', `fs1:${Buffer.alloc(MIN_BODY_LENGTHS[1] - 1).toString('base64url')}`],
+    ['a v2 body one byte too short', `fs2:${Buffer.alloc(MIN_BODY_LENGTH - 1).toString('base64url')}`],
     ['an empty body', 'fs1:'],
     ['non-ASCII characters', `fs1:${body.slice(0, -2)}é`],
   ])('%s → malformed-value', (_name, text) => {

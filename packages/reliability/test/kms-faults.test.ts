@@ -91,7 +91,7 @@ describe.each(DIALECTS)('KMS unreachable during writes and reads on %s', (dialec
       ),
     ).toEqual([]);
     expect(
-      customerRows.every((r) => String(r.email).startsWith('fs1:') && String(r.dataKey).startsWith('fsk1:')),
+      customerRows.every((r) => String(r.email).startsWith('fs2:') && String(r.dataKey).startsWith('fsk2:')),
     ).toBe(true);
     await kms.start();
     const audit = await auditRows(db, 'customer');

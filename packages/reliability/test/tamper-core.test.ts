@@ -12,10 +12,12 @@ import { CachingKeyring } from '@fieldseal/cache';
 import {
   DecryptionError,
   FieldsealError,
+  KEY_IDENTITY_LENGTH,
   type Keyring,
   KeyringError,
   LocalKeyring,
   RowEnvelope,
+  wrappedPartOf,
 } from '@fieldseal/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KmsRig, startKms } from './support/kms.js';
@@ -109,7 +111,7 @@ describe('tampering through core (LocalKeyring)', () => {
     const codes: string[] = [];
     for (let byte = 0; byte < bytes; byte++) {
       for (let bit = 0; bit < 8; bit++) {
-        const values = { ...row.values, email: flipTextBody(email, 'fs1:', byte, bit) };
+        const values = { ...row.values, email: flipTextBody(email, 'fs2:', byte, bit) };
         codes.push(
           expectRejected(
             await attempt(envelope, 'customer', { values, dataKey: row.dataKey }),
@@ -147,11 +149,23 @@ describe('tampering through core (LocalKeyring)', () => {
   });
 
   it("every single-bit flip of the row's data-key column is rejected with a typed error", async () => {
-    const bytes = Buffer.from(row.dataKey.slice(5), 'base64url').length;
+    const bytes = Buffer.from(row.dataKey.slice(KEY_IDENTITY_LENGTH), 'base64url').length;
     const codes: string[] = [];
+    // The row salt (format v2): any flip gives another row key, so every value is wrong-data-key.
+    for (let byte = 0; byte < 16; byte++) {
+      const salt = Buffer.from(row.dataKey.slice(5, KEY_IDENTITY_LENGTH - 1), 'base64url');
+      salt[byte] = (salt[byte] as number) ^ 1;
+      const dataKey = `fsk2:${salt.toString('base64url')}.${row.dataKey.slice(KEY_IDENTITY_LENGTH)}`;
+      expect(
+        expectRejected(
+          await attempt(envelope, 'customer', { values: row.values, dataKey }),
+          `salt byte ${byte}`,
+        ),
+      ).toBe('DecryptionError:wrong-data-key');
+    }
     for (let byte = 0; byte < bytes; byte++) {
       for (let bit = 0; bit < 8; bit++) {
-        const dataKey = flipTextBody(row.dataKey, 'fsk1:', byte, bit);
+        const dataKey = flipTextBody(row.dataKey, row.dataKey.slice(0, KEY_IDENTITY_LENGTH), byte, bit);
         codes.push(
           expectRejected(
             await attempt(envelope, 'customer', { values: row.values, dataKey }),
@@ -172,7 +186,7 @@ describe('tampering through core (LocalKeyring)', () => {
       codes.push(
         expectRejected(
           await attempt(envelope, 'customer', {
-            values: { email: email.slice(0, length) || 'fs1:' },
+            values: { email: email.slice(0, length) || 'fs2:' },
             dataKey: row.dataKey,
           }),
           `email cut at ${length}`,
@@ -224,19 +238,28 @@ describe('tampering through core (LocalKeyring)', () => {
     expect(expectRejected(valueOnly, 'customer value → note row')).toBe('DecryptionError:wrong-data-key');
   });
 
-  it('row-bound values copied to another row under the same data key fail; unbound ones are by design only table/column-bound', async () => {
+  it('values copied to another row under the same (cached) data key fail: row-bound or not, each row has its own key (format v2)', async () => {
     // A cache makes rows share one data key: the case row binding exists for.
     const cache = new CachingKeyring(keyring);
     const shared = new RowEnvelope({ keyring: cache });
     const a = await shared.encryptRow({ table: 'customer', rowId: 1, values: { email: 'a@x.example' } });
     const b = await shared.encryptRow({ table: 'customer', rowId: 2, values: { email: 'b@x.example' } });
-    expect(a.dataKey).toBe(b.dataKey);
+    expect(wrappedPartOf(a.dataKey)).toBe(wrappedPartOf(b.dataKey)); // one data key, two row salts
     const moved = await attempt(shared, 'customer', {
       values: { email: a.values.email },
       dataKey: b.dataKey,
       rowId: 2,
     });
-    expect(expectRejected(moved, 'row 1 → row 2')).toBe('DecryptionError:authentication-failed');
+    expect(expectRejected(moved, 'row 1 → row 2')).toBe('DecryptionError:wrong-data-key');
+    // Format v2: an unbound value is bound to its row too, through the row salt.
+    const c = await shared.encryptRow({ table: 'customer', values: { email: 'c@x.example' } });
+    const d = await shared.encryptRow({ table: 'customer', values: { email: 'd@x.example' } });
+    expect(wrappedPartOf(c.dataKey)).toBe(wrappedPartOf(d.dataKey));
+    const swapped = await attempt(shared, 'customer', {
+      values: { email: c.values.email },
+      dataKey: d.dataKey,
+    });
+    expect(expectRejected(swapped, 'unbound value, row c → row d')).toBe('DecryptionError:wrong-data-key');
     const noId = await attempt(shared, 'customer', { values: { email: a.values.email }, dataKey: a.dataKey });
     expect(expectRejected(noId, 'row-bound value read without a row id')).toBe(
       'DecryptionError:authentication-failed',
@@ -273,20 +296,20 @@ describe('tampering through core (LocalKeyring)', () => {
   it('unknown format versions and flags are refused, never read as plaintext', async () => {
     const email = row.values.email as string;
     const cases: Array<[string, Record<string, unknown>, unknown, string]> = [
-      ['fs2 value', { email: `fs2:${email.slice(4)}` }, row.dataKey, 'DecryptionError:unsupported-version'],
+      ['fs3 value', { email: `fs3:${email.slice(4)}` }, row.dataKey, 'DecryptionError:unsupported-version'],
       ['fs10 value', { email: `fs10:${email.slice(4)}` }, row.dataKey, 'DecryptionError:unsupported-version'],
       [
         'unknown flag bit',
-        { email: flipTextBody(email, 'fs1:', 0, 2) },
+        { email: flipTextBody(email, 'fs2:', 0, 2) },
         row.dataKey,
         'DecryptionError:malformed-value',
       ],
-      ['fsk2 data key', { email }, `fsk2:${row.dataKey.slice(5)}`, 'DecryptionError:malformed-data-key'],
+      ['fsk3 data key', { email }, `fsk3:${row.dataKey.slice(5)}`, 'DecryptionError:malformed-data-key'],
       [
-        'binary fs2',
+        'binary fs3',
         {
           photo: Buffer.concat([
-            Buffer.from('fs2:'),
+            Buffer.from('fs3:'),
             Buffer.from(row.values.photo as Uint8Array).subarray(4),
           ]),
         },
@@ -312,13 +335,13 @@ describe('tampering through core with AwsKmsKeyring (real SDK, kms-local)', () =
   afterAll(async () => kms?.close());
 
   it('every single-bit flip inside the KMS-wrapped data key is rejected by KMS with a typed error', async () => {
-    const body = Buffer.from(row.dataKey.slice(5), 'base64url');
+    const body = Buffer.from(row.dataKey.slice(KEY_IDENTITY_LENGTH), 'base64url');
     const idLength = body.readUInt16BE(0);
     const start = 2 + idLength; // the CiphertextBlob; before it, the key-id label and its length
     const codes: string[] = [];
     for (let byte = start; byte < body.length; byte++) {
       for (const bit of [0, 7]) {
-        const dataKey = flipTextBody(row.dataKey, 'fsk1:', byte, bit);
+        const dataKey = flipTextBody(row.dataKey, row.dataKey.slice(0, KEY_IDENTITY_LENGTH), byte, bit);
         codes.push(
           expectRejected(
             await attempt(envelope, 'customer', { values: row.values, dataKey }),
@@ -332,14 +355,14 @@ describe('tampering through core with AwsKmsKeyring (real SDK, kms-local)', () =
   });
 
   it('flips in the readable key-id label are either rejected or leave the exact plaintext (the label is not authenticated for KMS keys)', async () => {
-    const body = Buffer.from(row.dataKey.slice(5), 'base64url');
+    const body = Buffer.from(row.dataKey.slice(KEY_IDENTITY_LENGTH), 'base64url');
     const idLength = body.readUInt16BE(0);
     let rejected = 0;
     let exact = 0;
     for (let byte = 0; byte < 2 + idLength; byte++) {
       const outcome = await attempt(envelope, 'customer', {
         values: row.values,
-        dataKey: flipTextBody(row.dataKey, 'fsk1:', byte, 0),
+        dataKey: flipTextBody(row.dataKey, row.dataKey.slice(0, KEY_IDENTITY_LENGTH), byte, 0),
       });
       if ('error' in outcome) {
         expectRejected(outcome, `label byte ${byte}`);

@@ -87,7 +87,7 @@ describe.each(DIALECTS)('tampered rows read through TypeORM on %s', (dialect) =>
     const email = String(raw(0).email);
     const body = Buffer.from(email.slice(4), 'base64url');
     body[body.length - 20] = (body[body.length - 20] as number) ^ 0x40;
-    await set(ids[0] as number, { email: `fs1:${body.toString('base64url')}` });
+    await set(ids[0] as number, { email: `fs2:${body.toString('base64url')}` });
     const error = await readFails(ids[0] as number);
     expect([error.constructor, error.code]).toEqual([DecryptionError, 'authentication-failed']);
     await restore();
@@ -95,9 +95,10 @@ describe.each(DIALECTS)('tampered rows read through TypeORM on %s', (dialect) =>
 
   it("a flipped byte in the row's wrapped data key: unwrap-failed", async () => {
     const dataKey = String(raw(0).dataKey);
-    const body = Buffer.from(dataKey.slice(5), 'base64url');
+    // Format v2: "fsk2:<salt>." (28 characters) then the wrapped key; flip inside the wrapped key.
+    const body = Buffer.from(dataKey.slice(28), 'base64url');
     body[body.length - 3] = (body[body.length - 3] as number) ^ 0x01;
-    await set(ids[0] as number, { dataKey: `fsk1:${body.toString('base64url')}` });
+    await set(ids[0] as number, { dataKey: `${dataKey.slice(0, 28)}${body.toString('base64url')}` });
     const error = await readFails(ids[0] as number);
     expect([error.constructor, error.code]).toEqual([KeyringError, 'unwrap-failed']);
     await restore();
@@ -179,7 +180,7 @@ describe.each(DIALECTS)('tampered rows read through TypeORM on %s', (dialect) =>
         fc.integer({ min: 1, max: 255 }),
         async (column, at, xor) => {
           const original = String(raw(0)[column]);
-          const prefix = column === 'dataKey' ? 'fsk1:' : 'fs1:';
+          const prefix = column === 'dataKey' ? original.slice(0, 28) : 'fs2:';
           const body = Buffer.from(original.slice(prefix.length), 'base64url');
           const position = at % body.length;
           body[position] = (body[position] as number) ^ xor;
