@@ -1,7 +1,6 @@
 import {
   type BlindIndex,
   type FieldsealError,
-  formatDataKey,
   isEncryptedValue,
   isFieldsealError,
   isRewrappingKeyring,
@@ -9,7 +8,10 @@ import {
   parseDataKey,
   type RewrappingKeyring,
   type RowEnvelope,
+  rewrapRowDataKey,
   type StoredTable,
+  type WrappedDataKey,
+  wrappedPartOf,
 } from '@fieldseal/core';
 import { CliError } from './errors.js';
 import type { GuardedWrite } from './sql-dialect.js';
@@ -246,7 +248,7 @@ export function rewrappingKeyringOf(keyring: Keyring): RewrappingKeyring {
 export class Rewrapper {
   /** `--to` plus the ids the keyring reports for it (a KMS alias resolves to a key ARN). */
   readonly targetIds: Set<string>;
-  readonly #cache = new Map<string, Promise<string>>();
+  readonly #cache = new Map<string, Promise<WrappedDataKey>>();
 
   constructor(
     readonly keyring: RewrappingKeyring,
@@ -267,28 +269,28 @@ export class Rewrapper {
     return this.targetIds.has(this.keyring.keyIdOf?.(stored.encryptedKey) ?? stored.keyId);
   }
 
-  /** The data-key column re-wrapped under the target (rows sharing a data key share the result). */
-  rewrap(table: string, dataKey: string): Promise<string> {
-    const id = `${table}\u0000${dataKey}`;
+  /**
+   * The data-key column re-wrapped under the target. Rows sharing a data key (a cache) share one
+   * re-wrap: the cache is keyed by the wrapped part, not the column, whose v2 row salt differs per
+   * row. A v2 column keeps its key identity `fsk2:<salt>.`; only the wrapped part changes.
+   */
+  async rewrap(table: string, dataKey: string): Promise<string> {
+    const stored = parseDataKey(dataKey, { table });
+    const id = `${table}\u0000${wrappedPartOf(dataKey)}`;
     let found = this.#cache.get(id);
     if (!found) {
       if (this.#cache.size >= 10_000) this.#cache.clear();
       found = (async () => {
-        const stored = parseDataKey(dataKey, { table });
-        const out = await this.keyring.reEncryptDataKey(
-          stored.encryptedKey,
-          this.envelope.contextFor(table),
-          {
-            destinationKeyId: this.to,
-          },
-        );
+        const out = await this.keyring.reEncryptDataKey(stored.encryptedKey, this.envelope.contextFor(table), {
+          destinationKeyId: this.to,
+        });
         this.targetIds.add(out.keyId);
-        return formatDataKey({ keyId: out.keyId, encryptedKey: out.encryptedKey });
+        return { keyId: out.keyId, encryptedKey: out.encryptedKey };
       })();
       found.catch(() => this.#cache.delete(id));
       this.#cache.set(id, found);
     }
-    return found;
+    return rewrapRowDataKey(stored, await found);
   }
 }
 

@@ -17,7 +17,7 @@ async function expireLeases(db: TestDb): Promise<void> {
 
 async function plaintextCount(db: TestDb): Promise<number> {
   const [row] = await db.sql(
-    `SELECT COUNT(*) AS n FROM ${db.t('customers')} WHERE data_key IS NULL OR email NOT LIKE 'fs1:%'`,
+    `SELECT COUNT(*) AS n FROM ${db.t('customers')} WHERE data_key IS NULL OR email NOT LIKE 'fs2:%'`,
   );
   return Number(row?.n ?? 0);
 }
