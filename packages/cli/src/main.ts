@@ -236,7 +236,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       const text = report.tables
         .map(
           (t) =>
-            `  ${t.model} (${t.table}): ${t.rows} rows, ${t.percentEncrypted}% encrypted (${t.encrypted} encrypted, ${t.plaintext} plaintext, ${t.empty} empty)${
+            `  ${t.model} (${t.table}): ${t.rows} rows, ${t.percentEncrypted}% encrypted (${t.encrypted} encrypted, ${t.plaintext} plaintext, ${t.empty} empty)\n    formats: ${t.formats.v2} v2, ${t.formats.v1} v1 (no row salt), ${t.plaintext} plaintext${t.mislabeled ? `\n    ${t.mislabeled} rows' data-key column names another master key than its wrapped key (altered label)` : ''}${
               Object.keys(t.keys).length
                 ? `\n${Object.entries(t.keys)
                     .map(([id, n]) => `    key ${id}: ${n} rows`)

@@ -298,7 +298,7 @@ export async function status(
   const prepared = await prepare(config, tables, 'none');
   const batch = positive('batch', options.batch, 5_000);
   const results: StatusResult[] = [];
-  for (const access of prepared.accesses) results.push(await statusOfTable(access, batch));
+  for (const access of prepared.accesses) results.push(await statusOfTable(access, batch, prepared.keyring));
   return { tables: results };
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isEncryptedValue, isFieldsealError, parseDataKey } from '@fieldseal/core';
+import { isEncryptedValue, isFieldsealError, type Keyring, parseDataKey } from '@fieldseal/core';
 import { blindIndexOf, isOutage, type RowProblem, type WorkContext } from './row-work.js';
 import type { TableAccess } from './table-access.js';
 
@@ -150,12 +150,31 @@ export interface StatusResult {
   empty: number;
   /** Encrypted rows / rows holding any value, in percent (100 for a table with no values). */
   percentEncrypted: number;
-  /** Rows per master key id (read from each data-key column). */
+  /**
+   * Encrypted rows by value format: `v1` holds a `fs1:` value or a `fsk1:` data key (no row
+   * salt: keep `acceptV1Values` until none is left), `v2` everything else.
+   */
+  formats: { v1: number; v2: number };
+  /**
+   * Rows per master key id. The id is the one the keyring reads from the wrapped key itself
+   * when it can (`keyIdOf`), not the readable label in the column, which nobody authenticates.
+   */
   keys: Record<string, number>;
+  /** Rows whose column label names another master key than the wrapped key itself (altered). */
+  mislabeled: number;
 }
 
-/** Counts rows, encrypted rows and rows per master key id, reading the table in key order. */
-export async function statusOfTable(access: TableAccess, batch: number): Promise<StatusResult> {
+const V1_VALUE = 'fs1:';
+const V1_KEY = 'fsk1:';
+
+/** True for a `fs1:` value (text or binary form). */
+function isV1Value(value: unknown): boolean {
+  if (typeof value === 'string') return value.startsWith(V1_VALUE);
+  return value instanceof Uint8Array && Buffer.from(value.subarray(0, 4)).toString('latin1') === V1_VALUE;
+}
+
+/** Counts rows, encrypted rows, formats and rows per master key id, reading the table in key order. */
+export async function statusOfTable(access: TableAccess, batch: number, keyring?: Keyring): Promise<StatusResult> {
   const table = access.table;
   const result: StatusResult = {
     model: table.model,
@@ -165,7 +184,9 @@ export async function statusOfTable(access: TableAccess, batch: number): Promise
     plaintext: 0,
     empty: 0,
     percentEncrypted: 100,
+    formats: { v1: 0, v2: 0 },
     keys: {},
+    mislabeled: 0,
   };
   let after: unknown = null;
   for (;;) {
@@ -174,14 +195,21 @@ export async function statusOfTable(access: TableAccess, batch: number): Promise
     for (const row of rows) {
       result.rows++;
       const values = table.columns.map((c) => row[c.column]).filter((v) => v !== null && v !== undefined);
-      if (values.length === 0) result.empty++;
-      else if (values.every((v) => isEncryptedValue(v))) result.encrypted++;
-      else result.plaintext++;
       const dataKey = row[table.dataKeyColumn];
+      if (values.length === 0) result.empty++;
+      else if (values.every((v) => isEncryptedValue(v))) {
+        result.encrypted++;
+        const v1 = values.some(isV1Value) || (typeof dataKey === 'string' && dataKey.startsWith(V1_KEY));
+        if (v1) result.formats.v1++;
+        else result.formats.v2++;
+      } else result.plaintext++;
       if (dataKey === null || dataKey === undefined) continue;
       let id: string;
       try {
-        id = parseDataKey(dataKey).keyId;
+        const stored = parseDataKey(dataKey);
+        const actual = keyring?.keyIdOf?.(stored.encryptedKey);
+        if (actual !== undefined && actual !== stored.keyId) result.mislabeled++;
+        id = actual ?? stored.keyId;
       } catch {
         id = '(malformed)';
       }

@@ -115,6 +115,8 @@ describe.each(DIALECTS)('migrate on %s', (dialect) => {
     expect(result.tables[0]).toMatchObject({ rows: 2_510, encrypted: 2_500, plaintext: 10 });
     expect(result.tables[0]?.percentEncrypted).toBeCloseTo(99.6, 1);
     expect(result.tables[0]?.keys).toEqual({ k1: 2_500 });
+    expect(result.tables[0]?.formats).toEqual({ v1: 0, v2: 2_500 });
+    expect(result.tables[0]?.mislabeled).toBe(0);
   });
 
   it('migrate --dry-run counts the rows it would encrypt and writes nothing', async () => {
