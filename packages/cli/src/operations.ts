@@ -139,6 +139,7 @@ export async function migrate(
     job: `migrate key=${keyId} format=v${FORMAT_VERSION}`,
     workFor: (table) => migrateWork(table, prepared.ctx),
     pending: hasPlaintext,
+    candidates: (access) => access.plaintextCandidates(),
   }, options);
 }
 

@@ -62,6 +62,8 @@ export interface JobSpec {
   readonly pending: (table: StoredTable, row: Record<string, unknown>) => boolean;
   /** Only the key and data-key columns are needed to decide `pending`. */
   readonly keysOnly?: boolean;
+  /** SQL selecting a superset of the pending rows, so the scans read only candidates. */
+  readonly candidates?: (access: TableAccess) => string;
 }
 
 /** A whole number of at least 1, or the default; `CliError('usage')` naming the option otherwise. */
@@ -84,14 +86,21 @@ function leaseTableFor(config: FieldsealConfig, access: TableAccess, options: Jo
 /** Reads the whole table in key order and counts the rows `pending` selects (their first ids too). */
 export async function scanPending(
   access: TableAccess,
-  spec: Pick<JobSpec, 'pending' | 'keysOnly'>,
+  spec: Pick<JobSpec, 'pending' | 'keysOnly' | 'candidates'>,
   batch: number,
   onBatch?: (scanned: number) => void,
 ): Promise<{ scanned: number; count: number; ids: string[] }> {
   const out = { scanned: 0, count: 0, ids: [] as string[] };
   let after: unknown = null;
+  const filter = spec.candidates?.(access);
   for (;;) {
-    const rows = await access.readBatch(access.executor, { lo: null, hi: null, after }, batch, spec.keysOnly);
+    const rows = await access.readBatch(
+      access.executor,
+      { lo: null, hi: null, after },
+      batch,
+      spec.keysOnly,
+      filter,
+    );
     if (rows.length === 0) return out;
     for (const row of rows) {
       if (!spec.pending(access.table, row)) continue;
@@ -124,7 +133,8 @@ export async function runJobs(
     const model = access.table.model;
     if (options.dryRun) {
       options.onStart?.({ model, rows: await access.count(), done: 0 });
-      const scan = await scanPending(access, spec, batch, (scanned) =>
+      // Every row is read (no candidate filter), so "rows scanned" means the whole table.
+      const scan = await scanPending(access, { pending: spec.pending, keysOnly: spec.keysOnly }, batch, (scanned) =>
         options.onBatch?.({ model, scanned, written: 0 }),
       );
       results.push({ ...emptyResult(model), scanned: scan.scanned, wouldWrite: scan.count });
