@@ -15,6 +15,7 @@ export {
   type RowProblem,
   rotate,
   status,
+  upgrade,
   type VerifyOptions,
   type VerifyReport,
   verify,

@@ -54,7 +54,7 @@ function idList(ids: readonly string[], count: number): string {
 function jobSummary(report: JobReport): string {
   const lines = report.tables.map((t) => {
     const what = report.dryRun
-      ? `${t.wouldWrite ?? 0} rows would be ${report.command === 'rotate' ? 're-wrapped' : report.command === 'decrypt' ? 'decrypted' : 'encrypted'}`
+      ? `${t.wouldWrite ?? 0} rows would be ${report.command === 'rotate' ? 're-wrapped' : report.command === 'decrypt' ? 'decrypted' : report.command === 'upgrade' ? 're-encrypted as v2' : 'encrypted'}`
       : `${t.written} rows written`;
     const extra = [
       t.conflicts.length
@@ -68,7 +68,7 @@ function jobSummary(report: JobReport): string {
         : '',
     ].filter(Boolean);
     const left = t.remaining
-      ? `\n    NOT DONE: ${t.remaining} rows still ${report.command === 'migrate' ? 'hold plaintext' : report.command === 'decrypt' ? 'hold a data key or ciphertext' : 'are not wrapped under the target key'} after the run (ids ${idList(t.remainingIds ?? [], t.remaining)}); run the command again, and check no app instance writes ${report.command === 'migrate' ? 'plaintext' : 'them'} meanwhile`
+      ? `\n    NOT DONE: ${t.remaining} rows still ${report.command === 'migrate' ? 'hold plaintext' : report.command === 'decrypt' ? 'hold a data key or ciphertext' : report.command === 'upgrade' ? 'are in format v1' : 'are not wrapped under the target key'} after the run (ids ${idList(t.remainingIds ?? [], t.remaining)}); run the command again, and check no app instance writes ${report.command === 'migrate' ? 'plaintext' : 'them'} meanwhile`
       : '';
     return `  ${t.model}: ${t.scanned} rows scanned, ${what}${extra.length ? `, ${extra.join(', ')}` : ''}${left}`;
   });
@@ -182,6 +182,15 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       await runJobCommand('rotate', o, (config, common) => rotate(config, { ...common, to: o.to }));
     });
 
+  jobCommand(
+    program
+      .command('upgrade')
+      .description('re-encrypt rows of format v1 (no row salt) as v2 under their own data keys (resumable)'),
+  ).action(async (o) => {
+    const { upgrade } = await operations();
+    await runJobCommand('upgrade', o, (config, common) => upgrade(config, common));
+  });
+
   program
     .command('verify')
     .description('decrypt every value; count encrypted, plaintext and undecryptable rows')
@@ -236,7 +245,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       const text = report.tables
         .map(
           (t) =>
-            `  ${t.model} (${t.table}): ${t.rows} rows, ${t.percentEncrypted}% encrypted (${t.encrypted} encrypted, ${t.plaintext} plaintext, ${t.empty} empty)\n    formats: ${t.formats.v2} v2, ${t.formats.v1} v1 (no row salt), ${t.plaintext} plaintext${t.mislabeled ? `\n    ${t.mislabeled} rows' data-key column names another master key than its wrapped key (altered label)` : ''}${
+            `  ${t.model} (${t.table}): ${t.rows} rows, ${t.percentEncrypted}% encrypted (${t.encrypted} encrypted, ${t.plaintext} plaintext, ${t.empty} empty)\n    formats: ${t.formats.v2} v2, ${t.formats.v1} v1 (no row salt: "fieldseal upgrade" re-encrypts them), ${t.plaintext} plaintext${t.mislabeled ? `\n    ${t.mislabeled} rows' data-key column names another master key than its wrapped key (altered label)` : ''}${
               Object.keys(t.keys).length
                 ? `\n${Object.entries(t.keys)
                     .map(([id, n]) => `    key ${id}: ${n} rows`)

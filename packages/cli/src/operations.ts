@@ -25,6 +25,7 @@ import {
 } from './row-work.js';
 import { type JobOptions, type JobReport, positive, runJobs } from './run-jobs.js';
 import { TableAccess } from './table-access.js';
+import { isV1Row, upgradeWork } from './upgrade-work.js';
 import { type StatusResult, statusOfTable, type VerifyResult, verifyTable } from './verify.js';
 
 interface Prepared {
@@ -221,6 +222,27 @@ export async function rotate(
   } catch (cause) {
     throw keyringUnavailable(cause, 'cannot re-wrap the blind-index key');
   }
+}
+
+/**
+ * Re-encrypts every row still in format v1 (`fs1:` values or a `fsk1:` data key, no row salt) as
+ * v2, under the row's own data key; resumable like migrate. When `status` shows no v1 row left,
+ * the app may set `acceptV1Values: false`.
+ */
+export async function upgrade(config: FieldsealConfig, options: JobOptions = {}): Promise<JobReport> {
+  const tables = selectTables(config, options.model);
+  const prepared = await prepare(config, tables, 'none');
+  return runJobs(
+    config,
+    prepared.accesses,
+    {
+      command: 'upgrade',
+      job: `upgrade format=v${FORMAT_VERSION}`,
+      workFor: (table) => upgradeWork(table, prepared.ctx),
+      pending: isV1Row,
+    },
+    options,
+  );
 }
 
 /** The outcome of verify. */

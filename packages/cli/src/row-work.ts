@@ -47,7 +47,7 @@ export interface WorkContext {
 
 type Plain = string | Uint8Array;
 
-function problemOf(table: StoredTable, key: unknown, error: unknown): RowProblem {
+export function problemOf(table: StoredTable, key: unknown, error: unknown): RowProblem {
   const e = error as Partial<FieldsealError>;
   return {
     model: table.model,

@@ -35,7 +35,7 @@ export interface JobOptions {
 
 /** The outcome of migrate, decrypt or rotate. */
 export interface JobReport {
-  readonly command: 'migrate' | 'decrypt' | 'rotate';
+  readonly command: 'migrate' | 'decrypt' | 'rotate' | 'upgrade';
   /** The job's identity in the lease table: direction, target key and format. */
   readonly job: string;
   readonly dryRun: boolean;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { isEncryptedValue, isFieldsealError, type Keyring, parseDataKey } from '@fieldseal/core';
 import { blindIndexOf, isOutage, type RowProblem, type WorkContext } from './row-work.js';
 import type { TableAccess } from './table-access.js';
+import { isV1Row } from './upgrade-work.js';
 
 /** What `verify` found in one table. */
 export interface VerifyResult {
@@ -152,7 +153,7 @@ export interface StatusResult {
   percentEncrypted: number;
   /**
    * Encrypted rows by value format: `v1` holds a `fs1:` value or a `fsk1:` data key (no row
-   * salt: keep `acceptV1Values` until none is left), `v2` everything else.
+   * salt: `fieldseal upgrade` re-encrypts them), `v2` everything else.
    */
   formats: { v1: number; v2: number };
   /**
@@ -162,15 +163,6 @@ export interface StatusResult {
   keys: Record<string, number>;
   /** Rows whose column label names another master key than the wrapped key itself (altered). */
   mislabeled: number;
-}
-
-const V1_VALUE = 'fs1:';
-const V1_KEY = 'fsk1:';
-
-/** True for a `fs1:` value (text or binary form). */
-function isV1Value(value: unknown): boolean {
-  if (typeof value === 'string') return value.startsWith(V1_VALUE);
-  return value instanceof Uint8Array && Buffer.from(value.subarray(0, 4)).toString('latin1') === V1_VALUE;
 }
 
 /** Counts rows, encrypted rows, formats and rows per master key id, reading the table in key order. */
@@ -199,8 +191,7 @@ export async function statusOfTable(access: TableAccess, batch: number, keyring?
       if (values.length === 0) result.empty++;
       else if (values.every((v) => isEncryptedValue(v))) {
         result.encrypted++;
-        const v1 = values.some(isV1Value) || (typeof dataKey === 'string' && dataKey.startsWith(V1_KEY));
-        if (v1) result.formats.v1++;
+        if (isV1Row(table, row)) result.formats.v1++;
         else result.formats.v2++;
       } else result.plaintext++;
       if (dataKey === null || dataKey === undefined) continue;
