@@ -3,11 +3,13 @@
 // email, normalized (trim + lowercase) — at 100,000 and 300,000 rows, beside a baseline that runs
 // the same engine (keyset batches, guarded batched UPDATEs, lease checkpoints, the final check)
 // but rewrites the columns without encrypting them. Each run is its own process so peak RSS is
-// its own; `--cpu-prof` profiles the migrate runs (Node's CPU profiler, files in ./prof).
+// its own; `--cpu-prof` profiles the migrate runs (Node's CPU profiler, files in the temp dir).
 //   pnpm bench                      # 100k and 300k rows
 //   pnpm bench -- --rows 200000     # one size
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CachingKeyring } from '@fieldseal/cache';
 import { BlindIndex, LocalKeyring, type StoredTable } from '@fieldseal/core';
@@ -16,13 +18,13 @@ import { sqlExecutor as typeormExecutor } from '@fieldseal/typeorm';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
-import { PrismaClient } from '../test/generated/postgresql/client/client.js';
 import { runJob } from '../src/job-runner.js';
 import { LeaseTable } from '../src/leases.js';
 import { migrate } from '../src/operations.js';
-import { scanPending } from '../src/run-jobs.js';
 import type { RowWork } from '../src/row-work.js';
+import { scanPending } from '../src/run-jobs.js';
 import { TableAccess } from '../src/table-access.js';
+import { PrismaClient } from '../test/generated/postgresql/client/client.js';
 
 const PG_URL = process.env.FIELDSEAL_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 const args = process.argv.slice(2);
@@ -158,7 +160,9 @@ async function child(): Promise<void> {
 /** Runs every configuration in its own process and prints a table. */
 function parent(): void {
   const sizes = arg('rows') ? [Number(arg('rows'))] : [100_000, 300_000];
-  const profile = args.includes('--cpu-prof') ? ['--cpu-prof', '--cpu-prof-dir', 'prof'] : [];
+  const profileDir = join(tmpdir(), 'fieldseal-migrate-prof');
+  const profile = args.includes('--cpu-prof') ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  if (profile.length) console.log(`CPU profiles of the migrate runs go to ${profileDir}`);
   const runs: RunResult[] = [];
   for (const rows of sizes) {
     for (const [executor, mode, concurrency] of [

@@ -267,7 +267,10 @@ export class LeaseTable {
         );
       }
       const d = new Params(tx.dialect);
-      await tx.execute(`DELETE FROM ${this.name} WHERE tbl = ${d.add(tbl)} AND job <> ${d.add(job)}`, d.values);
+      await tx.execute(
+        `DELETE FROM ${this.name} WHERE tbl = ${d.add(tbl)} AND job <> ${d.add(job)}`,
+        d.values,
+      );
     });
   }
 

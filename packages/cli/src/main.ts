@@ -5,7 +5,7 @@ import { BlindIndex, isFieldsealError, LocalKeyring } from '@fieldseal/core';
 import { Command, CommanderError, Option } from 'commander';
 import type { FieldsealConfig } from './config.js';
 import { CliError, EXIT, exitCodeOf } from './errors.js';
-import { initTemplate, type InitOrm } from './init-template.js';
+import { type InitOrm, initTemplate } from './init-template.js';
 import { findConfig, loadConfig } from './load-config.js';
 import type { JobReport } from './operations.js';
 import { createProgress } from './progress.js';

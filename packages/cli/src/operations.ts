@@ -92,7 +92,9 @@ function hasPlaintext(table: StoredTable, row: Record<string, unknown>): boolean
 
 function hasDataKeyOrCiphertext(table: StoredTable, row: Record<string, unknown>): boolean {
   const dataKey = row[table.dataKeyColumn];
-  return (dataKey !== null && dataKey !== undefined) || table.columns.some((c) => isEncryptedValue(row[c.column]));
+  return (
+    (dataKey !== null && dataKey !== undefined) || table.columns.some((c) => isEncryptedValue(row[c.column]))
+  );
 }
 
 /**
@@ -114,12 +116,17 @@ export async function migrate(
     );
   }
   if (options.decrypt) {
-    return runJobs(config, prepared.accesses, {
-      command: 'decrypt',
-      job: 'decrypt',
-      workFor: (table) => decryptWork(table, prepared.ctx),
-      pending: hasDataKeyOrCiphertext,
-    }, options);
+    return runJobs(
+      config,
+      prepared.accesses,
+      {
+        command: 'decrypt',
+        job: 'decrypt',
+        workFor: (table) => decryptWork(table, prepared.ctx),
+        pending: hasDataKeyOrCiphertext,
+      },
+      options,
+    );
   }
   let keyId = '(none)';
   const first = tables[0];
@@ -134,14 +141,19 @@ export async function migrate(
       throw keyringUnavailable(cause, 'cannot make a data key');
     }
   }
-  return runJobs(config, prepared.accesses, {
-    command: 'migrate',
-    // Checkpoints belong to this job only: the target master key and value format are part of it.
-    job: `migrate key=${keyId} format=v${FORMAT_VERSION}`,
-    workFor: (table) => migrateWork(table, prepared.ctx),
-    pending: hasPlaintext,
-    candidates: (access) => access.plaintextCandidates(),
-  }, options);
+  return runJobs(
+    config,
+    prepared.accesses,
+    {
+      command: 'migrate',
+      // Checkpoints belong to this job only: the target master key and value format are part of it.
+      job: `migrate key=${keyId} format=v${FORMAT_VERSION}`,
+      workFor: (table) => migrateWork(table, prepared.ctx),
+      pending: hasPlaintext,
+      candidates: (access) => access.plaintextCandidates(),
+    },
+    options,
+  );
 }
 
 /**
@@ -171,11 +183,17 @@ async function probeTarget(
     const out = await keyring.reEncryptDataKey(probe.encryptedKey, context, { destinationKeyId: to });
     const back = await keyring.decryptDataKey(out.encryptedKey, context);
     if (!Buffer.from(back).equals(Buffer.from(probe.plaintextKey)))
-      throw new CliError('keyring-unavailable', `Master key "${to}" unwrapped a different data key than it wrapped`);
+      throw new CliError(
+        'keyring-unavailable',
+        `Master key "${to}" unwrapped a different data key than it wrapped`,
+      );
     rewrapper.targetIds.add(out.keyId);
   } catch (cause) {
     if (cause instanceof CliError) throw cause;
-    throw keyringUnavailable(cause, `cannot use master key "${to}" (a probe data key was re-wrapped under it and unwrapped)`);
+    throw keyringUnavailable(
+      cause,
+      `cannot use master key "${to}" (a probe data key was re-wrapped under it and unwrapped)`,
+    );
   } finally {
     probe.plaintextKey.fill(0);
   }
@@ -193,21 +211,26 @@ export async function rotate(
   const prepared = await prepare(config, tables, 'none');
   const rewrapper = await probeTarget(prepared, config, tables[0], options.to);
   const target = [...rewrapper.targetIds].at(-1) as string;
-  const report = await runJobs(config, prepared.accesses, {
-    command: 'rotate',
-    job: `rotate to=${target}`,
-    workFor: (table) => rotateWork(table, rewrapper),
-    pending: (table, row) => {
-      const dataKey = row[table.dataKeyColumn];
-      if (dataKey === null || dataKey === undefined) return false;
-      try {
-        return !rewrapper.isCurrent(dataKey as string);
-      } catch {
-        return true; // a malformed data-key column: never counted as done
-      }
+  const report = await runJobs(
+    config,
+    prepared.accesses,
+    {
+      command: 'rotate',
+      job: `rotate to=${target}`,
+      workFor: (table) => rotateWork(table, rewrapper),
+      pending: (table, row) => {
+        const dataKey = row[table.dataKeyColumn];
+        if (dataKey === null || dataKey === undefined) return false;
+        try {
+          return !rewrapper.isCurrent(dataKey as string);
+        } catch {
+          return true; // a malformed data-key column: never counted as done
+        }
+      },
+      keysOnly: true,
     },
-    keysOnly: true,
-  }, options);
+    options,
+  );
   // Once every row is under the target (a rerun finishes what conflicts or row errors left).
   if (options.dryRun || !report.ok || config.blindIndexKey === undefined) return report;
   // The blind-index key is wrapped by the master key too: re-wrap it, or retiring the old

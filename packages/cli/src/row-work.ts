@@ -281,9 +281,13 @@ export class Rewrapper {
     if (!found) {
       if (this.#cache.size >= 10_000) this.#cache.clear();
       found = (async () => {
-        const out = await this.keyring.reEncryptDataKey(stored.encryptedKey, this.envelope.contextFor(table), {
-          destinationKeyId: this.to,
-        });
+        const out = await this.keyring.reEncryptDataKey(
+          stored.encryptedKey,
+          this.envelope.contextFor(table),
+          {
+            destinationKeyId: this.to,
+          },
+        );
         this.targetIds.add(out.keyId);
         return { keyId: out.keyId, encryptedKey: out.encryptedKey };
       })();

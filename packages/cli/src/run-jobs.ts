@@ -40,7 +40,13 @@ export interface JobReport {
   readonly job: string;
   readonly dryRun: boolean;
   readonly tables: readonly (TableResult & { wouldWrite?: number })[];
-  readonly totals: { scanned: number; written: number; conflicts: number; problems: number; remaining: number };
+  readonly totals: {
+    scanned: number;
+    written: number;
+    conflicts: number;
+    problems: number;
+    remaining: number;
+  };
   readonly seconds: number;
   readonly rowsPerSecond: number;
   /** False when rows were left undone (conflicts, row problems, rows still pending after the run): exit code 1. */
@@ -134,8 +140,11 @@ export async function runJobs(
     if (options.dryRun) {
       options.onStart?.({ model, rows: await access.count(), done: 0 });
       // Every row is read (no candidate filter), so "rows scanned" means the whole table.
-      const scan = await scanPending(access, { pending: spec.pending, keysOnly: spec.keysOnly }, batch, (scanned) =>
-        options.onBatch?.({ model, scanned, written: 0 }),
+      const scan = await scanPending(
+        access,
+        { pending: spec.pending, keysOnly: spec.keysOnly },
+        batch,
+        (scanned) => options.onBatch?.({ model, scanned, written: 0 }),
       );
       results.push({ ...emptyResult(model), scanned: scan.scanned, wouldWrite: scan.count });
       continue;

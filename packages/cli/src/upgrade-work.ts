@@ -43,7 +43,8 @@ export function upgradeWork(table: StoredTable, ctx: WorkContext): RowWork {
         const stored = columns.map((c) => row[c.column] ?? null);
         try {
           const sealedValues: Record<string, unknown> = {};
-          for (const c of columns) if (isEncryptedValue(row[c.column])) sealedValues[c.column] = row[c.column];
+          for (const c of columns)
+            if (isEncryptedValue(row[c.column])) sealedValues[c.column] = row[c.column];
           const plain = await ctx.envelope.decryptRow({
             table: table.table,
             values: sealedValues,
@@ -63,7 +64,10 @@ export function upgradeWork(table: StoredTable, ctx: WorkContext): RowWork {
             errorRowId: id as string | number | bigint,
             output,
           });
-          const set = [sealed.dataKey, ...columns.map((c, i) => (c.column in values ? sealed.values[c.column] : stored[i]) ?? null)];
+          const set = [
+            sealed.dataKey,
+            ...columns.map((c, i) => (c.column in values ? sealed.values[c.column] : stored[i]) ?? null),
+          ];
           writes.push({ key: id, set, guard: [dataKey, ...stored] });
         } catch (error) {
           if (isOutage(error)) throw error;

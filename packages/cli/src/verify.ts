@@ -100,8 +100,7 @@ export async function verifyTable(
         else if (plain) {
           result.plaintext++;
           if (result.plaintextIds.length < MAX_LISTED) result.plaintextIds.push(rowId);
-        }
-        else result.encrypted++;
+        } else result.encrypted++;
         if (ctx.blindIndex) {
           for (const c of table.columns) {
             const value = values[c.column];
@@ -166,7 +165,11 @@ export interface StatusResult {
 }
 
 /** Counts rows, encrypted rows, formats and rows per master key id, reading the table in key order. */
-export async function statusOfTable(access: TableAccess, batch: number, keyring?: Keyring): Promise<StatusResult> {
+export async function statusOfTable(
+  access: TableAccess,
+  batch: number,
+  keyring?: Keyring,
+): Promise<StatusResult> {
   const table = access.table;
   const result: StatusResult = {
     model: table.model,

@@ -63,13 +63,18 @@ describe.each(DIALECTS)('verify and key errors through the binary, on %s', (dial
     for (const problem of report.tables[0].problems) expectNoRepeatedPlace(problem.message);
   });
 
-  it('rotate with a keyring missing the rows\' key: row errors keep their type, exit 1, no lease left held', async () => {
-    const run = await runCli(['--json', 'rotate', '--to', 'k2', '--model', 'Customer'], { ...env, FS_TEST_KEYS: k2 });
+  it("rotate with a keyring missing the rows' key: row errors keep their type, exit 1, no lease left held", async () => {
+    const run = await runCli(['--json', 'rotate', '--to', 'k2', '--model', 'Customer'], {
+      ...env,
+      FS_TEST_KEYS: k2,
+    });
     expect(run.code, run.stderr).toBe(1);
     const report = JSON.parse(run.stdout);
     expect(report.totals).toMatchObject({ written: 0, problems: ROWS, remaining: ROWS });
     expect(report.tables[0].problems[0]).toMatchObject({ rowId: '1', code: 'unknown-master-key' });
-    const held = await db.sql(`SELECT COUNT(*) AS n FROM ${db.t('fieldseal_leases')} WHERE owner IS NOT NULL`);
+    const held = await db.sql(
+      `SELECT COUNT(*) AS n FROM ${db.t('fieldseal_leases')} WHERE owner IS NOT NULL`,
+    );
     expect(Number(held[0]?.n)).toBe(0);
     const rows = await db.sql(`SELECT COUNT(*) AS n FROM ${db.t('fieldseal_leases')}`);
     expect(Number(rows[0]?.n)).toBe(0);

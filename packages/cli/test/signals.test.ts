@@ -10,7 +10,7 @@ const blindKey = await BlindIndex.generateKey(LocalKeyring.fromString(keys));
 // A long lease: if Ctrl-C kept it, the rerun would sit idle for a minute.
 const JOB = ['--model', 'Customer', '--batch', '10', '--chunk-rows', '1000', '--lease-seconds', '60'];
 
-describe.each(DIALECTS)('Ctrl-C and other workers\' leases, on %s', (dialect) => {
+describe.each(DIALECTS)("Ctrl-C and other workers' leases, on %s", (dialect) => {
   let db: TestDb;
   let env: Record<string, string>;
   beforeAll(async () => {
