@@ -9,7 +9,8 @@ export interface AppKeys {
 }
 
 /**
- * Production: `FIELDSEAL_LOCAL_KEYS` (master keys, from your secret store) and
+ * Production without a KMS: `FIELDSEAL_LOCAL_KEYS` (master keys, from your secret store; read
+ * once, then removed from the environment; with a KMS use an AwsKmsKeyring instead) and
  * `FIELDSEAL_BLIND_INDEX_KEY` (printed once by `BlindIndex.generateKey`). For this demo, when they
  * are not set, a development key file is created next to the database on first run.
  */

@@ -17,19 +17,30 @@ export interface LoadedKeyring {
 export async function loadKeyring(dataDir: string): Promise<LoadedKeyring> {
   if (process.env.FIELDSEAL_KMS === 'local' || process.argv.includes('--kms')) return localKms();
   if (process.env.FIELDSEAL_LOCAL_KEYS) {
-    return { keyring: LocalKeyring.fromEnv(), description: 'local key from FIELDSEAL_LOCAL_KEYS', close: async () => {} };
+    return {
+      keyring: LocalKeyring.fromEnv(),
+      description: 'local key from FIELDSEAL_LOCAL_KEYS',
+      close: async () => {},
+    };
   }
   const file = join(dataDir, 'dev-master-key');
   if (!existsSync(file)) writeFileSync(file, `${LocalKeyring.generateKeyText('dev-1')}\n`, { mode: 0o600 });
   readFileSync(file); // fail early and clearly if unreadable
-  return { keyring: LocalKeyring.fromFile(file), description: 'local development key in .data/dev-master-key', close: async () => {} };
+  return {
+    keyring: LocalKeyring.fromFile(file),
+    description: 'local development key in .data/dev-master-key',
+    close: async () => {},
+  };
 }
 
 /** The production setup in miniature: AWS SDK → KMS wire protocol, served locally. */
 async function localKms(): Promise<LoadedKeyring> {
   const { startKmsServer } = await import('@fieldseal/kms-local');
   const { AwsKmsKeyring } = await import('@fieldseal/aws-kms');
-  const server = await startKmsServer({ port: 0, seed: { keys: [{ aliases: ['alias/fieldseal-quickstart'] }] } });
+  const server = await startKmsServer({
+    port: 0,
+    seed: { keys: [{ aliases: ['alias/fieldseal-quickstart'] }] },
+  });
   const keyring = new AwsKmsKeyring({
     keyId: 'alias/fieldseal-quickstart',
     endpoint: server.endpoint,

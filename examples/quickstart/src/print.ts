@@ -1,5 +1,9 @@
 /** Prints rows as an aligned table, shortening long cells (ciphertext) in the middle. */
-export function printTable(title: string, rows: ReadonlyArray<Record<string, string | number>>, maxWidth = 34): void {
+export function printTable(
+  title: string,
+  rows: ReadonlyArray<Record<string, string | number>>,
+  maxWidth = 34,
+): void {
   const first = rows[0];
   if (!first) return;
   const columns = Object.keys(first);

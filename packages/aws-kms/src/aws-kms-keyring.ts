@@ -2,7 +2,9 @@ import { inspect } from 'node:util';
 import {
   DATA_KEY_LENGTH,
   type DataKeyMaterial,
+  dataKeyMaterial,
   type EncryptionContext,
+  isKeyringError,
   KeyringError,
   type RewrappingKeyring,
 } from '@fieldseal/core';
@@ -94,7 +96,11 @@ export class AwsKmsKeyring implements RewrappingKeyring {
         { keyId: this.keyId },
       );
     }
-    return { plaintextKey: out.Plaintext, encryptedKey: out.CiphertextBlob, keyId: out.KeyId ?? this.keyId };
+    return dataKeyMaterial({
+      plaintextKey: out.Plaintext,
+      encryptedKey: out.CiphertextBlob,
+      keyId: out.KeyId ?? this.keyId,
+    });
   }
 
   /**
@@ -190,7 +196,7 @@ export class AwsKmsKeyring implements RewrappingKeyring {
       try {
         return await this.#call(call, keyId, () => run(keyId));
       } catch (error) {
-        if (!(error instanceof KeyringError && error.code === 'unknown-master-key')) throw error;
+        if (!(isKeyringError(error) && error.code === 'unknown-master-key')) throw error;
         last = error;
       }
     }
@@ -243,9 +249,14 @@ export class AwsKmsKeyring implements RewrappingKeyring {
     };
   }
 
+  /** Records and delivers an event; a throwing `onEvent` never fails the KMS call it reports. */
   #emit(event: KmsEvent): void {
     this.#stats.record(event);
-    this.#options.onEvent?.(event);
+    try {
+      this.#options.onEvent?.(event);
+    } catch {
+      // Ignored on purpose: metrics must not decide whether a key is returned.
+    }
   }
 
   #context(context: EncryptionContext): KmsEncryptionContext {

@@ -1,4 +1,6 @@
 export { AwsKmsKeyring, type ReEncryptedDataKey } from './aws-kms-keyring.js';
+export type { KmsCall } from './kms-errors.js';
+export type { KmsEvent, KmsStats } from './kms-events.js';
 export type {
   KmsDecryptInput,
   KmsDecryptOutput,
@@ -9,6 +11,4 @@ export type {
   KmsReEncryptInput,
   KmsReEncryptOutput,
 } from './kms-types.js';
-export type { KmsCall } from './kms-errors.js';
-export type { KmsEvent, KmsStats } from './kms-events.js';
 export type { AwsKmsKeyringOptions } from './options.js';

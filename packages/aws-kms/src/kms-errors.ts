@@ -1,4 +1,4 @@
-import { KeyringError, type KeyringErrorCode } from '@fieldseal/core';
+import { isKeyringError, KeyringError, type KeyringErrorCode } from '@fieldseal/core';
 
 /** The KMS call that failed, as named in IAM (`kms:Decrypt`, …). */
 export type KmsCall = 'GenerateDataKey' | 'Decrypt' | 'ReEncrypt';
@@ -7,7 +7,8 @@ interface SdkErrorLike {
   readonly name?: string;
   readonly message?: string;
   readonly code?: string;
-  readonly $metadata?: { readonly attempts?: number };
+  readonly $fault?: 'client' | 'server';
+  readonly $metadata?: { readonly attempts?: number; readonly httpStatusCode?: number };
 }
 
 const NETWORK_CODES = new Set([
@@ -18,14 +19,43 @@ const NETWORK_CODES = new Set([
   'ENOTFOUND',
   'EAI_AGAIN',
   'EHOSTUNREACH',
+  'ECONNABORTED',
+  'ENETUNREACH',
 ]);
+
+/** KMS and SDK errors known to be temporary: the only ones mapped to `unavailable`. */
+const TRANSIENT_NAMES = new Set([
+  'KMSInternalException',
+  'DependencyTimeoutException',
+  'InternalFailure',
+  'InternalError',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+]);
+
+/**
+ * A key KMS cannot use now because its key store (XKS proxy, CloudHSM) is disconnected or
+ * refuses: how a key owner can cut access, so never treated as a temporary outage.
+ */
+const KEY_STORE_NAME = /^(Xks|CustomKeyStore|CloudHsm|KeyUnavailable)/;
+
+/** True when the SDK error is a known temporary failure: network, timeout or a server fault. */
+function isTransient(e: SdkErrorLike, name: string): boolean {
+  if (TRANSIENT_NAMES.has(name)) return true;
+  if (e.code !== undefined && NETWORK_CODES.has(e.code)) return true;
+  const status = e.$metadata?.httpStatusCode;
+  return e.$fault === 'server' || (typeof status === 'number' && status >= 500);
+}
 
 /**
  * Turns an error from the KMS client into a `KeyringError` whose message says what happened
  * and what to do, keeping the original as `cause`. Messages hold key ids, never key bytes.
  */
 export function toKeyringError(error: unknown, call: KmsCall, keyId: string): KeyringError {
-  if (error instanceof KeyringError) return error;
+  if (isKeyringError(error)) return error;
   const e = (error ?? {}) as SdkErrorLike;
   const name = e.name ?? 'Error';
   const detail = e.message ? ` (KMS said: ${e.message})` : '';
@@ -49,7 +79,10 @@ export function toKeyringError(error: unknown, call: KmsCall, keyId: string): Ke
             'key-pending-deletion',
             `kms:${call} failed: KMS key "${keyId}" is pending deletion. Cancel the deletion (aws kms cancel-key-deletion) and enable the key before its window ends, or data under it is lost${detail}`,
           )
-        : make('unavailable', `kms:${call} failed: KMS key "${keyId}" is not in a usable state${detail}`);
+        : make(
+            'key-disabled',
+            `kms:${call} failed: KMS key "${keyId}" is not in a usable state (disabled, pending import, or its custom key store is disconnected)${detail}`,
+          );
     case 'AccessDeniedException':
     case 'UnrecognizedClientException':
     case 'InvalidSignatureException':
@@ -85,10 +118,22 @@ export function toKeyringError(error: unknown, call: KmsCall, keyId: string): Ke
       );
     }
     default: {
-      const network = e.code !== undefined && NETWORK_CODES.has(e.code);
+      if (KEY_STORE_NAME.test(name)) {
+        return make(
+          'key-disabled',
+          `kms:${call} failed: the key store of KMS key "${keyId}" cannot use the key (${name}); its external or CloudHSM key store is disconnected or refused. Reconnect it${detail}`,
+        );
+      }
+      if (isTransient(e, name)) {
+        const network = e.code !== undefined && NETWORK_CODES.has(e.code);
+        return make(
+          'unavailable',
+          `kms:${call} for key "${keyId}" failed: ${network ? `KMS endpoint unreachable (${e.code})` : `${name}${detail}`}. Retry later; check the endpoint, region and network`,
+        );
+      }
       return make(
-        'unavailable',
-        `kms:${call} for key "${keyId}" failed: ${network ? `KMS endpoint unreachable (${e.code})` : `${name}${detail}`}. Retry later; check the endpoint, region and network`,
+        'unknown-error',
+        `kms:${call} for key "${keyId}" failed with an error fieldseal does not recognise (${name}); not treated as a temporary outage, so no cached key is served past its age${detail}`,
       );
     }
   }

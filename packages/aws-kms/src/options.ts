@@ -43,7 +43,8 @@ export interface AwsKmsKeyringOptions {
    * Receives every KMS call (`kms-call`: operation, `durationMs`, `ok`, `errorCode`, `attempts`),
    * every throttled attempt (`throttle`) and every SDK retry (`retry`), e.g. to feed metrics.
    * Attempt-level events need a `KMSClient` (created by the keyring or given as `client`); with
-   * another `KmsOperations` object only the final outcome of each call is seen. Must not throw.
+   * another `KmsOperations` object only the final outcome of each call is seen. Errors it throws
+   * are ignored (they never fail the KMS call reported).
    * Defaults to none.
    */
   readonly onEvent?: (event: KmsEvent) => void;

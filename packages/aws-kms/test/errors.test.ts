@@ -1,7 +1,8 @@
-import { DisableKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, DisableKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { KeyringError } from '@fieldseal/core';
 import { describe, expect, it } from 'vitest';
 import { AwsKmsKeyring } from '../src/index.js';
+import { toKeyringError } from '../src/kms-errors.js';
 import { clientFor, fastRetries, rejection, setup, startServer, tableContext } from './helpers.js';
 
 describe('KMS failures become KeyringErrors that say what to do', () => {
@@ -97,5 +98,86 @@ describe('KMS failures become KeyringErrors that say what to do', () => {
       expect(error.message).not.toContain(Buffer.from(plaintextKey).toString(encoding));
       expect(error.message).not.toContain(Buffer.from(encryptedKey).toString(encoding));
     }
+  });
+});
+
+describe('only known temporary failures are unavailable (the code a cache may serve stale keys on)', () => {
+  it('an error KMS or the SDK may send that fieldseal does not know is unknown-error, not unavailable', async () => {
+    const error = toKeyringError(
+      Object.assign(new Error('new thing'), {
+        name: 'BrandNewException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+      }),
+      'Decrypt',
+      'k',
+    );
+    expect(error.code).toBe('unknown-error');
+    expect(error.message).toContain('BrandNewException');
+    expect(error.message).toContain('not treated as a temporary outage');
+    expect(toKeyringError(new TypeError('x'), 'Decrypt', 'k').code).toBe('unknown-error');
+  });
+
+  it.each([
+    ['InternalFailure', {}],
+    ['ServiceUnavailableException', {}],
+    ['TimeoutError', {}],
+    ['SomethingServerSide', { $fault: 'server' }],
+    ['SomethingWith503', { $metadata: { httpStatusCode: 503 } }],
+    ['Error', { code: 'ETIMEDOUT' }],
+  ])('%s is unavailable (a known temporary failure)', (name, extra) => {
+    expect(toKeyringError(Object.assign(new Error('x'), { name, ...extra }), 'Decrypt', 'k').code).toBe(
+      'unavailable',
+    );
+  });
+
+  it.each([
+    'XksProxyUriUnreachableException',
+    'XksProxyInvalidResponseException',
+    'CustomKeyStoreInvalidStateException',
+    'KeyUnavailableException',
+  ])(
+    'a disconnected or refusing key store (%s), even answered as a server fault, is key-disabled',
+    (name) => {
+      const error = toKeyringError(
+        Object.assign(new Error('x'), { name, $fault: 'server', $metadata: { httpStatusCode: 500 } }),
+        'Decrypt',
+        'k',
+      );
+      expect(error.code).toBe('key-disabled');
+    },
+  );
+
+  it('through the real SDK and kms-local: an XKS disconnect is key-disabled, a KMSInvalidStateException other than deletion too', async () => {
+    const { server, keyring } = await setup();
+    server.setFaults({ failNext: { count: 1, errorType: 'XksProxyUriUnreachableException' } });
+    expect((await rejection(keyring().generateDataKey(tableContext))).code).toBe('key-disabled');
+    server.setFaults({ failNext: { count: 1, errorType: 'KMSInvalidStateException' } });
+    expect((await rejection(keyring().generateDataKey(tableContext))).code).toBe('key-disabled');
+  });
+
+  it('a keyring error from another installed copy of core passes through unchanged (recognised by brand)', () => {
+    const foreign = Object.assign(new Error('x'), {
+      name: 'KeyringError',
+      code: 'access-denied',
+      [Symbol.for('fieldseal.error')]: true,
+    });
+    expect(toKeyringError(foreign, 'Decrypt', 'k')).toBe(foreign);
+  });
+
+  it('a throwing onEvent does not fail the KMS call it reports', async () => {
+    const server = await startServer();
+    const client = clientFor(server);
+    const { KeyMetadata } = await client.send(new CreateKeyCommand({}));
+    const keyring = new AwsKmsKeyring({
+      keyId: KeyMetadata?.Arn as string,
+      client,
+      onEvent: () => {
+        throw new Error('metrics down');
+      },
+    });
+    const material = await keyring.generateDataKey(tableContext);
+    expect(await keyring.decryptDataKey(material.encryptedKey, tableContext)).toEqual(material.plaintextKey);
+    expect(keyring.stats().calls.GenerateDataKey).toBe(1);
   });
 });

@@ -32,7 +32,7 @@ describe('AwsKmsKeyring against kms-local through the real SDK', () => {
       keyId,
       arn,
       'alias/billing',
-      `arn:aws:kms:${server.region}:111122223333:alias/billing`,
+      `arn:aws:kms:${server.region}:000000000000:alias/billing`,
     ]) {
       const keyring = new AwsKmsKeyring({ keyId: ref, client });
       const material = await keyring.generateDataKey(tableContext);

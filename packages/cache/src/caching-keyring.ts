@@ -1,9 +1,12 @@
 import { inspect } from 'node:util';
 import {
+  BLIND_INDEX_CONTEXT,
   canonicalContext,
   type DataKeyHint,
   type DataKeyMaterial,
+  dataKeyMaterial,
   type EncryptionContext,
+  isKeyringError,
   type Keyring,
   KeyringError,
   wipeDataKey,
@@ -45,9 +48,15 @@ interface DecryptEntry {
 /** Pause between refresh attempts of a key served stale (capped by `decryptMaxAge`). */
 const STALE_RETRY_MS = 1_000;
 
-/** The availability code of a keyring failure, or undefined when it is any other failure. */
+/** The context key that marks a long-lived key's purpose (`BlindIndex` sets `blind-index`). */
+const PURPOSE_KEY = Object.keys(BLIND_INDEX_CONTEXT)[0] as string;
+
+/**
+ * The availability code of a keyring failure, or undefined when it is any other failure.
+ * Recognised by core's brand, so a keyring built on another installed copy of core counts too.
+ */
 function availabilityFailure(error: unknown): 'unavailable' | 'throttled' | undefined {
-  if (!(error instanceof KeyringError)) return undefined;
+  if (!isKeyringError(error)) return undefined;
   return error.code === 'unavailable' || error.code === 'throttled' ? error.code : undefined;
 }
 
@@ -79,10 +88,6 @@ export class CachingKeyring implements Keyring {
   readonly #encrypt: LRUCache<string, EncryptEntry>;
   readonly #decrypt: LRUCache<string, DecryptEntry>;
   readonly #pending = new Map<string, Promise<unknown>>();
-  readonly #contextKeys = new WeakMap<EncryptionContext, string>();
-  // The row envelope hands over the same wrapped-key object for rows sharing a data-key column:
-  // encode it once instead of on every read.
-  readonly #wrappedKeys = new WeakMap<Uint8Array, { readonly partition: string; readonly key: string }>();
   #evicting: EvictionReason = 'capacity';
   readonly #purgeTimer: NodeJS.Timeout | undefined;
 
@@ -123,16 +128,20 @@ export class CachingKeyring implements Keyring {
     if (!(bytes >= 0) || !(encryptions >= 1) || !Number.isInteger(bytes) || !Number.isInteger(encryptions)) {
       throw new KeyringError('not-allowed', 'Data-key hint must hold non-negative whole numbers');
     }
-    if (bytes > this.#opts.maxBytes || encryptions > GCM_ENCRYPTION_LIMIT) {
-      // No cached key could take this request without exceeding a bound: use a key once.
+    const reason = bypassReason(
+      context,
+      hint,
+      bytes > this.#opts.maxBytes,
+      encryptions > GCM_ENCRYPTION_LIMIT,
+    );
+    if (reason) {
+      // No cached key could take this request without exceeding a bound, or the key is meant
+      // to live on (a blind-index key) and must be new: make a key used once, never cached.
       this.#stats.bypasses++;
-      this.#emit({
-        type: 'bypass',
-        side: 'encrypt',
-        reason: bytes > this.#opts.maxBytes ? 'maxBytes' : 'gcmLimit',
-        context,
-      });
-      return this.#call('encrypt', context, () => this.inner.generateDataKey(context, hint));
+      this.#emit({ type: 'bypass', side: 'encrypt', reason, context });
+      return this.#call('encrypt', context, () => this.inner.generateDataKey(context, hint)).then(
+        dataKeyMaterial,
+      );
     }
     const partition = this.#partition(context);
     let waited = false;
@@ -152,7 +161,7 @@ export class CachingKeyring implements Keyring {
         this.#call('encrypt', context, () => this.inner.generateDataKey(context, hint)).then((material) => {
           checkKey(material.plaintextKey);
           this.#encrypt.set(partition, {
-            material,
+            material: dataKeyMaterial(material),
             context,
             createdAt: this.#opts.now(),
             uses: 0,
@@ -320,11 +329,12 @@ export class CachingKeyring implements Keyring {
 
   /** Called by the LRU for every entry leaving it; `#evicting` says why (LRU pressure otherwise). */
   #retire(side: CacheSide, plaintextKey: Uint8Array, context: EncryptionContext): void {
+    // Deferred: a caller may have received this key in the current turn and not used it yet.
+    // Scheduled before anything else runs, so nothing can skip the wipe.
+    setImmediate(() => wipeDataKey(plaintextKey)).unref();
     const reason = this.#evicting;
     this.#stats.evictions[reason]++;
     this.#emit({ type: 'eviction', side, reason, context });
-    // Deferred: a caller may have received this key in the current turn and not used it yet.
-    setImmediate(() => wipeDataKey(plaintextKey)).unref();
   }
 
   /**
@@ -375,30 +385,41 @@ export class CachingKeyring implements Keyring {
     }
   }
 
+  /**
+   * From the context's content on every call, never memoised by object identity: a context
+   * object changed after a first use must not find the key of what it held before.
+   */
   #partition(context: EncryptionContext): string {
-    let key = this.#contextKeys.get(context);
-    if (key === undefined) {
-      key = `${this.inner.name}\u0000${canonicalContext(context)}`;
-      this.#contextKeys.set(context, key);
-    }
-    return key;
+    return `${this.inner.name}\u0000${canonicalContext(context)}`;
   }
 
+  /** From the wrapped key's bytes on every call (same reason as {@link #partition}). */
   #decryptKey(partition: string, encryptedKey: Uint8Array): string {
-    const known = this.#wrappedKeys.get(encryptedKey);
-    if (known !== undefined && known.partition === partition) return known.key;
     const encoded = Buffer.from(
       encryptedKey.buffer,
       encryptedKey.byteOffset,
       encryptedKey.byteLength,
     ).toString('base64');
-    const key = `${partition}\u0000${encoded}`;
-    this.#wrappedKeys.set(encryptedKey, { partition, key });
-    return key;
+    return `${partition}\u0000${encoded}`;
   }
 
+  /**
+   * Delivers an event to `onEvent`, isolated from the key lifecycle: a hook that throws is
+   * counted (`stats().hookErrors`) and reported once as a process warning; the cache carries on.
+   */
   #emit(event: CacheEvent): void {
-    this.#opts.onEvent?.(event);
+    const hook = this.#opts.onEvent;
+    if (!hook) return;
+    try {
+      hook(event);
+    } catch (error) {
+      if (this.#stats.hookErrors++ === 0) {
+        process.emitWarning(
+          `CachingKeyring onEvent threw (${error instanceof Error ? error.name : typeof error}); its errors are ignored and counted in stats().hookErrors`,
+          { code: 'FIELDSEAL_CACHE_HOOK_ERROR' },
+        );
+      }
+    }
   }
 
   /** Never prints key bytes. */
@@ -409,6 +430,19 @@ export class CachingKeyring implements Keyring {
   [inspect.custom](): string {
     return `CachingKeyring ${inspect({ inner: this.inner.name, options: this.options, stats: this.stats() }, { depth: 3 })}`;
   }
+}
+
+/** Why a request must not use a cached key, or undefined when it may. */
+function bypassReason(
+  context: EncryptionContext,
+  hint: DataKeyHint,
+  overBytes: boolean,
+  overGcm: boolean,
+): 'longLived' | 'maxBytes' | 'gcmLimit' | undefined {
+  // The purpose check also covers callers built on an older core that sends no hint.
+  if (hint.longLived === true || context[PURPOSE_KEY] !== undefined) return 'longLived';
+  if (overBytes) return 'maxBytes';
+  return overGcm ? 'gcmLimit' : undefined;
 }
 
 function checkKey(key: Uint8Array): void {

@@ -23,7 +23,15 @@ export type CacheEvent = (
       readonly ok: boolean;
     }
   | { readonly type: 'eviction'; readonly side: CacheSide; readonly reason: EvictionReason }
-  | { readonly type: 'bypass'; readonly side: 'encrypt'; readonly reason: 'maxBytes' | 'gcmLimit' }
+  /**
+   * A key made for this request alone, never cached: the request was too large for any cached
+   * key (`maxBytes`, `gcmLimit`), or asked for a long-lived key such as a blind-index key (`longLived`).
+   */
+  | {
+      readonly type: 'bypass';
+      readonly side: 'encrypt';
+      readonly reason: 'maxBytes' | 'gcmLimit' | 'longLived';
+    }
   | {
       readonly type: 'stale';
       readonly side: 'decrypt';
@@ -45,8 +53,10 @@ export interface CacheStats {
   readonly keyringCalls: { readonly generate: number; readonly decrypt: number };
   /** Requests that waited on another caller's keyring call instead of making their own. */
   readonly coalesced: number;
-  /** Requests too large for any cached key (hint over maxBytes), served by a key used once. */
+  /** Requests served by a key used once, never cached: too large for any cached key, or long-lived keys. */
   readonly bypasses: number;
+  /** Times `onEvent` threw; each was ignored (reported once as a process warning). */
+  readonly hookErrors: number;
   /** Reads served an expired decrypt-side key within `decryptGracePeriod` while the keyring was unreachable. */
   readonly staleServed: number;
   readonly evictions: Readonly<Record<EvictionReason, number>>;
@@ -63,6 +73,7 @@ export class StatsCounter {
   coalesced = 0;
   bypasses = 0;
   staleServed = 0;
+  hookErrors = 0;
   readonly evictions: Record<EvictionReason, number> = {
     maxAge: 0,
     maxUses: 0,
@@ -80,6 +91,7 @@ export class StatsCounter {
       coalesced: this.coalesced,
       bypasses: this.bypasses,
       staleServed: this.staleServed,
+      hookErrors: this.hookErrors,
       evictions: { ...this.evictions },
       size,
     };

@@ -30,7 +30,11 @@ export interface CachingKeyringOptions {
    * stays in memory up to `decryptMaxAge + decryptGracePeriod`. Defaults to 0 (off).
    */
   readonly decryptGracePeriod?: number;
-  /** Receives every hit, miss, keyring call and eviction, e.g. to feed metrics. Must not throw. */
+  /**
+   * Receives every hit, miss, keyring call and eviction, e.g. to feed metrics. Should not throw:
+   * if it does, the error is ignored and counted (`stats().hookErrors`), and the cache works on
+   * (evicted keys are still wiped).
+   */
   readonly onEvent?: (event: CacheEvent) => void;
   /** Milliseconds clock; tests inject a fake one. Defaults to `Date.now`. */
   readonly now?: () => number;

@@ -6,6 +6,15 @@ export {
   validateConfig,
 } from './config.js';
 export { CliError, type CliErrorCode, EXIT, exitCodeOf } from './errors.js';
+export {
+  type GuardChangeReport,
+  type GuardTableStatus,
+  type GuardViolations,
+  guardSql,
+  guardStatus,
+  installGuards,
+  removeGuards,
+} from './guards.js';
 export { CONFIG_FILES, findConfig, loadConfig } from './load-config.js';
 export { main } from './main.js';
 export {

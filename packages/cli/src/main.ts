@@ -1,11 +1,17 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { benchCommand } from '@fieldseal/bench';
-import { BlindIndex, isFieldsealError, LocalKeyring } from '@fieldseal/core';
+import { isFieldsealError } from '@fieldseal/core';
 import { Command, CommanderError, Option } from 'commander';
 import type { FieldsealConfig } from './config.js';
 import { CliError, EXIT, exitCodeOf } from './errors.js';
+import {
+  type GuardCommandHost,
+  guardCommand,
+  guardsAfterMigrate,
+  warnMissingGuards,
+} from './guard-command.js';
 import { type InitOrm, initTemplate } from './init-template.js';
+import { migrate, rotate, status, upgrade, verify } from './lazy-operations.js';
 import { findConfig, loadConfig } from './load-config.js';
 import type { JobReport } from './operations.js';
 import { createProgress } from './progress.js';
@@ -41,9 +47,6 @@ async function withConfig<T>(
     await Promise.resolve(config.close?.()).catch(() => undefined);
   }
 }
-
-/** The commands' implementations, loaded when a command runs (keeps `--help`, `keygen` and `init` fast). */
-const operations = () => import('./operations.js');
 
 /** Ids as a short list: the first 20, then how many more. */
 function idList(ids: readonly string[], count: number): string {
@@ -97,6 +100,16 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const globals = () => program.opts<GlobalOptions>();
   const print = (json: unknown, text: string) =>
     io.out(globals().json ? `${JSON.stringify(json, bigintSafe, 2)}\n` : `${text}\n`);
+  const guardHost: GuardCommandHost = {
+    withConfig: (fn) => withConfig(globals(), fn),
+    print,
+    out: io.out,
+    err: io.err,
+    setExit,
+    get interactive() {
+      return !globals().json && process.stdin.isTTY === true && process.stdout.isTTY === true;
+    },
+  };
 
   const jobCommand = (command: Command) =>
     command
@@ -164,12 +177,18 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   jobCommand(
     program.command('migrate').description('encrypt the plaintext values of existing rows (resumable)'),
   )
-    .option('--decrypt', 'the way back: write plaintext and clear the data keys')
+    .option('--decrypt', 'the way back: write plaintext and clear the data keys (removes the guards first)')
+    .option('--install-guards', 'install the database guards of every table that ends 100% encrypted')
     .action(async (o) => {
-      const { migrate } = await operations();
       await runJobCommand(o.decrypt ? 'decrypt' : 'migrate', o, (config, common) =>
         migrate(config, { ...common, decrypt: o.decrypt === true }),
       );
+      if (!o.decrypt && !o.dryRun)
+        await guardsAfterMigrate(guardHost, {
+          model: o.model,
+          install: o.installGuards === true,
+          json: globals().json === true,
+        });
     });
 
   jobCommand(program.command('rotate').description("re-wrap every row's data key under another master key"))
@@ -178,7 +197,6 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       'the master key id to wrap under: a local key id, or a KMS key id, ARN or alias',
     )
     .action(async (o) => {
-      const { rotate } = await operations();
       await runJobCommand('rotate', o, (config, common) => rotate(config, { ...common, to: o.to }));
     });
 
@@ -187,7 +205,6 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .command('upgrade')
       .description('re-encrypt rows of format v1 (no row salt) as v2 under their own data keys (resumable)'),
   ).action(async (o) => {
-    const { upgrade } = await operations();
     await runJobCommand('upgrade', o, (config, common) => upgrade(config, common));
   });
 
@@ -198,7 +215,6 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('-b, --batch <n>', 'rows read per query', int('--batch'), 1000)
     .option('--allow-plaintext', 'plaintext rows do not fail verify (a migration in progress)')
     .action(async (o) => {
-      const { verify } = await operations();
       const progress = createProgress({ label: 'verify', quiet: globals().json === true });
       const report = await withConfig(globals(), (config) =>
         verify(config, {
@@ -233,6 +249,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         .join('');
       print(report, `verify: ${report.ok ? 'OK' : 'FAILED'}\n${text}${why}`);
       setExit(report.ok ? EXIT.ok : EXIT.incomplete);
+      await warnMissingGuards(guardHost, { model: o.model, json: globals().json === true });
     });
 
   program
@@ -240,7 +257,6 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description('per model: rows, percent encrypted, rows per master key id')
     .option('-m, --model <name>', 'only this model (or table)')
     .action(async (o) => {
-      const { status } = await operations();
       const report = await withConfig(globals(), (config) => status(config, { model: o.model }));
       const text = report.tables
         .map(
@@ -264,6 +280,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--id <keyId>', 'key id (default: the current year and month, e.g. 2026-11)')
     .option('--blind-index', "instead: a new blind-index key wrapped by the config's keyring")
     .action(async (o) => {
+      const { BlindIndex, LocalKeyring } = await import('@fieldseal/core');
       if (o.blindIndex) {
         const key = await withConfig(globals(), (config) => BlindIndex.generateKey(config.keyring));
         print({ blindIndexKey: key }, key);
@@ -292,50 +309,54 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       setExit(EXIT.ok);
     });
 
+  // The local KMS server is its own package and binary, so the production CLI does not ship it.
   program
     .command('kms-server')
-    .description('start the local AWS KMS server (@fieldseal/kms-local), for development and tests only')
-    .option('--port <n>', 'TCP port (0 picks a free one)', '4599')
-    .option('--host <addr>', 'address to bind', '127.0.0.1')
-    .option('--region <name>', 'region in key ARNs')
-    .option('--data <file>', 'persist keys to this JSON file')
-    .option('--seed <file>', 'JSON seed of keys and aliases to create when missing')
-    .option('--latency-ms <n>', 'added latency per request')
-    .option('--jitter-ms <n>', 'up to this much more, random')
-    .option('--rate-limit <n>', 'cryptographic requests per second before ThrottlingException')
-    .action(async (o) => {
-      const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
-      const { startKmsServer } = await import('@fieldseal/kms-local');
-      const server = await startKmsServer({
-        port: Number(o.port),
-        host: o.host,
-        ...(o.region ? { region: o.region } : {}),
-        ...(o.data ? { dataFile: o.data } : {}),
-        ...(o.seed ? { seedFile: o.seed } : {}),
-        faults: {
-          ...(o.latencyMs ? { latencyMs: num(o.latencyMs) } : {}),
-          ...(o.jitterMs ? { jitterMs: num(o.jitterMs) } : {}),
-          ...(o.rateLimit ? { rateLimit: num(o.rateLimit) } : {}),
-        },
-      });
-      print(
-        { endpoint: server.endpoint, region: server.region },
-        `kms-local listening on ${server.endpoint} (Ctrl-C to stop)`,
+    .description('how to start the local AWS KMS server (its own package: @fieldseal/kms-local)')
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action((_o, command: Command) => {
+      const args = command.args.join(' ');
+      throw new CliError(
+        'usage',
+        `the local KMS server (development and tests only) is its own package; run it with\n  npx @fieldseal/kms-local${args ? ` ${args}` : ''}\n(or install it with "npm i -D @fieldseal/kms-local" and run "fieldseal-kms-local --help")`,
       );
-      await new Promise<void>((done) => {
-        const stop = () => {
-          server.close().then(done, done);
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
-      setExit(EXIT.ok);
     });
 
-  // The cache-tuning benchmark lives in @fieldseal/bench (also runnable as `fieldseal-bench`).
-  program.addCommand(benchCommand());
+  // The cache-tuning benchmark lives in @fieldseal/bench (an optional peer, also runnable as
+  // `fieldseal-bench`): loaded only when `bench` runs, so the CLI needs neither ORM to start.
+  program
+    .command('bench')
+    .description('tune the data-key cache against a simulated KMS (needs @fieldseal/bench)')
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(async (_o, command: Command) => {
+      const bench = await importBench();
+      await bench
+        .benchCommand()
+        .name('fieldseal bench')
+        .configureOutput({ writeOut: io.out, writeErr: io.err })
+        .exitOverride()
+        .parseAsync(command.args, { from: 'user' });
+    });
+  program.addCommand(guardCommand(guardHost));
 
   return program;
+}
+
+/** `@fieldseal/bench`, or a usage error saying how to install it. */
+async function importBench(): Promise<typeof import('@fieldseal/bench')> {
+  try {
+    return await import('@fieldseal/bench');
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new CliError(
+      'usage',
+      'install @fieldseal/bench to run benchmarks ("npm i -D @fieldseal/bench"), or run "npx @fieldseal/bench"',
+    );
+  }
 }
 
 function bigintSafe(_key: string, value: unknown): unknown {

@@ -12,6 +12,7 @@ import {
 } from '@fieldseal/core';
 import { type FieldsealConfig, selectTables } from './config.js';
 import { CliError, detailOf, keyringUnavailable } from './errors.js';
+import { removeGuards } from './guards.js';
 import { withLocalErrors } from './keyring-errors.js';
 import {
   decryptWork,
@@ -116,6 +117,8 @@ export async function migrate(
     );
   }
   if (options.decrypt) {
+    // The guards refuse plaintext: they go first, or every decrypted row would be refused.
+    if (!options.dryRun) await removeGuards(config, { model: options.model });
     return runJobs(
       config,
       prepared.accesses,

@@ -7,7 +7,7 @@ import { BlindIndex, LocalKeyring } from '@fieldseal/core';
 import { startKmsServer } from '@fieldseal/kms-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertCustomers, openDb, type TestDb } from './helpers/db.js';
-import { runCli, startCli } from './helpers/run-cli.js';
+import { runCli } from './helpers/run-cli.js';
 
 const keys = LocalKeyring.generateKeyText('k1');
 const keyring = LocalKeyring.fromString(keys);
@@ -203,26 +203,9 @@ describe('the fieldseal binary as a subprocess', () => {
     expect(bad.code).not.toBe(0);
   });
 
-  it('kms-server serves the KMS protocol until SIGTERM', async () => {
-    const { child, done } = startCli(['--json', 'kms-server', '--port', '0'], {}, false);
-    let output = '';
-    child.stdout?.on('data', (chunk) => {
-      output += chunk;
-    });
-    while (!output.includes('}')) await new Promise((resolve) => setTimeout(resolve, 50));
-    const { endpoint } = JSON.parse(output) as { endpoint: string };
-    const client = new KMSClient({
-      endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    });
-    try {
-      const { KeyMetadata } = await client.send(new CreateKeyCommand({}));
-      expect(KeyMetadata?.KeyId).toMatch(/^[0-9a-f-]{36}$/);
-    } finally {
-      client.destroy();
-    }
-    child.kill('SIGTERM');
-    expect((await done).code).toBe(0);
+  it('kms-server is not shipped in the CLI: it names the @fieldseal/kms-local command with the same options', async () => {
+    const run = await runCli(['kms-server', '--port', '0', '--latency-ms', '5'], {}, false);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('npx @fieldseal/kms-local --port 0 --latency-ms 5');
   });
 });

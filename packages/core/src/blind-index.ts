@@ -17,6 +17,14 @@ export interface BlindIndexOptions {
   /**
    * Bytes of HMAC-SHA-256 kept per index value, 8–32. Defaults to 16 (128 bits, 32 hex
    * characters): no collisions in practice, so the index column can be `@unique`.
+   *
+   * Leakage, whatever the length: the index is deterministic, so anyone who reads the table
+   * sees which rows hold equal values and how often each value occurs (frequency analysis
+   * against a known distribution can then guess common values), though not the values.
+   * Collisions: two different values share an index value with probability about
+   * n² / 2^(8·bytes+1) over n distinct values — at 8 bytes, 1 in ~37 million for a million
+   * values and likely past ~4 billion (2^32) — so a lookup may return another value's row: fieldseal's adapters re-check the decrypted
+   * value and drop such rows; code querying the index column itself must do the same.
    */
   readonly bytes?: number;
 }
@@ -42,9 +50,12 @@ export class BlindIndex {
     this.length = bytes * 2;
   }
 
-  /** Makes a new random index key wrapped by `keyring`; store the returned text in your config. */
+  /**
+   * Makes a new random index key wrapped by `keyring`; store the returned text in your config.
+   * Every call makes a different key, also through a `CachingKeyring` (`longLived` hint).
+   */
   static async generateKey(keyring: Keyring): Promise<string> {
-    const material = await keyring.generateDataKey(BLIND_INDEX_CONTEXT);
+    const material = await keyring.generateDataKey(BLIND_INDEX_CONTEXT, { longLived: true });
     return formatDataKey(material);
   }
 

@@ -101,7 +101,9 @@ export type KeyringErrorCode =
   | 'throttled'
   | 'unavailable'
   | 'invalid-key-material'
-  | 'not-allowed';
+  | 'not-allowed'
+  /** A failure the keyring does not recognise; never treated as a temporary outage. */
+  | 'unknown-error';
 
 /** A keyring could not make, unwrap or re-wrap a data key. */
 export class KeyringError extends FieldsealError {

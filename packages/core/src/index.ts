@@ -55,6 +55,36 @@ export {
   encryptValue,
   type PlaintextValue,
 } from './field-cipher.js';
+export { GUARD_NAME_LIMIT, GUARD_PREFIX, guardName } from './guards/guard-names.js';
+export {
+  type ColumnGuard,
+  existingGuardsSql,
+  type GuardInstallSql,
+  type GuardKind,
+  type GuardOptions,
+  type GuardPlace,
+  guardClause,
+  guardInstallSql,
+  guardPlaces,
+  guardRemoveSql,
+  guardViolationsSql,
+  type TableGuards,
+  tableGuards,
+} from './guards/guard-sql.js';
+export {
+  GuardViolationError,
+  guardViolationOf,
+  isGuardViolationError,
+} from './guards/guard-violation-error.js';
+export {
+  rebuildTableName,
+  type SqliteRebuild,
+  sqliteGuardNames,
+  sqliteRebuild,
+  sqliteRebuildScript,
+  type SqliteTableSchema,
+} from './guards/sqlite-rebuild.js';
+export { runSqliteRebuild, sqliteInstalled, sqliteSchemaOf } from './guards/sqlite-runner.js';
 export { IV_LENGTH } from './iv-source.js';
 export {
   COMMITMENT_LENGTH,
@@ -68,11 +98,12 @@ export {
   DATA_KEY_LENGTH,
   type DataKeyHint,
   type DataKeyMaterial,
+  dataKeyMaterial,
   isRewrappingKeyring,
   type Keyring,
   type RewrappingKeyring,
 } from './keyring.js';
-export { LocalKeyring, type LocalKeyringOptions } from './local-keyring.js';
+export { LocalKeyring, type LocalKeyringEnvOptions, type LocalKeyringOptions } from './local-keyring.js';
 export { type LocalMasterKey, MASTER_KEY_LENGTH, parseMasterKeys } from './master-keys.js';
 export {
   NORMALIZER_NAMES,

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import type { EncryptionContext } from './encryption-context.js';
 
 /** Length in bytes of every data key: AES-256. */
@@ -5,7 +6,8 @@ export const DATA_KEY_LENGTH = 32;
 
 /**
  * A fresh data key: its plaintext (used at once, then dropped) and its wrapped form
- * (stored in the row's data-key column).
+ * (stored in the row's data-key column). Build one with {@link dataKeyMaterial}, so logging it
+ * never prints the plaintext key.
  */
 export interface DataKeyMaterial {
   /**
@@ -28,6 +30,33 @@ export interface DataKeyHint {
   readonly plaintextBytes?: number;
   /** AES-GCM encryptions (values) to be made under the key by this call. Defaults to 1. */
   readonly encryptions?: number;
+  /**
+   * The key will be stored and used indefinitely (a blind-index key), not for one row: a
+   * caching keyring must make a fresh key for this call and never cache or reuse it.
+   * Defaults to false.
+   */
+  readonly longLived?: boolean;
+}
+
+const REDACTED = '[redacted]';
+
+/**
+ * A {@link DataKeyMaterial} whose plaintext key is hidden from `util.inspect`, `console.log`
+ * and `JSON.stringify` (they show `plaintextKey: '[redacted]'`); the property itself is the
+ * given array, unchanged. Keyrings build their results with it.
+ */
+export function dataKeyMaterial(material: DataKeyMaterial): DataKeyMaterial {
+  const { plaintextKey, encryptedKey, keyId } = material;
+  const visible = () => ({ plaintextKey: REDACTED, encryptedKey, keyId });
+  const result = { plaintextKey, encryptedKey, keyId };
+  Object.defineProperties(result, {
+    toJSON: { value: () => ({ ...visible(), encryptedKey: Buffer.from(encryptedKey).toString('base64') }) },
+    [inspect.custom]: {
+      value: (depth: number, options: object) =>
+        `DataKeyMaterial ${inspect(visible(), { ...options, depth: Math.max(depth, 0) })}`,
+    },
+  });
+  return Object.freeze(result);
 }
 
 /**

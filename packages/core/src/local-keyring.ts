@@ -1,9 +1,9 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { canonicalContext, type EncryptionContext } from './encryption-context.js';
 import { ConfigError, KeyringError } from './errors.js';
 import { IV_LENGTH } from './iv-source.js';
-import { DATA_KEY_LENGTH, type DataKeyMaterial, type RewrappingKeyring } from './keyring.js';
+import { DATA_KEY_LENGTH, type DataKeyMaterial, dataKeyMaterial, type RewrappingKeyring } from './keyring.js';
 import {
   assertKeyId,
   decodeMasterKey,
@@ -21,16 +21,35 @@ export interface LocalKeyringOptions {
   readonly primaryKeyId?: string;
 }
 
-const FORMAT = 0x01;
+/** Layout 1 wrapped with the master key itself; still read. */
+const FORMAT_V1 = 0x01;
+/** Layout 2 (written): wrapped with a key derived from the master key and a random salt. */
+const FORMAT_V2 = 0x02;
+const SALT_LENGTH = 16;
 const TAG_LENGTH = 16;
-const AAD_DOMAIN = 'fieldseal local keyring v1';
+const AAD_DOMAIN = { [FORMAT_V1]: 'fieldseal local keyring v1', [FORMAT_V2]: 'fieldseal local keyring v2' };
+const WRAP_KEY_INFO = 'fieldseal local keyring v2 wrapping key';
+
+/** Options of {@link LocalKeyring.fromEnv}. */
+export interface LocalKeyringEnvOptions {
+  /**
+   * Leave the variable in the environment after reading it. Defaults to false: it is deleted,
+   * so child processes, crash reporters and environment dumps do not see the master keys.
+   */
+  readonly keepInEnv?: boolean;
+}
 
 /**
- * A keyring over raw AES-256 master keys held by the application: the embedded default,
- * for development and for apps without a KMS. Data keys are wrapped with AES-256-GCM; the
- * wrapped key names its master key and authenticates the encryption context.
+ * A keyring over raw AES-256 master keys held by the application. Fit for production in apps
+ * without a KMS, with the trade-off that the master keys live in the application's memory and
+ * configuration (no audit log, no access policy, rotation by hand); prefer `AwsKmsKeyring`
+ * where a KMS is available. Each wrap derives its own AES-256-GCM wrapping key from the master
+ * key and a random 16-byte salt (HKDF-SHA-256), so no GCM usage bound applies to the master key;
+ * the wrapped key names its master key and authenticates the encryption context.
  *
- * Encrypted data key layout: `0x01 | len8(keyId) keyId | iv(12) | ciphertext(32) | tag(16)`.
+ * Encrypted data key layout: `0x02 | len8(keyId) keyId | salt(16) | iv(12) | ciphertext(32) |
+ * tag(16)`. Keys wrapped by older versions (`0x01`, no salt, wrapped with the master key
+ * itself) still unwrap.
  *
  * @example
  * const keyring = LocalKeyring.fromEnv('FIELDSEAL_LOCAL_KEYS'); // "2026-11:BASE64,2025-01:BASE64"
@@ -71,9 +90,18 @@ export class LocalKeyring implements RewrappingKeyring {
     return new LocalKeyring({ keys: parseMasterKeys(text, 'keys') });
   }
 
-  /** Keys from an environment variable holding the text form (default `FIELDSEAL_LOCAL_KEYS`). */
-  static fromEnv(variable = 'FIELDSEAL_LOCAL_KEYS', env: NodeJS.ProcessEnv = process.env): LocalKeyring {
-    return new LocalKeyring({ keys: masterKeysFromEnv(variable, env) });
+  /**
+   * Keys from an environment variable holding the text form (default `FIELDSEAL_LOCAL_KEYS`).
+   * The variable is then deleted from `env` unless `options.keepInEnv` is set.
+   */
+  static fromEnv(
+    variable = 'FIELDSEAL_LOCAL_KEYS',
+    env: NodeJS.ProcessEnv = process.env,
+    options: LocalKeyringEnvOptions = {},
+  ): LocalKeyring {
+    const keyring = new LocalKeyring({ keys: masterKeysFromEnv(variable, env) });
+    if (options.keepInEnv !== true) delete env[variable];
+    return keyring;
   }
 
   /** Keys from a file holding the text form, one `keyId:base64` per line. */
@@ -90,11 +118,11 @@ export class LocalKeyring implements RewrappingKeyring {
   async generateDataKey(context: EncryptionContext): Promise<DataKeyMaterial> {
     const plaintextKey = randomBytes(DATA_KEY_LENGTH);
     const keyId = this.primaryKeyId;
-    return { plaintextKey, encryptedKey: this.#wrap(keyId, plaintextKey, context), keyId };
+    return dataKeyMaterial({ plaintextKey, encryptedKey: this.#wrap(keyId, plaintextKey, context), keyId });
   }
 
   async decryptDataKey(encryptedKey: Uint8Array, context: EncryptionContext): Promise<Uint8Array> {
-    const { keyId, iv, ciphertext, tag } = parseWrapped(encryptedKey);
+    const { format, keyId, salt, iv, ciphertext, tag } = parseWrapped(encryptedKey);
     const masterKey = this.#keys.get(keyId);
     if (!masterKey) {
       throw new KeyringError(
@@ -104,8 +132,9 @@ export class LocalKeyring implements RewrappingKeyring {
       );
     }
     try {
-      const decipher = createDecipheriv('aes-256-gcm', masterKey, iv, { authTagLength: TAG_LENGTH });
-      decipher.setAAD(wrapAad(keyId, context));
+      const wrappingKey = format === FORMAT_V1 ? masterKey : deriveWrappingKey(masterKey, salt);
+      const decipher = createDecipheriv('aes-256-gcm', wrappingKey, iv, { authTagLength: TAG_LENGTH });
+      decipher.setAAD(wrapAad(format, keyId, context));
       decipher.setAuthTag(tag);
       return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
     } catch (cause) {
@@ -144,12 +173,22 @@ export class LocalKeyring implements RewrappingKeyring {
   }
 
   #wrap(keyId: string, plaintextKey: Uint8Array, context: EncryptionContext): Buffer {
+    const salt = randomBytes(SALT_LENGTH);
     const iv = randomBytes(IV_LENGTH);
-    const cipher = createCipheriv('aes-256-gcm', this.#keys.get(keyId) as Buffer, iv);
-    cipher.setAAD(wrapAad(keyId, context));
+    const wrappingKey = deriveWrappingKey(this.#keys.get(keyId) as Buffer, salt);
+    const cipher = createCipheriv('aes-256-gcm', wrappingKey, iv);
+    cipher.setAAD(wrapAad(FORMAT_V2, keyId, context));
     const ciphertext = Buffer.concat([cipher.update(plaintextKey), cipher.final()]);
+    wrappingKey.fill(0);
     const id = Buffer.from(keyId, 'utf8');
-    return Buffer.concat([Buffer.from([FORMAT, id.length]), id, iv, ciphertext, cipher.getAuthTag()]);
+    return Buffer.concat([
+      Buffer.from([FORMAT_V2, id.length]),
+      id,
+      salt,
+      iv,
+      ciphertext,
+      cipher.getAuthTag(),
+    ]);
   }
 
   /** Never prints key bytes. */
@@ -162,22 +201,44 @@ export class LocalKeyring implements RewrappingKeyring {
   }
 }
 
-function wrapAad(keyId: string, context: EncryptionContext): Buffer {
-  return Buffer.from(`${AAD_DOMAIN}\u0000${keyId}\u0000${canonicalContext(context)}`, 'utf8');
+function wrapAad(
+  format: typeof FORMAT_V1 | typeof FORMAT_V2,
+  keyId: string,
+  context: EncryptionContext,
+): Buffer {
+  return Buffer.from(`${AAD_DOMAIN[format]}\u0000${keyId}\u0000${canonicalContext(context)}`, 'utf8');
+}
+
+/**
+ * The wrapping key of one wrap: HKDF-SHA-256 of the master key with the wrap's random salt
+ * (RFC 5869; one output block, written with two HMACs because `hkdfSync` costs several times more).
+ */
+function deriveWrappingKey(masterKey: Buffer, salt: Uint8Array): Buffer {
+  const prk = createHmac('sha256', salt).update(masterKey).digest();
+  const key = createHmac('sha256', prk).update(WRAP_KEY_INFO, 'utf8').update(Uint8Array.of(1)).digest();
+  prk.fill(0);
+  return key;
 }
 
 function parseWrapped(encryptedKey: Uint8Array) {
   const bytes = Buffer.from(encryptedKey.buffer, encryptedKey.byteOffset, encryptedKey.byteLength);
+  const format = bytes[0];
   const idLength = bytes[1] ?? 0;
-  const ivStart = 2 + idLength;
-  if (bytes[0] !== FORMAT || bytes.length !== ivStart + IV_LENGTH + DATA_KEY_LENGTH + TAG_LENGTH) {
+  const saltLength = format === FORMAT_V2 ? SALT_LENGTH : 0;
+  const ivStart = 2 + idLength + saltLength;
+  if (
+    (format !== FORMAT_V1 && format !== FORMAT_V2) ||
+    bytes.length !== ivStart + IV_LENGTH + DATA_KEY_LENGTH + TAG_LENGTH
+  ) {
     throw new KeyringError(
       'malformed-encrypted-key',
       'Encrypted data key is not a local-keyring wrapped key (wrong format or length)',
     );
   }
   return {
-    keyId: bytes.subarray(2, ivStart).toString('utf8'),
+    format: format as typeof FORMAT_V1 | typeof FORMAT_V2,
+    keyId: bytes.subarray(2, 2 + idLength).toString('utf8'),
+    salt: bytes.subarray(2 + idLength, ivStart),
     iv: bytes.subarray(ivStart, ivStart + IV_LENGTH),
     ciphertext: bytes.subarray(ivStart + IV_LENGTH, ivStart + IV_LENGTH + DATA_KEY_LENGTH),
     tag: bytes.subarray(ivStart + IV_LENGTH + DATA_KEY_LENGTH),

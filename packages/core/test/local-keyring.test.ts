@@ -1,4 +1,4 @@
-import { createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +43,19 @@ describe('loading master keys', () => {
       '2025-01',
     ]);
     expect(LocalKeyring.fromEnv('MY_KEYS', { MY_KEYS: keyText('x', k1) }).keyIds).toEqual(['x']);
+  });
+
+  it('fromEnv deletes the variable after reading it, unless keepInEnv is set', () => {
+    const env: NodeJS.ProcessEnv = { MY_KEYS: keyText('x', k1), OTHER: 'kept' };
+    LocalKeyring.fromEnv('MY_KEYS', env);
+    expect(env).toEqual({ OTHER: 'kept' });
+    const kept: NodeJS.ProcessEnv = { MY_KEYS: keyText('x', k1) };
+    LocalKeyring.fromEnv('MY_KEYS', kept, { keepInEnv: true });
+    expect(kept.MY_KEYS).toBe(keyText('x', k1));
+    // The real process environment by default.
+    process.env.FIELDSEAL_TEST_LOCAL_KEYS = keyText('y', k1);
+    expect(LocalKeyring.fromEnv('FIELDSEAL_TEST_LOCAL_KEYS').keyIds).toEqual(['y']);
+    expect('FIELDSEAL_TEST_LOCAL_KEYS' in process.env).toBe(false);
   });
 
   it.each([undefined, '', '   '])(
@@ -182,26 +195,69 @@ describe('wrapping and unwrapping', () => {
     ).toBe(true);
   });
 
-  it('the wrapped key is 0x01 | len8(keyId) | keyId | iv(12) | ciphertext(32) | tag(16), checkable with node:crypto alone', async () => {
+  it('the wrapped key is 0x02 | len8(keyId) | keyId | salt(16) | iv(12) | ciphertext(32) | tag(16), its wrapping key HKDF(master, salt), checkable with node:crypto alone', async () => {
     const master = randomBytes(32);
     const keyring = new LocalKeyring({ keys: [{ keyId: 'key-7', key: master }] });
     const { plaintextKey, encryptedKey } = await keyring.generateDataKey(context);
     const bytes = Buffer.from(encryptedKey);
-    expect(bytes.length).toBe(2 + 5 + 12 + 32 + 16);
-    expect(bytes[0]).toBe(1);
+    expect(bytes.length).toBe(2 + 5 + 16 + 12 + 32 + 16);
+    expect(bytes[0]).toBe(2);
     expect(bytes[1]).toBe(5);
     expect(bytes.subarray(2, 7).toString()).toBe('key-7');
     // Independent unwrap, from docs/format.md.
+    const salt = bytes.subarray(7, 23);
+    const wrappingKey = Buffer.from(
+      hkdfSync('sha256', master, salt, 'fieldseal local keyring v2 wrapping key', 32),
+    );
+    expect(wrappingKey.equals(master)).toBe(false);
     const aad = Buffer.from(
-      `fieldseal local keyring v1\u0000key-7\u0000${canonicalContext(context)}`,
+      `fieldseal local keyring v2\u0000key-7\u0000${canonicalContext(context)}`,
       'utf8',
     );
     expect(canonicalContext(context)).toBe('15:fieldseal:table4:User;');
-    const decipher = createDecipheriv('aes-256-gcm', master, bytes.subarray(7, 19));
+    const decipher = createDecipheriv('aes-256-gcm', wrappingKey, bytes.subarray(23, 35));
     decipher.setAAD(aad);
-    decipher.setAuthTag(bytes.subarray(51));
-    const unwrapped = Buffer.concat([decipher.update(bytes.subarray(19, 51)), decipher.final()]);
+    decipher.setAuthTag(bytes.subarray(67));
+    const unwrapped = Buffer.concat([decipher.update(bytes.subarray(35, 67)), decipher.final()]);
     expect(unwrapped.equals(Buffer.from(plaintextKey))).toBe(true);
+  });
+
+  it('every wrap uses its own salt, so two wraps of keys under one master key never share a wrapping key', async () => {
+    const keyring = LocalKeyring.fromString(keyText('k'));
+    const salts = new Set<string>();
+    for (let i = 0; i < 50; i++) {
+      const { encryptedKey } = await keyring.generateDataKey(context);
+      salts.add(Buffer.from(encryptedKey).subarray(3, 19).toString('hex'));
+    }
+    expect(salts.size).toBe(50);
+  });
+
+  it('still unwraps the older layout 0x01 | len8(keyId) | keyId | iv(12) | ciphertext(32) | tag(16), wrapped with the master key itself', async () => {
+    const master = randomBytes(32);
+    const dataKey = randomBytes(32);
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', master, iv);
+    cipher.setAAD(
+      Buffer.from(`fieldseal local keyring v1\u0000key-7\u0000${canonicalContext(context)}`, 'utf8'),
+    );
+    const ciphertext = Buffer.concat([cipher.update(dataKey), cipher.final()]);
+    const v1 = Buffer.concat([
+      Buffer.from([1, 5]),
+      Buffer.from('key-7'),
+      iv,
+      ciphertext,
+      cipher.getAuthTag(),
+    ]);
+    const keyring = new LocalKeyring({ keys: [{ keyId: 'key-7', key: master }] });
+    expect(Buffer.from(await keyring.decryptDataKey(v1, context)).equals(dataKey)).toBe(true);
+    expect(keyring.keyIdOf(v1)).toBe('key-7');
+    // Re-wrapping (rotation) moves it to the current layout.
+    const rewrapped = await keyring.reEncryptDataKey(v1, context, { destinationKeyId: 'key-7' });
+    expect(Buffer.from(rewrapped.encryptedKey)[0]).toBe(2);
+    expect(Buffer.from(await keyring.decryptDataKey(rewrapped.encryptedKey, context)).equals(dataKey)).toBe(true);
+    // A v1 key relabelled as v2 (or the reverse) does not unwrap.
+    const relabelled = Buffer.concat([Buffer.from([2]), v1.subarray(1), randomBytes(16)]);
+    await expect(keyring.decryptDataKey(relabelled, context)).rejects.toThrow(KeyringError);
   });
 
   it('rotation: a keyring listing the new primary and the old key unwraps keys wrapped by either, and wraps with the new one', async () => {

@@ -10,6 +10,7 @@ import {
   BlindIndex,
   type DataKeyMaterial,
   DecryptionError,
+  dataKeyMaterial,
   decryptValue,
   deriveDataKey,
   type EncryptionContext,
@@ -203,5 +204,21 @@ describe('printed objects never contain key bytes', () => {
     expectNoSecrets(
       await BlindIndex.open({ keyring: local, wrappedKey: await BlindIndex.generateKey(local) }),
     );
+  });
+
+  it('DataKeyMaterial from LocalKeyring or dataKeyMaterial(): inspect, console and JSON hide the plaintext key, which stays readable', async () => {
+    const material = await keyring.generateDataKey({ 'fieldseal:table': 'User' });
+    const plain = randomBytes(32);
+    keyring.dataKeys.push(plain);
+    const built = dataKeyMaterial({ plaintextKey: plain, encryptedKey: Uint8Array.of(1, 2), keyId: 'k' });
+    for (const m of [material, built, { nested: [material] }]) expectNoSecrets(m);
+    expect(inspect(built)).toContain("plaintextKey: '[redacted]'");
+    expect(JSON.parse(JSON.stringify(built))).toEqual({
+      plaintextKey: '[redacted]',
+      encryptedKey: 'AQI=',
+      keyId: 'k',
+    });
+    expect(built.plaintextKey).toBe(plain);
+    expect(material.plaintextKey.length).toBe(32);
   });
 });

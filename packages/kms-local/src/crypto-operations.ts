@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type EncryptionContext, openBlob, parseBlob, sealBlob } from './ciphertext-format.js';
 import type { KeyMaterialVersion, StoredKey } from './key-model.js';
 import type { KeyStore } from './key-store.js';
-import { KmsError, invalidCiphertext, notFound, validation } from './kms-error.js';
+import { invalidCiphertext, KmsError, notFound, validation } from './kms-error.js';
 import type { Operation } from './operation.js';
 import {
   checkAlgorithm,

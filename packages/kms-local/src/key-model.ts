@@ -50,8 +50,11 @@ export interface StoreSnapshot {
   readonly aliases: readonly StoredAlias[];
 }
 
-/** Account id used in every ARN; the one AWS uses in its documentation. */
-export const ACCOUNT_ID = '111122223333';
+/**
+ * Account id in every ARN: all zeros, which no AWS account has, so an ARN of this server is
+ * never mistaken for a real key (nor for AWS's documentation examples).
+ */
+export const ACCOUNT_ID = '000000000000';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MRK = /^mrk-[0-9a-f]{32}$/;

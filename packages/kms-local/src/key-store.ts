@@ -1,14 +1,14 @@
 import {
   ACCOUNT_ID,
   DAY_MS,
-  type KeyMaterialVersion,
   isKeyId,
+  type KeyMaterialVersion,
   newKeyId,
   newMaterial,
   parseKmsArn,
-  type StoreSnapshot,
   type StoredAlias,
   type StoredKey,
+  type StoreSnapshot,
 } from './key-model.js';
 import { KmsError, notFound, validation } from './kms-error.js';
 

@@ -43,6 +43,10 @@ const STATUS_BY_TYPE: Readonly<Record<string, number>> = {
   DryRunOperationException: 412,
   AccessDeniedException: 400,
   KeyUnavailableException: 500,
+  CustomKeyStoreInvalidStateException: 400,
+  XksProxyUriUnreachableException: 400,
+  XksProxyInvalidResponseException: 400,
+  XksKeyNotFoundException: 400,
   KMSInternalException: 500,
   DependencyTimeoutException: 503,
 };

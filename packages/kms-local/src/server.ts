@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ADMIN_PREFIX, handleAdmin } from './admin.js';
@@ -11,7 +11,10 @@ import { KEY_OPERATIONS } from './key-operations.js';
 import { KeyStore } from './key-store.js';
 import { KmsError } from './kms-error.js';
 import { CRYPTOGRAPHIC_OPERATIONS, type Operation } from './operation.js';
+import { checkPolicy, type KmsPolicy } from './policy.js';
+import { authorize } from './policy-check.js';
 import type { RequestBody } from './request-fields.js';
+import { isLoopback, RequestGuard } from './request-guard.js';
 import { applySeed, type KmsSeed, readSeedFile } from './seed.js';
 import { loadState, saveState } from './state-file.js';
 import { type KmsServerStats, type Outcome, StatsCounter } from './stats.js';
@@ -22,6 +25,21 @@ export interface KmsServerOptions {
   readonly port?: number;
   /** Address to bind. Defaults to `127.0.0.1`; any other address prints a warning. */
   readonly host?: string;
+  /**
+   * The secret that admits a request from another machine, and any admin API request:
+   * `Authorization: Bearer <token>`, or the AWS SDK's `accessKeyId` (as in `clientConfig`).
+   * Requests from this machine without it are served only with a loopback or allowed `Host`
+   * and no foreign `Origin`. Defaults to a random token (read it from `KmsServer.token`).
+   */
+  readonly token?: string;
+  /** Host names besides localhost/127.0.0.1/[::1] accepted in `Host` and `Origin` without the token. Defaults to none. */
+  readonly allowedHosts?: readonly string[];
+  /**
+   * An IAM identity policy applied to every cryptographic request (`kms:EncryptionContext:*`
+   * conditions; see `KmsPolicy`): denied requests get `AccessDeniedException`. Defaults to none
+   * (everything allowed).
+   */
+  readonly policy?: KmsPolicy;
   /** Region written into key ARNs. Defaults to `us-east-1`. */
   readonly region?: string;
   /** JSON file keys and aliases persist to (created with mode 0600). In memory when absent. */
@@ -49,10 +67,12 @@ export interface KmsServer {
   readonly port: number;
   /** The region in this server's ARNs. */
   readonly region: string;
+  /** The token that admits admin and remote requests (see `KmsServerOptions.token`). */
+  readonly token: string;
   /**
-   * Ready-made `KMSClient` settings: endpoint, region and placeholder credentials (this
-   * server does not check signatures). `new KMSClient(server.clientConfig)`. A new object on
-   * every read.
+   * Ready-made `KMSClient` settings: endpoint, region and credentials whose access key id is
+   * the server's token (signatures are not checked). `new KMSClient(server.clientConfig)`. A
+   * new object on every read.
    */
   readonly clientConfig: {
     readonly endpoint: string;
@@ -79,10 +99,9 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
 
 const JSON_11 = 'application/x-amz-json-1.1';
 
-/** True for addresses only this machine can reach. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
+/** Printed on every start: nobody should mistake this server for a KMS. */
+export const BANNER =
+  'kms-local: NOT FOR PRODUCTION. A local imitation of AWS KMS for development and tests: key material is stored unprotected.';
 
 /**
  * Starts a server speaking the AWS KMS JSON 1.1 protocol (`X-Amz-Target: TrentService.<Op>`)
@@ -104,6 +123,13 @@ export async function startKmsServer(options: KmsServerOptions = {}): Promise<Km
     throw new KmsLocalConfigError('port', 'must be 0–65535');
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
     throw new KmsLocalConfigError('region', `"${region}" is not a region name`);
+  const token = options.token ?? randomBytes(24).toString('base64url');
+  if (!/^[\w.~-]{16,}$/.test(token))
+    throw new KmsLocalConfigError('token', 'must be at least 16 characters of A-Z a-z 0-9 _ . ~ -');
+  const policy = options.policy === undefined ? undefined : checkPolicy(options.policy);
+  // The bound address itself (0.0.0.0 included: `endpoint` names it) is a Host this server answers to.
+  const bound = isLoopback(host) ? [] : [host];
+  const guard = new RequestGuard(token, [...bound, ...(options.allowedHosts ?? [])]);
 
   const dataFile = options.dataFile;
   const store = new KeyStore(
@@ -135,7 +161,14 @@ export async function startKmsServer(options: KmsServerOptions = {}): Promise<Km
     const body = await readBody(request);
     if (body === undefined)
       return sendJson(response, 413, { __type: 'ValidationException', message: 'Request too large' });
-    if (request.url?.startsWith(ADMIN_PREFIX)) return handleAdmin(request, response, body, faults, stats);
+    const admin = request.url?.startsWith(ADMIN_PREFIX) === true;
+    const refusal = guard.check(request, admin);
+    if (refusal) {
+      return admin
+        ? sendJson(response, refusal.status, { error: refusal.message })
+        : sendJson(response, refusal.status, { __type: refusal.type, message: refusal.message }, {}, JSON_11);
+    }
+    if (admin) return handleAdmin(request, response, body, faults, stats);
     if (request.method === 'GET' && request.url === '/') {
       return sendJson(response, 200, { service: 'fieldseal-kms-local', region, protocol: 'awsJson1_1' });
     }
@@ -174,6 +207,7 @@ export async function startKmsServer(options: KmsServerOptions = {}): Promise<Km
       return fail(new KmsError('SerializationException', 'The request body is not a JSON object.'));
     }
     try {
+      if (policy && CRYPTOGRAPHIC_OPERATIONS.has(name)) authorize(policy, store, name, parsed);
       reply('ok', 200, operation(store, parsed));
     } catch (error) {
       if (error instanceof KmsError) return fail(error);
@@ -188,9 +222,10 @@ export async function startKmsServer(options: KmsServerOptions = {}): Promise<Km
       resolve();
     });
   });
+  warn(BANNER);
   if (!isLoopback(host)) {
     warn(
-      `WARNING: kms-local is listening on ${host}, reachable from other machines. Anyone who can reach it can use ` +
+      `WARNING: kms-local is listening on ${host}, reachable from other machines. Anyone who has its token can use ` +
         'its keys, and its key material is not protected at rest. It is for development and tests only.',
     );
   }
@@ -203,9 +238,10 @@ export async function startKmsServer(options: KmsServerOptions = {}): Promise<Km
     endpoint,
     port: address.port,
     region,
+    token,
     // A fresh object each time: the SDK writes into the credentials object it is given.
     get clientConfig() {
-      return { endpoint, region, credentials: { accessKeyId: 'kms-local', secretAccessKey: 'kms-local' } };
+      return { endpoint, region, credentials: { accessKeyId: token, secretAccessKey: 'kms-local' } };
     },
     stats: () => stats.snapshot(),
     faults: () => faults.settings,

@@ -1,7 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
@@ -59,6 +62,51 @@ describe('command line', () => {
     expect(endpoint).toContain('0.0.0.0');
     expect(stderr()).toContain('WARNING');
     expect(stderr()).toContain('development and tests only');
+  });
+
+  it('prints the NOT FOR PRODUCTION banner; --token guards the admin API; --policy applies an IAM policy', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kms-local-cli-'));
+    const policy = join(dir, 'policy.json');
+    writeFileSync(
+      policy,
+      JSON.stringify({
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'kms:Encrypt',
+            Resource: '*',
+            Condition: { StringEquals: { 'kms:EncryptionContext:app': 'x' } },
+          },
+        ],
+      }),
+    );
+    try {
+      const token = 'cli-test-token-0123456789';
+      const { endpoint, stderr } = await run(['--port', '0', '--token', token, '--policy', policy]);
+      expect(stderr()).toContain('kms-local: NOT FOR PRODUCTION');
+      expect((await fetch(`${endpoint}/__admin/stats`)).status).toBe(401);
+      const ok = await fetch(`${endpoint}/__admin/stats`, { headers: { authorization: `Bearer ${token}` } });
+      expect(ok.status).toBe(200);
+      const kms = new KMSClient({
+        endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+      });
+      const { KeyMetadata } = await kms.send(new CreateKeyCommand({}));
+      const encrypt = (app: string) =>
+        kms.send(
+          new EncryptCommand({
+            KeyId: KeyMetadata?.Arn,
+            Plaintext: Buffer.from('p'),
+            EncryptionContext: { app },
+          }),
+        );
+      await expect(encrypt('x')).resolves.toBeDefined();
+      await expect(encrypt('y')).rejects.toMatchObject({ name: 'AccessDeniedException' });
+      kms.destroy();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('exits with status 1 and a usage hint on a bad option', async () => {

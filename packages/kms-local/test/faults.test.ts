@@ -99,11 +99,13 @@ describe('fault and load knobs', () => {
     const { keyId } = await createKey(kms);
     await kms.send(encrypt(keyId));
     await kms.send(encrypt(keyId));
-    const stats = await (await fetch(`${server.endpoint}/__admin/stats`)).json();
+    const auth = { authorization: `Bearer ${server.token}` };
+    const stats = await (await fetch(`${server.endpoint}/__admin/stats`, { headers: auth })).json();
     expect(stats).toMatchObject({ requests: { CreateKey: 1, Encrypt: 2 }, total: 3 });
 
     const set = await fetch(`${server.endpoint}/__admin/faults`, {
       method: 'POST',
+      headers: auth,
       body: JSON.stringify({ latencyMs: 5, failNext: { count: 1, errorType: 'DependencyTimeoutException' } }),
     });
     expect(await set.json()).toMatchObject({
@@ -115,14 +117,17 @@ describe('fault and load knobs', () => {
 
     const bad = await fetch(`${server.endpoint}/__admin/faults`, {
       method: 'POST',
+      headers: auth,
       body: '{"jitterMs":"lots"}',
     });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: string }).error).toContain('jitterMs');
 
-    expect((await fetch(`${server.endpoint}/__admin/reset`, { method: 'POST' })).status).toBe(200);
+    expect((await fetch(`${server.endpoint}/__admin/reset`, { method: 'POST', headers: auth })).status).toBe(
+      200,
+    );
     expect(server.stats().total).toBe(0);
     expect(server.faults().latencyMs).toBe(0);
-    expect((await fetch(`${server.endpoint}/__admin/nothing`)).status).toBe(404);
+    expect((await fetch(`${server.endpoint}/__admin/nothing`, { headers: auth })).status).toBe(404);
   });
 });

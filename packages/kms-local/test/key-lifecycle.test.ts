@@ -6,8 +6,8 @@ import {
   DecryptCommand,
   DeleteAliasCommand,
   DescribeKeyCommand,
-  DisableKeyCommand,
   DisabledException,
+  DisableKeyCommand,
   EnableKeyCommand,
   EncryptCommand,
   InvalidAliasNameException,
@@ -25,7 +25,7 @@ describe('keys and aliases', () => {
     const server = await startServer({ region: 'eu-west-1' });
     const kms = clientFor(server);
     const { KeyMetadata } = await kms.send(new CreateKeyCommand({ Description: 'orders' }));
-    expect(KeyMetadata?.Arn).toBe(`arn:aws:kms:eu-west-1:111122223333:key/${KeyMetadata?.KeyId}`);
+    expect(KeyMetadata?.Arn).toBe(`arn:aws:kms:eu-west-1:000000000000:key/${KeyMetadata?.KeyId}`);
     expect(KeyMetadata).toMatchObject({
       KeyState: 'Enabled',
       Enabled: true,
@@ -62,7 +62,7 @@ describe('keys and aliases', () => {
     const kms = clientFor(server);
     const { keyId, arn } = await createKey(kms);
     await kms.send(new CreateAliasCommand({ AliasName: 'alias/orders', TargetKeyId: keyId }));
-    const aliasArn = `arn:aws:kms:${server.region}:111122223333:alias/orders`;
+    const aliasArn = `arn:aws:kms:${server.region}:000000000000:alias/orders`;
     for (const ref of [keyId, arn, 'alias/orders', aliasArn]) {
       const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: ref }));
       expect(KeyMetadata?.KeyId).toBe(keyId);
@@ -102,7 +102,7 @@ describe('keys and aliases', () => {
     );
     expect(unknown).toBeInstanceOf(NotFoundException);
     expect(unknown.$metadata?.httpStatusCode).toBe(404);
-    const otherRegion = `arn:aws:kms:ap-south-1:111122223333:key/${keyId}`;
+    const otherRegion = `arn:aws:kms:ap-south-1:000000000000:key/${keyId}`;
     expect(await rejection(kms.send(new DescribeKeyCommand({ KeyId: otherRegion })))).toBeInstanceOf(
       NotFoundException,
     );

@@ -1,8 +1,8 @@
 import {
   DecryptCommand,
   DescribeKeyCommand,
-  DisableKeyCommand,
   DisabledException,
+  DisableKeyCommand,
   EnableKeyRotationCommand,
   EncryptCommand,
   GenerateDataKeyCommand,

@@ -1,6 +1,6 @@
 import { KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';
 import { describe, expect, it } from 'vitest';
-import { startKmsServer } from '../src/index.js';
+import { BANNER, startKmsServer } from '../src/index.js';
 import { startServer } from './helpers.js';
 
 describe('the server handle', () => {
@@ -17,7 +17,7 @@ describe('the server handle', () => {
     const warnings: string[] = [];
     const local = await startKmsServer({ port: 0, warn: (m) => warnings.push(m) });
     expect(local.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(warnings).toEqual([]);
+    expect(warnings).toEqual([BANNER]);
     const open = await startKmsServer({ port: 0, host: '0.0.0.0', warn: (m) => warnings.push(m) });
     expect(warnings.join()).toMatch(/WARNING.*0\.0\.0\.0.*development and tests only/s);
     await Promise.all([local.close(), local.close(), open.close()]);
@@ -29,6 +29,9 @@ describe('the server handle', () => {
     expect(await (await fetch(`${server.endpoint}/`)).json()).toMatchObject({
       service: 'fieldseal-kms-local',
     });
-    expect(await (await fetch(`${server.endpoint}/__admin/health`)).json()).toEqual({ ok: true });
+    const headers = { authorization: `Bearer ${server.token}` };
+    expect(await (await fetch(`${server.endpoint}/__admin/health`, { headers })).json()).toEqual({
+      ok: true,
+    });
   });
 });

@@ -10,6 +10,7 @@ import { Prisma } from '@prisma/client/extension';
 import { approve, guardClient, isApproved } from './client-guard.js';
 import { validateAgainstClient } from './client-validation.js';
 import { EncryptionSchema } from './encryption-schema.js';
+import { guardErrors } from './guard-errors.js';
 import type { FieldEncryptionMetadata } from './metadata.js';
 import { argsObject, runOperation } from './operations.js';
 import type { QueryContext } from './query-context.js';
@@ -51,6 +52,8 @@ export function fieldEncryption(options: FieldEncryptionOptions) {
     return index;
   };
 
+  const rethrow = guardErrors(options.metadata);
+
   return Prisma.defineExtension((client) => {
     validateAgainstClient(schema, client);
     guardClient(client, schema);
@@ -85,7 +88,7 @@ export function fieldEncryption(options: FieldEncryptionOptions) {
               params,
               args: argsObject(args),
               transactionOptions: options.transactionOptions,
-            });
+            }).catch(rethrow);
           },
         },
       },

@@ -2,6 +2,7 @@ import { type EntityManager, type EntityTarget, In, type ObjectLiteral } from 't
 import { checkPartial, encryptedUpdate } from './bulk-update.js';
 import type { EntityPlan } from './entity-plan.js';
 import { type UnsupportedOperationCode, UnsupportedOperationError } from './errors.js';
+import { rethrowGuardViolation } from './guard-errors.js';
 import { base, planOf, type Runtime } from './runtime.js';
 import { encryptedUpsert } from './upsert.js';
 import { rewriteFindOptions, rewriteWhere } from './where-rewriter.js';
@@ -46,11 +47,15 @@ export function patchManager(runtime: Runtime, manager: EntityManager): EntityMa
     const original = (base as unknown as Record<string, Method>)[name] as Method;
     target[name] = function (this: EntityManager, ...args: unknown[]) {
       try {
-        return replacement(
+        const result = replacement(
           planOf(runtime, args[0] as EntityTarget<ObjectLiteral>),
           (...a) => original.apply(this, a),
           args,
         );
+        // A write refused by a database guard surfaces as a GuardViolationError.
+        return result instanceof Promise
+          ? result.catch((error: unknown) => rethrowGuardViolation(runtime.dataSource, error))
+          : result;
       } catch (error) {
         // These methods all return promises; refusals must reject, not throw.
         return Promise.reject(error);

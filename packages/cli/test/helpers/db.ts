@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Keyring } from '@fieldseal/core';
 import { sqlExecutor, storedTables } from '@fieldseal/prisma';
+import { testDialects } from '@fieldseal/test-databases/dialects';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaMariaDb } from '@prisma/adapter-mariadb';
 import { PrismaPg } from '@prisma/adapter-pg';
@@ -18,9 +19,9 @@ import { fieldEncryptionMetadata } from '../generated/sqlite/fieldseal/metadata.
 
 export type Dialect = 'sqlite' | 'postgres' | 'mysql';
 /** The dialects every CLI test runs on. */
-export const DIALECTS: readonly Dialect[] = ['sqlite', 'postgres'];
+export const DIALECTS: readonly Dialect[] = testDialects(['sqlite', 'postgres'], ['sqlite']);
 /** The dialects of the crash and multi-process tests (where each dialect's locking differs). */
-export const JOB_DIALECTS: readonly Dialect[] = ['sqlite', 'postgres', 'mysql'];
+export const JOB_DIALECTS: readonly Dialect[] = testDialects(['sqlite', 'postgres', 'mysql'], ['sqlite']);
 export const PG_URL = process.env.FIELDSEAL_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 export const MYSQL_URL = process.env.FIELDSEAL_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 

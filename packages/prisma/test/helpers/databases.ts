@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { testDialects } from '@fieldseal/test-databases/dialects';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaMariaDb } from '@prisma/adapter-mariadb';
 import { PrismaPg } from '@prisma/adapter-pg';
@@ -36,7 +37,7 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export const DIALECTS: readonly DialectName[] = ['sqlite', 'postgresql', 'mysql'];
+export const DIALECTS: readonly DialectName[] = testDialects(['sqlite', 'postgresql', 'mysql'], ['sqlite']);
 
 const PG_URL = process.env.FIELDSEAL_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 const MYSQL_URL = process.env.FIELDSEAL_MYSQL_URL ?? 'mariadb://root@127.0.0.1:3306/test';

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Keyring, ReadMode } from '@fieldseal/core';
 import { fieldEncryption } from '@fieldseal/prisma';
+import { testDialects } from '@fieldseal/test-databases/dialects';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import Database from 'better-sqlite3';
@@ -14,7 +15,7 @@ import { fieldEncryptionMetadata } from '../generated/sqlite/fieldseal/metadata.
 import { PG_URL } from './typeorm-db.js';
 
 export type PrismaDialect = 'sqlite' | 'postgresql';
-export const PRISMA_DIALECTS: readonly PrismaDialect[] = ['sqlite', 'postgresql'];
+export const PRISMA_DIALECTS: readonly PrismaDialect[] = testDialects(['sqlite', 'postgresql'], ['sqlite']);
 export const metadata = fieldEncryptionMetadata;
 
 // Hand-written DDL for fixtures/models.prisma (no schema engine offline).

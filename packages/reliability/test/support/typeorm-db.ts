@@ -1,12 +1,13 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { type Keyring, type ReadMode, RowEnvelope } from '@fieldseal/core';
+import { testDialects } from '@fieldseal/test-databases/dialects';
 import { type FieldEncryption, fieldEncryption } from '@fieldseal/typeorm';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { ENCRYPTED, ENTITIES } from './entities.js';
 
 /** The databases the TypeORM cases run on. */
-export const DIALECTS = ['sqlite', 'postgres'] as const;
+export const DIALECTS = testDialects(['sqlite', 'postgres'] as const, ['sqlite']);
 export type Dialect = (typeof DIALECTS)[number];
 
 export const PG_URL = process.env.FIELDSEAL_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

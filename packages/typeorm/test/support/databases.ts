@@ -1,9 +1,10 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
+import { testDialects } from '@fieldseal/test-databases/dialects';
 import { DataSource, type DataSourceOptions, type MixedList } from 'typeorm';
 
 /** Every dialect the integration suites loop over. A server that is down fails its suite loudly. */
-export const DIALECTS = ['sqlite', 'postgres', 'mariadb'] as const;
+export const DIALECTS = testDialects(['sqlite', 'postgres', 'mariadb'] as const, ['sqlite']);
 export type Dialect = (typeof DIALECTS)[number];
 
 const PG_URL = process.env.FIELDSEAL_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

@@ -1,0 +1,103 @@
+import { BlindIndex, LocalKeyring } from '@fieldseal/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { guardStatus, migrate } from '../src/index.js';
+import { insertCustomers, JOB_DIALECTS, openDb, type TestDb } from './helpers/db.js';
+import { runCli } from './helpers/run-cli.js';
+
+const keys = LocalKeyring.generateKeyText('k1');
+const keyring = LocalKeyring.fromString(keys);
+const blindIndexKey = await BlindIndex.generateKey(keyring);
+
+/** Applies a printed DDL script statement by statement with the test's own driver (as a migration tool would). */
+async function apply(db: TestDb, script: string): Promise<void> {
+  const statements = script
+    .split('\n')
+    .filter((line) => !line.startsWith('--'))
+    .join('\n')
+    .split(/;\s*(?:--[^\n]*)?\n/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const statement of statements) await db.sql(statement);
+}
+
+/** One table's guard status through the library (no subprocess). */
+async function tableStatus(db: TestDb) {
+  return (await guardStatus(db.config(keyring, { blindIndexKey }), { model: 'Customer' })).tables[0];
+}
+
+// Every subprocess loads the TypeScript config through tsx (seconds each on a busy machine): the
+// command flow runs on SQLite; the DDL each dialect prints is applied on all three.
+describe('fieldseal guard, migrate and verify (subprocess, SQLite)', () => {
+  let db: TestDb;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    db = await openDb('sqlite');
+    await insertCustomers(db, 50);
+    env = { ...db.env, FS_TEST_KEYS: keys, FS_TEST_BLIND_KEY: blindIndexKey };
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('install refuses a table holding plaintext: exit 1, counts and ids, never a value', async () => {
+    const run = await runCli(['guard', 'install', '--model', 'Customer'], env);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      '50 rows break fieldseal_guard_customers_email (value column email); first ids: 1, 2, 3',
+    );
+    expect(run.stdout).toContain('run `fieldseal migrate`');
+    expect(run.stdout).not.toMatch(/example\.com|ssn-/);
+    expect((await tableStatus(db))?.installed).toEqual([]);
+  });
+
+  it('migrate hints at the guards; verify warns while they are missing', async () => {
+    const migrated = await runCli(['migrate', '--model', 'Customer'], env);
+    expect(migrated.code).toBe(0);
+    expect(migrated.stderr).toContain('hint: Customer is 100% encrypted; `fieldseal guard install`');
+    const verified = await runCli(['verify', '--model', 'Customer'], env);
+    expect(verified.code).toBe(0);
+    expect(verified.stderr).toContain('warning: Customer (customers) lacks 4 of 4 database guards');
+  });
+
+  it('migrate --install-guards installs them; guard status --json exits 0; migrate --decrypt removes them first', async () => {
+    const migrated = await runCli(['migrate', '--install-guards', '--model', 'Customer'], env);
+    expect(migrated.code).toBe(0);
+    expect(migrated.stderr).toContain('guard install:');
+    const status = await runCli(['--json', 'guard', 'status', '--model', 'Customer'], env);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout).tables[0]).toMatchObject({ missing: [], violations: [] });
+    const decrypted = await runCli(['migrate', '--decrypt', '--model', 'Customer'], env);
+    expect(decrypted.code, decrypted.stderr).toBe(0);
+    expect((await tableStatus(db))?.installed).toEqual([]);
+    const [row] = await db.sql(`SELECT email FROM ${db.t('customers')} WHERE id = 7`);
+    expect(row?.email).toBe('user7@example.com');
+  });
+});
+
+describe.each(JOB_DIALECTS)('fieldseal guard sql on %s', (dialect) => {
+  let db: TestDb;
+  beforeAll(async () => {
+    db = await openDb(dialect);
+    await insertCustomers(db, 20);
+    expect((await migrate(db.config(keyring, { blindIndexKey }), { model: 'Customer' })).ok).toBe(true);
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('prints DDL that installs, and removes, the same guards when another tool applies it', async () => {
+    const env = { ...db.env, FS_TEST_KEYS: keys, FS_TEST_BLIND_KEY: blindIndexKey };
+    const sql = await runCli(['guard', 'sql', '--model', 'Customer'], env);
+    expect(sql.code).toBe(0);
+    if (dialect === 'postgres') expect(sql.stdout).toMatch(/NOT VALID;\n[\s\S]*VALIDATE CONSTRAINT/);
+    if (dialect === 'sqlite') expect(sql.stdout).toContain('PRAGMA foreign_keys = OFF;\nBEGIN;');
+    await apply(db, sql.stdout);
+    expect(await tableStatus(db)).toMatchObject({ missing: [], violations: [] });
+    await expect(db.sql(`UPDATE ${db.t('customers')} SET ssn = 'plain' WHERE id = 1`)).rejects.toThrow(
+      /fieldseal_guard_customers_ssn/,
+    );
+    const removal = await runCli(['guard', 'sql', '--remove', '--model', 'Customer'], env);
+    await apply(db, removal.stdout);
+    expect((await tableStatus(db))?.installed).toEqual([]);
+  });
+});
