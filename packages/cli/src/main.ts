@@ -35,17 +35,33 @@ function int(name: string) {
   };
 }
 
-/** Loads the config, runs `fn`, and always calls the config's `close`. */
+/**
+ * The config of this command run, loaded once: a command that uses it twice (verify, then its
+ * guard warning) must not run the config again — `LocalKeyring.fromEnv` scrubs the key from the
+ * environment on first read, and a second client would be opened for nothing. Closed by
+ * {@link closeConfig} when the command ends.
+ */
+let opened: { path: string; config: Promise<FieldsealConfig> } | undefined;
+
+/** Runs `fn` with the command's config (loaded on first use). */
 async function withConfig<T>(
   globals: GlobalOptions,
   fn: (config: FieldsealConfig) => Promise<T>,
 ): Promise<T> {
-  const config = await loadConfig(findConfig(globals.config));
-  try {
-    return await fn(config);
-  } finally {
-    await Promise.resolve(config.close?.()).catch(() => undefined);
+  const path = findConfig(globals.config);
+  if (opened?.path !== path) {
+    await closeConfig();
+    opened = { path, config: loadConfig(path) };
   }
+  return fn(await opened.config);
+}
+
+/** Calls the loaded config's `close` (once), if a config was loaded. */
+async function closeConfig(): Promise<void> {
+  const current = opened;
+  opened = undefined;
+  const config = await current?.config.catch(() => undefined);
+  await Promise.resolve(config?.close?.()).catch(() => undefined);
 }
 
 /** Ids as a short list: the first 20, then how many more. */
@@ -374,7 +390,11 @@ export async function main(argv: readonly string[], io?: Io): Promise<number> {
     code = c;
   });
   try {
-    await program.parseAsync([...argv]);
+    try {
+      await program.parseAsync([...argv]);
+    } finally {
+      await closeConfig();
+    }
     // `bench` reports a failed check or an unmet --recommend target through process.exitCode.
     return code === EXIT.ok && typeof process.exitCode === 'number' ? process.exitCode : code;
   } catch (error) {
