@@ -79,10 +79,10 @@ export {
 export {
   rebuildTableName,
   type SqliteRebuild,
+  type SqliteTableSchema,
   sqliteGuardNames,
   sqliteRebuild,
   sqliteRebuildScript,
-  type SqliteTableSchema,
 } from './guards/sqlite-rebuild.js';
 export { runSqliteRebuild, sqliteInstalled, sqliteSchemaOf } from './guards/sqlite-runner.js';
 export { IV_LENGTH } from './iv-source.js';
