@@ -6,6 +6,9 @@ import { encryptedCount, interruptAfterProgress } from './helpers/interrupt.js';
 import { runCli } from './helpers/run-cli.js';
 
 const ROWS = 2_000;
+// Six to eight CLI processes per test, each loading the TypeScript config: seconds apiece on a
+// loaded CI machine.
+const TIMEOUT = 300_000;
 const keys = LocalKeyring.generateKeyText('k1');
 const blindKey = await BlindIndex.generateKey(LocalKeyring.fromString(keys));
 const JOB = ['--model', 'Customer', '--batch', '50', '--chunk-rows', '1000', '--lease-seconds', '60'];
@@ -34,48 +37,56 @@ describe.each(DIALECTS)('checkpoints belong to one job, on %s', (dialect) => {
     await db?.drop();
   });
 
-  it('migrate killed, migrate --decrypt, migrate: the last run encrypts every row, not only unchecked ones', async () => {
-    const killed = await interruptAfterProgress(db, ['migrate', ...JOB], env, 'SIGKILL', 200);
-    expect(killed.signal).toBe('SIGKILL');
-    const written = await encryptedCount(db);
-    expect(written).toBeGreaterThan(0);
-    expect(written).toBeLessThan(ROWS);
+  it(
+    'migrate killed, migrate --decrypt, migrate: the last run encrypts every row, not only unchecked ones',
+    async () => {
+      const killed = await interruptAfterProgress(db, ['migrate', ...JOB], env, 'SIGKILL', 200);
+      expect(killed.signal).toBe('SIGKILL');
+      const written = await encryptedCount(db);
+      expect(written).toBeGreaterThan(0);
+      expect(written).toBeLessThan(ROWS);
 
-    // The killed worker's lease is live for 60 s: another job refuses to start meanwhile.
-    const early = await runCli(['migrate', '--decrypt', ...JOB], env);
-    expect(early.code).toBe(3);
-    expect(early.stderr).toMatch(/Another job \("migrate key=k1 format=v\d"\) is running on /);
-    await expireLeases(db);
-    const back = await runCli(['--json', 'migrate', '--decrypt', ...JOB], env);
-    expect(back.code, back.stderr).toBe(0);
-    expect(await encryptedCount(db)).toBe(0);
+      // The killed worker's lease is live for 60 s: another job refuses to start meanwhile.
+      const early = await runCli(['migrate', '--decrypt', ...JOB], env);
+      expect(early.code).toBe(3);
+      expect(early.stderr).toMatch(/Another job \("migrate key=k1 format=v\d"\) is running on /);
+      await expireLeases(db);
+      const back = await runCli(['--json', 'migrate', '--decrypt', ...JOB], env);
+      expect(back.code, back.stderr).toBe(0);
+      expect(await encryptedCount(db)).toBe(0);
 
-    const again = await runCli(['--json', 'migrate', ...JOB], env);
-    expect(again.code, again.stderr).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, totals: { written: ROWS, remaining: 0 } });
-    expect(await plaintextCount(db)).toBe(0);
-    const verified = await runCli(['verify', '--model', 'Customer'], env);
-    expect(verified.code, verified.stdout).toBe(0);
-    expect(verified.stdout).toContain(`${ROWS} encrypted, 0 plaintext`);
-  });
+      const again = await runCli(['--json', 'migrate', ...JOB], env);
+      expect(again.code, again.stderr).toBe(0);
+      expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, totals: { written: ROWS, remaining: 0 } });
+      expect(await plaintextCount(db)).toBe(0);
+      const verified = await runCli(['verify', '--model', 'Customer'], env);
+      expect(verified.code, verified.stdout).toBe(0);
+      expect(verified.stdout).toContain(`${ROWS} encrypted, 0 plaintext`);
+    },
+    TIMEOUT,
+  );
 
-  it('"done" is checked: when checkpoints claim more than was done, migrate exits 1 naming the rows', async () => {
-    await runCli(['migrate', '--decrypt', ...JOB], env);
-    const killed = await interruptAfterProgress(db, ['migrate', ...JOB], env, 'SIGKILL', 200);
-    expect(killed.signal).toBe('SIGKILL');
-    await expireLeases(db);
-    const left = ROWS - (await encryptedCount(db));
-    expect(left).toBeGreaterThan(0);
-    // Checkpoints that lie (a restored lease table, a bug): every chunk marked done.
-    await db.sql(`UPDATE ${db.t('fieldseal_leases')} SET done = 1, owner = NULL WHERE chunk >= 0`);
-    const run = await runCli(['migrate', ...JOB], env);
-    expect(run.code).toBe(1);
-    expect(run.stdout).toContain(`NOT DONE: ${left} rows still hold plaintext after the run (ids `);
-    const json = await runCli(['--json', 'migrate', ...JOB], env);
-    const report = JSON.parse(json.stdout);
-    // The lying job was finished and forgotten by the run above; this one does the work.
-    expect(json.code, json.stderr).toBe(0);
-    expect(report.totals).toMatchObject({ written: left, remaining: 0 });
-    expect(await plaintextCount(db)).toBe(0);
-  });
+  it(
+    '"done" is checked: when checkpoints claim more than was done, migrate exits 1 naming the rows',
+    async () => {
+      await runCli(['migrate', '--decrypt', ...JOB], env);
+      const killed = await interruptAfterProgress(db, ['migrate', ...JOB], env, 'SIGKILL', 200);
+      expect(killed.signal).toBe('SIGKILL');
+      await expireLeases(db);
+      const left = ROWS - (await encryptedCount(db));
+      expect(left).toBeGreaterThan(0);
+      // Checkpoints that lie (a restored lease table, a bug): every chunk marked done.
+      await db.sql(`UPDATE ${db.t('fieldseal_leases')} SET done = 1, owner = NULL WHERE chunk >= 0`);
+      const run = await runCli(['migrate', ...JOB], env);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain(`NOT DONE: ${left} rows still hold plaintext after the run (ids `);
+      const json = await runCli(['--json', 'migrate', ...JOB], env);
+      const report = JSON.parse(json.stdout);
+      // The lying job was finished and forgotten by the run above; this one does the work.
+      expect(json.code, json.stderr).toBe(0);
+      expect(report.totals).toMatchObject({ written: left, remaining: 0 });
+      expect(await plaintextCount(db)).toBe(0);
+    },
+    TIMEOUT,
+  );
 });
