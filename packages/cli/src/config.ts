@@ -1,7 +1,7 @@
 import {
   assertStoredTables,
-  ConfigError,
   type EncryptionContext,
+  isConfigError,
   isSqlDialect,
   type Keyring,
   type SqlExecutor,
@@ -78,7 +78,7 @@ export function validateConfig(config: unknown, source: string): FieldsealConfig
   try {
     assertStoredTables(c.tables);
   } catch (error) {
-    if (error instanceof ConfigError) fail('tables', `is invalid: ${error.message}`);
+    if (isConfigError(error)) fail('tables', `is invalid: ${error.message}`);
     throw error;
   }
   if (c.blindIndexKey !== undefined && typeof c.blindIndexKey !== 'string')

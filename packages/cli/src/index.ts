@@ -24,6 +24,8 @@ export {
   type RowProblem,
   rotate,
   status,
+  upgrade,
+  type VerifyOptions,
   type VerifyReport,
   verify,
 } from './operations.js';

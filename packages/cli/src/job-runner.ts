@@ -18,8 +18,10 @@ export interface RunOptions {
   readonly maxRetries?: number;
   /** Called after every committed batch. */
   readonly onBatch?: (event: { model: string; scanned: number; written: number }) => void;
-  /** Stops taking new batches once it returns true (tests, signals). */
+  /** Stops taking new batches once it returns true (tests, signals); claimed chunks are released. */
   readonly shouldStop?: () => boolean;
+  /** Called once per chunk this process waits for because another live worker holds it. */
+  readonly onWait?: (event: { model: string; chunk: number; owner: string; expiresInMs: number }) => void;
 }
 
 /** What one process did to one table. */
@@ -32,9 +34,21 @@ export interface TableResult {
   /** Chunks this process took over from a worker whose lease expired (crashed or stalled). */
   takenOver: number;
   conflicts: string[];
+  /** Rows skipped with an error (the first {@link MAX_LISTED} of them; `problemCount` counts all). */
   problems: RowProblem[];
+  problemCount: number;
   chunks: number;
+  /**
+   * Rows still needing this job after it ran (migrate: rows holding plaintext), counted by a
+   * scan of the table once the job was done; `undefined` when it was stopped or a dry run.
+   */
+  remaining?: number;
+  /** Ids of the first remaining rows. */
+  remainingIds?: string[];
 }
+
+/** Rows listed per table in reports (counts are always complete). */
+export const MAX_LISTED = 1_000;
 
 // Keep each statement's parameter count well under every dialect's limit (SQLite: 32,766).
 const MAX_PARAMS = 20_000;
@@ -49,6 +63,7 @@ export function emptyResult(model: string): TableResult {
     takenOver: 0,
     conflicts: [],
     problems: [],
+    problemCount: 0,
     chunks: 0,
   };
 }
@@ -70,26 +85,44 @@ export async function runJob(
   const { chunks } = await leases.plan(job, access);
   result.chunks = chunks;
   const base = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const waitedFor = new Set<string>();
+  // One worker's failure stops the others after their current batch.
+  let aborted = false;
+  const stop = () => aborted || options.shouldStop?.() === true;
   const workers = Array.from({ length: Math.max(1, options.concurrency) }, (_, i) => worker(`${base}:${i}`));
   const outcomes = await Promise.allSettled(workers);
   const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-  if (failed) throw failed.reason;
+  if (failed) {
+    // Each worker gave its chunk back; a job that got nowhere leaves nothing behind.
+    await leases.forgetIfUntouched(job, access.name).catch(() => undefined);
+    throw failed.reason;
+  }
   if ((await leases.remaining(job, access.name)) === 0) await leases.forget(job, access.name);
   return result;
 
   async function worker(owner: string): Promise<void> {
     for (;;) {
-      if (options.shouldStop?.()) return;
+      if (stop()) return;
       const lease = await leases.claim(job, access.name, owner);
       if (!lease) {
         // Nothing free: finished, or chunks held by live workers that may still crash; wait
         // and take over any lease that expires, so the job ends done as long as one worker lives.
         if ((await leases.remaining(job, access.name)) === 0) return;
+        const held = options.onWait ? await leases.heldElsewhere(job, access.name, base) : undefined;
+        if (held && !waitedFor.has(`${held.chunk}\u0000${held.owner}`)) {
+          waitedFor.add(`${held.chunk}\u0000${held.owner}`);
+          options.onWait?.({ model: table.model, ...held });
+        }
         await sleep(Math.min(1_000, Math.max(50, leases.options.leaseMs / 4)));
         continue;
       }
       if (lease.attempts > 1) result.takenOver++;
-      await chunk(lease, owner);
+      try {
+        await chunk(lease, owner);
+      } catch (error) {
+        aborted = true;
+        throw error;
+      }
     }
   }
 
@@ -97,9 +130,13 @@ export async function runJob(
     let after = lease.cursor;
     const retries = new Map<string, number>();
     const renewal = leases.executor.dialect === 'sqlite' ? undefined : keepAlive(lease, owner);
+    let finished = false;
     try {
       for (;;) {
-        if (options.shouldStop?.()) return;
+        // A driver that answers synchronously (better-sqlite3) never lets the event loop reach
+        // its poll phase, where signals are delivered: yield once per batch so Ctrl-C is seen.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (stop()) return;
         const rows = await access.readBatch(
           access.executor,
           { lo: lease.lo, hi: lease.hi, after },
@@ -108,6 +145,7 @@ export async function runJob(
         );
         if (rows.length === 0) {
           await leases.complete(job, access.name, lease, owner);
+          finished = true;
           return;
         }
         const plan = await work.plan(rows);
@@ -131,7 +169,12 @@ export async function runJob(
         const before = new Set(rows.slice(0, outcome.cut).map(keyOf));
         const written = plan.writes.filter((w) => !outcome.lost.has(String(w.key))).length;
         for (const key of outcome.lost) if (!outcome.retry.has(key)) result.conflicts.push(key);
-        result.problems.push(...plan.problems.filter((problem) => before.has(problem.rowId)));
+        for (const problem of plan.problems) {
+          if (!before.has(problem.rowId)) continue;
+          result.problemCount++;
+          // Listed up to a bound (a keyring missing for every row must not hold every row in memory).
+          if (result.problems.length < MAX_LISTED) result.problems.push(problem);
+        }
         result.scanned += outcome.cut;
         result.written += written;
         result.guardMisses += outcome.lost.size;
@@ -141,6 +184,9 @@ export async function runJob(
       }
     } finally {
       renewal?.stop();
+      // Stopped (a signal) or failed: give the chunk back now, cursor kept, instead of making
+      // the next run wait for the lease to expire. A lost lease is not ours to release.
+      if (!finished) await leases.release(job, access.name, lease, owner).catch(() => undefined);
     }
   }
 

@@ -12,3 +12,5 @@ export const rotate: typeof Operations.rotate = async (...args) => (await load()
 export const status: typeof Operations.status = async (...args) => (await load()).status(...args);
 /** {@link Operations.verify}, imported on first call. */
 export const verify: typeof Operations.verify = async (...args) => (await load()).verify(...args);
+/** {@link Operations.upgrade}, imported on first call. */
+export const upgrade: typeof Operations.upgrade = async (...args) => (await load()).upgrade(...args);

@@ -75,11 +75,12 @@ export class LeaseTable {
     const tbl = access.name;
     await this.executor.transaction(async (tx) => {
       const p = new Params(tx.dialect);
+      // The marker's expires_at tells other jobs this one was planned just now (see adopt).
       const marker = insertIgnore(
         tx.dialect,
         this.name,
-        ['job', 'tbl', 'chunk', 'done'],
-        [p.add(job), p.add(tbl), p.add(PLAN_MARKER), p.add(1)],
+        ['job', 'tbl', 'chunk', 'done', 'expires_at'],
+        [p.add(job), p.add(tbl), p.add(PLAN_MARKER), p.add(1), p.add(this.#now() + this.options.leaseMs)],
       );
       if ((await tx.execute(marker, p.values)) === 0) return; // planned by another worker
       const ranges = await this.#ranges(access);
@@ -239,6 +240,75 @@ export class LeaseTable {
       p.values,
     );
     return Number(rows[0]?.n ?? 0);
+  }
+
+  /**
+   * Makes `job` the only job of table `tbl`: checkpoints belong to one job (direction, target
+   * key, format), and another job may have changed every row since they were written — a
+   * `migrate --decrypt` between two `migrate` runs turns rows the first run checkpointed back
+   * into plaintext. So the other jobs' rows are deleted (their runs start afresh next time),
+   * unless one of them is live: claimed by a worker whose lease has not expired, or planned
+   * within the last lease period; then this job refuses to start.
+   */
+  async adopt(job: string, tbl: string): Promise<void> {
+    const now = this.#now();
+    await this.executor.transaction(async (tx) => {
+      const p = new Params(tx.dialect);
+      const live = await tx.query<{ job: string; chunk: unknown; owner: unknown; expires_at: unknown }>(
+        `SELECT job, chunk, owner, expires_at FROM ${this.name} WHERE tbl = ${p.add(tbl)} AND job <> ${p.add(job)} AND expires_at >= ${p.add(now)} AND ((chunk >= 0 AND done = 0 AND owner IS NOT NULL) OR chunk = ${p.add(PLAN_MARKER)})`,
+        p.values,
+      );
+      const first = live[0];
+      if (first) {
+        const seconds = Math.ceil((Number(first.expires_at) - now) / 1000);
+        throw new CliError(
+          'job-busy',
+          `Another job ("${first.job}") is running on ${tbl}${first.owner ? ` (worker ${String(first.owner)})` : ''}; its lease expires in ${seconds} s unless it makes progress. Wait for it to finish, or stop it, then run this command again`,
+        );
+      }
+      const d = new Params(tx.dialect);
+      await tx.execute(
+        `DELETE FROM ${this.name} WHERE tbl = ${d.add(tbl)} AND job <> ${d.add(job)}`,
+        d.values,
+      );
+    });
+  }
+
+  /** Gives a claimed chunk back at once (its cursor kept), so a rerun need not wait for the lease to expire. */
+  async release(job: string, tbl: string, lease: Lease, owner: string): Promise<void> {
+    const p = new Params(this.executor.dialect);
+    await this.executor.execute(
+      `UPDATE ${this.name} SET owner = NULL, expires_at = 0 WHERE job = ${p.add(job)} AND tbl = ${p.add(tbl)} AND chunk = ${p.add(lease.chunk)} AND owner = ${p.add(owner)} AND done = 0`,
+      p.values,
+    );
+  }
+
+  /** The first chunk of `job` held by a live worker other than those whose owner starts with `mine`. */
+  async heldElsewhere(
+    job: string,
+    tbl: string,
+    mine: string,
+  ): Promise<{ chunk: number; owner: string; expiresInMs: number } | undefined> {
+    const now = this.#now();
+    const p = new Params(this.executor.dialect);
+    const rows = await this.executor.query<{ chunk: unknown; owner: unknown; expires_at: unknown }>(
+      `SELECT chunk, owner, expires_at FROM ${this.name} WHERE job = ${p.add(job)} AND tbl = ${p.add(tbl)} AND chunk >= 0 AND done = 0 AND owner IS NOT NULL AND expires_at >= ${p.add(now)} ORDER BY chunk`,
+      p.values,
+    );
+    const row = rows.find((r) => !String(r.owner).startsWith(mine));
+    return row
+      ? { chunk: Number(row.chunk), owner: String(row.owner), expiresInMs: Number(row.expires_at) - now }
+      : undefined;
+  }
+
+  /** Forgets `job` when no chunk of it has made progress (a run that failed before its first batch). */
+  async forgetIfUntouched(job: string, tbl: string): Promise<void> {
+    const p = new Params(this.executor.dialect);
+    const rows = await this.executor.query<{ n: unknown }>(
+      `SELECT COUNT(*) AS n FROM ${this.name} WHERE job = ${p.add(job)} AND tbl = ${p.add(tbl)} AND chunk >= 0 AND (rows_done > 0 OR done = 1 OR (owner IS NOT NULL AND expires_at >= ${p.add(this.#now())}))`,
+      p.values,
+    );
+    if (Number(rows[0]?.n ?? 0) === 0) await this.forget(job, tbl);
   }
 
   /** Forgets a finished job, so the next run makes a fresh (idempotent) pass. */

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type FieldsealConfig, validateConfig } from './config.js';
-import { CliError } from './errors.js';
+import { CliError, detailOf } from './errors.js';
 
 /** File names looked for in the working directory, in this order. */
 export const CONFIG_FILES = [
@@ -43,7 +43,7 @@ export async function loadConfig(path: string): Promise<FieldsealConfig> {
       module = (await import(pathToFileURL(path).href)) as { default?: unknown };
     }
   } catch (cause) {
-    const detail = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+    const detail = detailOf(cause, 1);
     throw new CliError('invalid-config', `Cannot load config file ${path}: ${detail}`, { cause });
   }
   // tsx may wrap a CommonJS-shaped default one level deeper.
@@ -60,7 +60,7 @@ export async function loadConfig(path: string): Promise<FieldsealConfig> {
     try {
       config = await (exported as () => unknown)();
     } catch (cause) {
-      const detail = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+      const detail = detailOf(cause, 1);
       throw new CliError('invalid-config', `The config function in ${path} failed: ${detail}`, { cause });
     }
   }

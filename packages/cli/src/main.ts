@@ -12,7 +12,7 @@ import {
   warnMissingGuards,
 } from './guard-command.js';
 import { type InitOrm, initTemplate } from './init-template.js';
-import { migrate, rotate, status, verify } from './lazy-operations.js';
+import { migrate, rotate, status, upgrade, verify } from './lazy-operations.js';
 import { findConfig, loadConfig } from './load-config.js';
 import type { JobReport } from './operations.js';
 import { createProgress } from './progress.js';
@@ -36,36 +36,61 @@ function int(name: string) {
   };
 }
 
-/** Loads the config, runs `fn`, and always calls the config's `close`. */
+/**
+ * The config of this command run, loaded once: a command that uses it twice (verify, then its
+ * guard warning) must not run the config again — `LocalKeyring.fromEnv` scrubs the key from the
+ * environment on first read, and a second client would be opened for nothing. Closed by
+ * {@link closeConfig} when the command ends.
+ */
+let opened: { path: string; config: Promise<FieldsealConfig> } | undefined;
+
+/** Runs `fn` with the command's config (loaded on first use). */
 async function withConfig<T>(
   globals: GlobalOptions,
   fn: (config: FieldsealConfig) => Promise<T>,
 ): Promise<T> {
-  const config = await loadConfig(findConfig(globals.config));
-  try {
-    return await fn(config);
-  } finally {
-    await Promise.resolve(config.close?.()).catch(() => undefined);
+  const path = findConfig(globals.config);
+  if (opened?.path !== path) {
+    await closeConfig();
+    opened = { path, config: loadConfig(path) };
   }
+  return fn(await opened.config);
+}
+
+/** Calls the loaded config's `close` (once), if a config was loaded. */
+async function closeConfig(): Promise<void> {
+  const current = opened;
+  opened = undefined;
+  const config = await current?.config.catch(() => undefined);
+  await Promise.resolve(config?.close?.()).catch(() => undefined);
+}
+
+/** Ids as a short list: the first 20, then how many more. */
+function idList(ids: readonly string[], count: number): string {
+  const shown = ids.slice(0, 20).join(', ');
+  return count > 20 ? `${shown}, … ${count - 20} more` : shown;
 }
 
 function jobSummary(report: JobReport): string {
   const lines = report.tables.map((t) => {
     const what = report.dryRun
-      ? `${t.wouldWrite ?? 0} rows would be ${report.command === 'rotate' ? 're-wrapped' : report.command === 'decrypt' ? 'decrypted' : 'encrypted'}`
+      ? `${t.wouldWrite ?? 0} rows would be ${report.command === 'rotate' ? 're-wrapped' : report.command === 'decrypt' ? 'decrypted' : report.command === 'upgrade' ? 're-encrypted as v2' : 'encrypted'}`
       : `${t.written} rows written`;
     const extra = [
       t.conflicts.length
         ? `${t.conflicts.length} conflicts (ids ${t.conflicts.slice(0, 20).join(', ')})`
         : '',
-      t.problems.length
-        ? `${t.problems.length} problem rows (${t.problems
+      t.problemCount
+        ? `${t.problemCount} problem rows (${t.problems
             .slice(0, 20)
             .map((p) => `${p.rowId}: ${p.code}`)
             .join('; ')})`
         : '',
     ].filter(Boolean);
-    return `  ${t.model}: ${t.scanned} rows scanned, ${what}${extra.length ? `, ${extra.join(', ')}` : ''}`;
+    const left = t.remaining
+      ? `\n    NOT DONE: ${t.remaining} rows still ${report.command === 'migrate' ? 'hold plaintext' : report.command === 'decrypt' ? 'hold a data key or ciphertext' : report.command === 'upgrade' ? 'are in format v1' : 'are not wrapped under the target key'} after the run (ids ${idList(t.remainingIds ?? [], t.remaining)}); run the command again, and check no app instance writes ${report.command === 'migrate' ? 'plaintext' : 'them'} meanwhile`
+      : '';
+    return `  ${t.model}: ${t.scanned} rows scanned, ${what}${extra.length ? `, ${extra.join(', ')}` : ''}${left}`;
   });
   if (report.blindIndexKey)
     lines.push(
@@ -125,7 +150,6 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     run: (config: FieldsealConfig, common: object) => Promise<JobReport>,
   ) => {
     const progress = createProgress({ label, quiet: globals().json === true });
-    let started = false;
     const onSignal = () => {
       stopping = true;
     };
@@ -134,10 +158,12 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     try {
       const report = await withConfig(globals(), (config) =>
         run(config, {
-          onStart: ({ rows, done }: { rows: number; done: number }) => {
-            if (started) progress.add(done);
-            else progress.start(rows, done);
-            started = true;
+          onStart: ({ rows, done }: { rows: number; done: number }) => progress.expect(rows, done),
+          onWait: (w: { model: string; chunk: number; owner: string; expiresInMs: number }) => {
+            if (globals().json !== true)
+              io.err(
+                `${label}: ${w.model}: waiting for chunk ${w.chunk}, held by another live worker (${w.owner}); it is taken over if that worker makes no progress for ${Math.ceil(w.expiresInMs / 1000)} s\n`,
+              );
           },
           onBatch: ({ scanned }: { scanned: number }) => progress.add(scanned),
           shouldStop: () => stopping,
@@ -152,7 +178,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       progress.stop();
       print(
         report,
-        jobSummary(report) + (stopping ? '\nstopped by signal; run the command again to resume' : ''),
+        jobSummary(report) +
+          (stopping
+            ? '\nstopped by signal: claimed chunks were given back with their checkpoints; run the command again to resume'
+            : ''),
       );
       setExit(report.ok && !stopping ? EXIT.ok : EXIT.incomplete);
     } finally {
@@ -185,28 +214,34 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   jobCommand(program.command('rotate').description("re-wrap every row's data key under another master key"))
     .requiredOption(
       '--to <keyId>',
-      'the master key id (local key id, KMS key id, ARN or alias) to wrap under',
+      'the master key id to wrap under: a local key id, or a KMS key id, ARN or alias',
     )
     .action(async (o) => {
       await runJobCommand('rotate', o, (config, common) => rotate(config, { ...common, to: o.to }));
     });
+
+  jobCommand(
+    program
+      .command('upgrade')
+      .description('re-encrypt rows of format v1 (no row salt) as v2 under their own data keys (resumable)'),
+  ).action(async (o) => {
+    await runJobCommand('upgrade', o, (config, common) => upgrade(config, common));
+  });
 
   program
     .command('verify')
     .description('decrypt every value; count encrypted, plaintext and undecryptable rows')
     .option('-m, --model <name>', 'only this model (or table)')
     .option('-b, --batch <n>', 'rows read per query', int('--batch'), 1000)
+    .option('--allow-plaintext', 'plaintext rows do not fail verify (a migration in progress)')
     .action(async (o) => {
       const progress = createProgress({ label: 'verify', quiet: globals().json === true });
-      let total = 0;
       const report = await withConfig(globals(), (config) =>
         verify(config, {
           model: o.model,
           batch: o.batch,
-          onStart: (rows) => {
-            total += rows;
-            progress.start(total, 0);
-          },
+          allowPlaintext: o.allowPlaintext === true,
+          onStart: (rows) => progress.expect(rows, 0),
           onBatch: (rows) => progress.add(rows),
         }).then(async (result) => {
           await warnMissingGuards(guardHost, config, { model: o.model, json: globals().json === true });
@@ -220,10 +255,22 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
             .slice(0, 50)
             .map((p) => `    row ${p.rowId}${p.column ? ` (${p.column})` : ''}: ${p.code}`)
             .join('\n');
-          return `  ${t.model}: ${t.rows} rows, ${t.encrypted} encrypted, ${t.plaintext} plaintext, ${t.empty} empty, ${t.undecryptable} undecryptable, ${t.indexMismatches} blind-index mismatches\n    checksum ${t.checksum}${listed ? `\n${listed}` : ''}`;
+          const plain = t.plaintext
+            ? `\n    ${t.plaintext} rows hold plaintext${report.plaintextAllowed ? ' (allowed: --allow-plaintext)' : ''}: ids ${idList(t.plaintextIds, t.plaintext)}`
+            : '';
+          return `  ${t.model}: ${t.rows} rows, ${t.encrypted} encrypted, ${t.plaintext} plaintext, ${t.empty} empty, ${t.undecryptable} undecryptable, ${t.indexMismatches} blind-index mismatches\n    checksum ${t.checksum}${plain}${listed ? `\n${listed}` : ''}`;
         })
         .join('\n');
-      print(report, `verify: ${report.ok ? 'OK' : 'FAILED'}\n${text}`);
+      const why = [
+        !report.ok && report.plaintext > 0 && !report.plaintextAllowed
+          ? `${report.plaintext} rows still hold plaintext: run "fieldseal migrate", or pass --allow-plaintext while a migration is in progress`
+          : '',
+        report.blindIndexProblem ? `blind indexes were not checked: ${report.blindIndexProblem}` : '',
+      ]
+        .filter(Boolean)
+        .map((line) => `\n${line}`)
+        .join('');
+      print(report, `verify: ${report.ok ? 'OK' : 'FAILED'}\n${text}${why}`);
       setExit(report.ok ? EXIT.ok : EXIT.incomplete);
     });
 
@@ -236,7 +283,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       const text = report.tables
         .map(
           (t) =>
-            `  ${t.model} (${t.table}): ${t.rows} rows, ${t.percentEncrypted}% encrypted (${t.encrypted} encrypted, ${t.plaintext} plaintext, ${t.empty} empty)${
+            `  ${t.model} (${t.table}): ${t.rows} rows, ${t.percentEncrypted}% encrypted (${t.encrypted} encrypted, ${t.plaintext} plaintext, ${t.empty} empty)\n    formats: ${t.formats.v2} v2, ${t.formats.v1} v1 (no row salt: "fieldseal upgrade" re-encrypts them), ${t.plaintext} plaintext${t.mislabeled ? `\n    ${t.mislabeled} rows' data-key column names another master key than its wrapped key (altered label)` : ''}${
               Object.keys(t.keys).length
                 ? `\n${Object.entries(t.keys)
                     .map(([id, n]) => `    key ${id}: ${n} rows`)
@@ -356,7 +403,11 @@ export async function main(argv: readonly string[], io?: Io): Promise<number> {
     code = c;
   });
   try {
-    await program.parseAsync([...argv]);
+    try {
+      await program.parseAsync([...argv]);
+    } finally {
+      await closeConfig();
+    }
     // `bench` reports a failed check or an unmet --recommend target through process.exitCode.
     return code === EXIT.ok && typeof process.exitCode === 'number' ? process.exitCode : code;
   } catch (error) {

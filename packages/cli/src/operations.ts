@@ -1,183 +1,86 @@
 import {
   BLIND_INDEX_CONTEXT,
   BlindIndex,
+  FORMAT_VERSION,
   formatDataKey,
   isEncryptedValue,
+  isKeyringError,
+  type Keyring,
   parseDataKey,
   RowEnvelope,
   type StoredTable,
 } from '@fieldseal/core';
 import { type FieldsealConfig, selectTables } from './config.js';
-import { CliError, keyringUnavailable } from './errors.js';
+import { CliError, detailOf, keyringUnavailable } from './errors.js';
 import { removeGuards } from './guards.js';
-import { emptyResult, runJob, type TableResult } from './job-runner.js';
-import { LeaseTable } from './leases.js';
+import { withLocalErrors } from './keyring-errors.js';
 import {
   decryptWork,
+  isOutage,
   migrateWork,
   Rewrapper,
   type RowProblem,
-  type RowWork,
   rewrappingKeyringOf,
   rotateWork,
   type WorkContext,
 } from './row-work.js';
+import { type JobOptions, type JobReport, positive, runJobs } from './run-jobs.js';
 import { TableAccess } from './table-access.js';
+import { isV1Row, upgradeWork } from './upgrade-work.js';
 import { type StatusResult, statusOfTable, type VerifyResult, verifyTable } from './verify.js';
-
-/** Options shared by migrate and rotate. */
-export interface JobOptions {
-  /** Only this model (or table). Defaults to every configured model. */
-  readonly model?: string;
-  /** Rows per batch (one transaction each). Defaults to 1,000. */
-  readonly batch?: number;
-  /** Chunks worked on in parallel by this process. Defaults to 1. */
-  readonly concurrency?: number;
-  /** Count what would change; write nothing (not even the lease table). Defaults to false. */
-  readonly dryRun?: boolean;
-  /** Rows per chunk when the job's key range is first split. Defaults to 50,000. */
-  readonly chunkRows?: number;
-  /** Seconds a chunk stays claimed without progress before another worker may take it. Defaults to 60. */
-  readonly leaseSeconds?: number;
-  /** Called with the rows scanned by each committed batch (progress). */
-  readonly onBatch?: (event: { model: string; scanned: number; written: number }) => void;
-  /** Called once per table before work starts: expected rows and rows already done. */
-  readonly onStart?: (event: { model: string; rows: number; done: number }) => void;
-  /** Stops after the current batch once it returns true. */
-  readonly shouldStop?: () => boolean;
-}
-
-/** The outcome of migrate, decrypt or rotate. */
-export interface JobReport {
-  readonly command: 'migrate' | 'decrypt' | 'rotate';
-  readonly job: string;
-  readonly dryRun: boolean;
-  readonly tables: readonly (TableResult & { wouldWrite?: number })[];
-  readonly totals: { scanned: number; written: number; conflicts: number; problems: number };
-  readonly seconds: number;
-  readonly rowsPerSecond: number;
-  /** False when rows were left undone (conflicts or row problems): exit code 1. */
-  readonly ok: boolean;
-  /**
-   * rotate only: the config's blind-index key re-wrapped under the target master key, to put in
-   * the config (and the app's) before the old master key is retired. Absent when it already was.
-   */
-  readonly blindIndexKey?: string;
-}
 
 interface Prepared {
   readonly ctx: WorkContext;
   readonly accesses: TableAccess[];
+  /** The config's keyring, its failures as this copy of core's error classes. */
+  readonly keyring: Keyring;
+  /** Why the blind-index key could not be opened, when `blindIndex` was `'optional'`. */
+  readonly blindIndexProblem?: string;
 }
 
-/** Checks database, tables and keyring before anything is written. */
-async function prepare(config: FieldsealConfig, tables: StoredTable[]): Promise<Prepared> {
+/**
+ * Checks database, tables and keyring before anything is written. The blind-index key is
+ * opened when `blindIndex` is `'required'` (migrate) or `'optional'` (verify: a keyring that
+ * cannot open it still lets every row be checked, and the report says what was not).
+ */
+async function prepare(
+  config: FieldsealConfig,
+  tables: StoredTable[],
+  blindIndex: 'required' | 'optional' | 'none',
+): Promise<Prepared> {
   try {
     await config.executor.query('SELECT 1 AS ok');
   } catch (cause) {
-    const detail = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
-    throw new CliError('database-unreachable', `Cannot reach the database: ${detail}`, { cause });
+    throw new CliError('database-unreachable', `Cannot reach the database: ${detailOf(cause)}`, { cause });
   }
   const accesses = tables.map((table) => new TableAccess(config.executor, table));
   for (const access of accesses) await access.check();
+  const keyring = withLocalErrors(config.keyring);
   const envelope = new RowEnvelope({
-    keyring: config.keyring,
+    keyring,
     ...(config.encryptionContext ? { encryptionContext: config.encryptionContext } : {}),
   });
-  let blindIndex: BlindIndex | undefined;
-  if (config.blindIndexKey !== undefined && tables.some((t) => t.columns.some((c) => c.blindIndex))) {
+  let index: BlindIndex | undefined;
+  let blindIndexProblem: string | undefined;
+  const indexed = tables.some((t) => t.columns.some((c) => c.blindIndex));
+  if (blindIndex !== 'none' && config.blindIndexKey !== undefined && indexed) {
     try {
-      blindIndex = await BlindIndex.open({
-        keyring: config.keyring,
+      index = await BlindIndex.open({
+        keyring,
         wrappedKey: config.blindIndexKey,
         ...(config.blindIndexBytes === undefined ? {} : { bytes: config.blindIndexBytes }),
       });
     } catch (cause) {
-      throw keyringUnavailable(cause);
+      const error = keyringUnavailable(cause, 'cannot open the blind-index key');
+      if (blindIndex === 'required' || isOutage(cause)) throw error;
+      blindIndexProblem = error.message;
     }
   }
-  return { ctx: { envelope, blindIndex }, accesses };
-}
-
-function leaseTableFor(config: FieldsealConfig, access: TableAccess, options: JobOptions): LeaseTable {
-  return new LeaseTable(config.executor, {
-    name: config.leaseTable ?? 'fieldseal_leases',
-    ...(access.table.schema ? { schema: access.table.schema } : {}),
-    leaseMs: (options.leaseSeconds ?? 60) * 1000,
-    chunkRows: options.chunkRows ?? 50_000,
-  });
-}
-
-function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1)
-    throw new CliError('usage', `--${name} must be a whole number of at least 1`);
-  return value;
-}
-
-async function runJobs(
-  command: JobReport['command'],
-  job: string,
-  config: FieldsealConfig,
-  prepared: Prepared,
-  workFor: (table: StoredTable) => RowWork,
-  wouldWrite: (table: StoredTable, row: Record<string, unknown>) => boolean,
-  options: JobOptions,
-): Promise<JobReport> {
-  const began = Date.now();
-  const batch = positive('batch', options.batch, 1_000);
-  const concurrency = positive('concurrency', options.concurrency, 1);
-  positive('chunk-rows', options.chunkRows, 1);
-  const results: (TableResult & { wouldWrite?: number })[] = [];
-  for (const access of prepared.accesses) {
-    if (options.dryRun) {
-      const result: TableResult & { wouldWrite: number } = {
-        ...emptyResult(access.table.model),
-        wouldWrite: 0,
-      };
-      options.onStart?.({ model: access.table.model, rows: await access.count(), done: 0 });
-      let after: unknown = null;
-      for (;;) {
-        const rows = await access.readBatch(access.executor, { lo: null, hi: null, after }, batch);
-        if (rows.length === 0) break;
-        for (const row of rows) if (wouldWrite(access.table, row)) result.wouldWrite++;
-        result.scanned += rows.length;
-        options.onBatch?.({ model: access.table.model, scanned: rows.length, written: 0 });
-        after = (rows[rows.length - 1] as Record<string, unknown>)[access.key];
-      }
-      results.push(result);
-      continue;
-    }
-    const leases = leaseTableFor(config, access, options);
-    await leases.ensure();
-    const rows = await access.count();
-    const planned = await leases.plan(job, access);
-    options.onStart?.({ model: access.table.model, rows, done: planned.rowsDone });
-    results.push(
-      await runJob(job, access, workFor(access.table), leases, {
-        batch,
-        concurrency,
-        ...(options.onBatch ? { onBatch: options.onBatch } : {}),
-        ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
-      }),
-    );
-  }
-  const totals = {
-    scanned: results.reduce((n, r) => n + r.scanned, 0),
-    written: results.reduce((n, r) => n + r.written, 0),
-    conflicts: results.reduce((n, r) => n + r.conflicts.length, 0),
-    problems: results.reduce((n, r) => n + r.problems.length, 0),
-  };
-  const seconds = (Date.now() - began) / 1000;
   return {
-    command,
-    job,
-    dryRun: options.dryRun === true,
-    tables: results,
-    totals,
-    seconds,
-    rowsPerSecond: seconds > 0 ? Math.round(totals.scanned / seconds) : totals.scanned,
-    ok: totals.conflicts === 0 && totals.problems === 0,
+    ctx: { envelope, blindIndex: index },
+    accesses,
+    keyring,
+    ...(blindIndexProblem ? { blindIndexProblem } : {}),
   };
 }
 
@@ -188,16 +91,24 @@ function hasPlaintext(table: StoredTable, row: Record<string, unknown>): boolean
   });
 }
 
+function hasDataKeyOrCiphertext(table: StoredTable, row: Record<string, unknown>): boolean {
+  const dataKey = row[table.dataKeyColumn];
+  return (
+    (dataKey !== null && dataKey !== undefined) || table.columns.some((c) => isEncryptedValue(row[c.column]))
+  );
+}
+
 /**
  * Encrypts the plaintext values of existing rows (or, with `decrypt`, writes plaintext back).
- * Resumable and safe to run from several processes at once.
+ * Resumable and safe to run from several processes at once. After the run the table is scanned
+ * again: rows still holding plaintext (or, with `decrypt`, ciphertext) make the report not ok.
  */
 export async function migrate(
   config: FieldsealConfig,
   options: JobOptions & { readonly decrypt?: boolean } = {},
 ): Promise<JobReport> {
   const tables = selectTables(config, options.model);
-  const prepared = await prepare(config, tables);
+  const prepared = await prepare(config, tables, options.decrypt ? 'none' : 'required');
   const indexed = tables.filter((table) => table.columns.some((column) => column.blindIndex));
   if (!options.decrypt && indexed.length > 0 && config.blindIndexKey === undefined) {
     throw new CliError(
@@ -205,37 +116,91 @@ export async function migrate(
       `"blindIndexKey" is required to migrate models with blind indexes (${indexed.map((t) => t.model).join(', ')})`,
     );
   }
-  const first = tables[0];
-  if (first && !options.decrypt) {
-    try {
-      // Fails here, before any write, when the KMS is down or the key unusable.
-      await config.keyring.generateDataKey(prepared.ctx.envelope.contextFor(first.table), { encryptions: 1 });
-    } catch (cause) {
-      throw keyringUnavailable(cause);
-    }
-  }
   if (options.decrypt) {
     // The guards refuse plaintext: they go first, or every decrypted row would be refused.
     if (!options.dryRun) await removeGuards(config, { model: options.model });
     return runJobs(
-      'decrypt',
-      'decrypt',
       config,
-      prepared,
-      (table) => decryptWork(table, prepared.ctx),
-      (table, row) => row[table.dataKeyColumn] !== null && row[table.dataKeyColumn] !== undefined,
+      prepared.accesses,
+      {
+        command: 'decrypt',
+        job: 'decrypt',
+        workFor: (table) => decryptWork(table, prepared.ctx),
+        pending: hasDataKeyOrCiphertext,
+      },
       options,
     );
   }
+  let keyId = '(none)';
+  const first = tables[0];
+  if (first) {
+    try {
+      // Fails here, before any write, when the key service is down or the master key unusable.
+      const probe = await prepared.keyring.generateDataKey(prepared.ctx.envelope.contextFor(first.table), {
+        encryptions: 1,
+      });
+      keyId = probe.keyId;
+    } catch (cause) {
+      throw keyringUnavailable(cause, 'cannot make a data key');
+    }
+  }
   return runJobs(
-    'migrate',
-    'migrate',
     config,
-    prepared,
-    (table) => migrateWork(table, prepared.ctx),
-    hasPlaintext,
+    prepared.accesses,
+    {
+      command: 'migrate',
+      // Checkpoints belong to this job only: the target master key and value format are part of it.
+      job: `migrate key=${keyId} format=v${FORMAT_VERSION}`,
+      workFor: (table) => migrateWork(table, prepared.ctx),
+      pending: hasPlaintext,
+      candidates: (access) => access.plaintextCandidates(),
+    },
     options,
   );
+}
+
+/**
+ * Proves the target master key can be used before any row is touched (in a dry run too): a
+ * probe data key is made, re-wrapped under `to`, unwrapped again and compared. Returns the
+ * rewrapper, which knows the target's full id (a KMS alias resolves to a key ARN).
+ */
+async function probeTarget(
+  prepared: Prepared,
+  config: FieldsealConfig,
+  table: StoredTable | undefined,
+  to: string,
+): Promise<Rewrapper> {
+  const keyring = withLocalErrors(rewrappingKeyringOf(config.keyring));
+  const rewrapper = new Rewrapper(keyring, to, prepared.ctx.envelope);
+  if (!table) return rewrapper;
+  const context = prepared.ctx.envelope.contextFor(table.table);
+  let probe: { plaintextKey: Uint8Array; encryptedKey: Uint8Array };
+  try {
+    const made = await prepared.keyring.generateDataKey(context);
+    // Copied at once: a caching keyring may wipe its plaintext key later.
+    probe = { plaintextKey: Uint8Array.from(made.plaintextKey), encryptedKey: made.encryptedKey };
+  } catch (cause) {
+    throw keyringUnavailable(cause, 'cannot make a data key');
+  }
+  try {
+    const out = await keyring.reEncryptDataKey(probe.encryptedKey, context, { destinationKeyId: to });
+    const back = await keyring.decryptDataKey(out.encryptedKey, context);
+    if (!Buffer.from(back).equals(Buffer.from(probe.plaintextKey)))
+      throw new CliError(
+        'keyring-unavailable',
+        `Master key "${to}" unwrapped a different data key than it wrapped`,
+      );
+    rewrapper.targetIds.add(out.keyId);
+  } catch (cause) {
+    if (cause instanceof CliError) throw cause;
+    throw keyringUnavailable(
+      cause,
+      `cannot use master key "${to}" (a probe data key was re-wrapped under it and unwrapped)`,
+    );
+  } finally {
+    probe.plaintextKey.fill(0);
+  }
+  return rewrapper;
 }
 
 /** Re-wraps every row's data key under master key `to`; field ciphertext is not touched. */
@@ -246,56 +211,64 @@ export async function rotate(
   if (typeof options.to !== 'string' || options.to.length === 0)
     throw new CliError('usage', 'rotate needs --to <keyId>');
   const tables = selectTables(config, options.model);
-  const prepared = await prepare(config, tables);
-  const keyring = rewrappingKeyringOf(config.keyring);
-  const rewrapper = new Rewrapper(keyring, options.to, prepared.ctx.envelope);
-  const first = tables[0];
-  if (first && !options.dryRun) {
-    try {
-      // Proves the KMS is up and the target key usable before any write; learns its full id.
-      const probe = await config.keyring.generateDataKey(prepared.ctx.envelope.contextFor(first.table));
-      const out = await keyring.reEncryptDataKey(
-        probe.encryptedKey,
-        prepared.ctx.envelope.contextFor(first.table),
-        {
-          destinationKeyId: options.to,
-        },
-      );
-      rewrapper.targetIds.add(out.keyId);
-    } catch (cause) {
-      throw keyringUnavailable(cause);
-    }
-  }
+  const prepared = await prepare(config, tables, 'none');
+  const rewrapper = await probeTarget(prepared, config, tables[0], options.to);
+  const target = [...rewrapper.targetIds].at(-1) as string;
   const report = await runJobs(
-    'rotate',
-    `rotate:${options.to}`,
     config,
-    prepared,
-    (table) => rotateWork(table, rewrapper),
-    (table, row) => {
-      const dataKey = row[table.dataKeyColumn];
-      if (dataKey === null || dataKey === undefined) return false;
-      try {
-        return !rewrapper.targetIds.has(parseDataKey(dataKey).keyId);
-      } catch {
-        return false;
-      }
+    prepared.accesses,
+    {
+      command: 'rotate',
+      job: `rotate to=${target}`,
+      workFor: (table) => rotateWork(table, rewrapper),
+      pending: (table, row) => {
+        const dataKey = row[table.dataKeyColumn];
+        if (dataKey === null || dataKey === undefined) return false;
+        try {
+          return !rewrapper.isCurrent(dataKey as string);
+        } catch {
+          return true; // a malformed data-key column: never counted as done
+        }
+      },
+      keysOnly: true,
     },
     options,
   );
-  if (options.dryRun || config.blindIndexKey === undefined) return report;
+  // Once every row is under the target (a rerun finishes what conflicts or row errors left).
+  if (options.dryRun || !report.ok || config.blindIndexKey === undefined) return report;
   // The blind-index key is wrapped by the master key too: re-wrap it, or retiring the old
   // master key would lose every index.
   const stored = parseDataKey(config.blindIndexKey, { table: '(blind index key)' });
-  if (rewrapper.targetIds.has(stored.keyId)) return report;
+  if (rewrapper.isCurrent(config.blindIndexKey)) return report;
   try {
-    const out = await keyring.reEncryptDataKey(stored.encryptedKey, BLIND_INDEX_CONTEXT, {
+    const out = await rewrapper.keyring.reEncryptDataKey(stored.encryptedKey, BLIND_INDEX_CONTEXT, {
       destinationKeyId: options.to,
     });
     return { ...report, blindIndexKey: formatDataKey({ keyId: out.keyId, encryptedKey: out.encryptedKey }) };
   } catch (cause) {
-    throw keyringUnavailable(cause);
+    throw keyringUnavailable(cause, 'cannot re-wrap the blind-index key');
   }
+}
+
+/**
+ * Re-encrypts every row still in format v1 (`fs1:` values or a `fsk1:` data key, no row salt) as
+ * v2, under the row's own data key; resumable like migrate. When `status` shows no v1 row left,
+ * the app may set `acceptV1Values: false`.
+ */
+export async function upgrade(config: FieldsealConfig, options: JobOptions = {}): Promise<JobReport> {
+  const tables = selectTables(config, options.model);
+  const prepared = await prepare(config, tables, 'none');
+  return runJobs(
+    config,
+    prepared.accesses,
+    {
+      command: 'upgrade',
+      job: `upgrade format=v${FORMAT_VERSION}`,
+      workFor: (table) => upgradeWork(table, prepared.ctx),
+      pending: isV1Row,
+    },
+    options,
+  );
 }
 
 /** The outcome of verify. */
@@ -304,22 +277,36 @@ export interface VerifyReport {
   readonly undecryptable: number;
   readonly indexMismatches: number;
   readonly plaintext: number;
-  /** False when any value does not decrypt or any blind index is wrong: exit code 1. */
+  /** Whether plaintext rows were accepted (`allowPlaintext`: a migration in progress). */
+  readonly plaintextAllowed: boolean;
+  /** Why blind indexes were not checked (the keyring cannot open the blind-index key); fails the report. */
+  readonly blindIndexProblem?: string;
+  /**
+   * False when any value does not decrypt, any blind index is wrong, or — unless
+   * `allowPlaintext` — any row still holds plaintext: exit code 1.
+   */
   readonly ok: boolean;
 }
 
-/** Decrypts every value of every row (strictly); counts encrypted, plaintext and undecryptable rows. */
-export async function verify(
-  config: FieldsealConfig,
-  options: {
-    model?: string;
-    batch?: number;
-    onBatch?: (rows: number) => void;
-    onStart?: (rows: number) => void;
-  } = {},
-): Promise<VerifyReport> {
+/** Options of {@link verify}. */
+export interface VerifyOptions {
+  /** Only this model (or table). Defaults to every configured model. */
+  readonly model?: string;
+  /** Rows read per query. Defaults to 1,000. */
+  readonly batch?: number;
+  /** Rows holding plaintext do not make the report fail (a migration in progress). Defaults to false. */
+  readonly allowPlaintext?: boolean;
+  readonly onBatch?: (rows: number) => void;
+  readonly onStart?: (rows: number) => void;
+}
+
+/**
+ * Decrypts every value of every row (strictly); counts encrypted, plaintext and undecryptable
+ * rows. Plaintext rows fail the report unless `allowPlaintext`: "verified" means encrypted.
+ */
+export async function verify(config: FieldsealConfig, options: VerifyOptions = {}): Promise<VerifyReport> {
   const tables = selectTables(config, options.model);
-  const prepared = await prepare(config, tables);
+  const prepared = await prepare(config, tables, 'optional');
   const batch = positive('batch', options.batch, 1_000);
   const results: VerifyResult[] = [];
   for (const access of prepared.accesses) {
@@ -327,18 +314,27 @@ export async function verify(
     try {
       results.push(await verifyTable(access, prepared.ctx, batch, options.onBatch));
     } catch (cause) {
-      if (cause instanceof CliError) throw cause;
-      throw keyringUnavailable(cause);
+      // A keyring outage (not a row's fault) stops verify; anything else keeps its own type.
+      if (isKeyringError(cause)) throw keyringUnavailable(cause, 'failed while verifying');
+      throw cause;
     }
   }
   const undecryptable = results.reduce((n, r) => n + r.undecryptable, 0);
   const indexMismatches = results.reduce((n, r) => n + r.indexMismatches, 0);
+  const plaintext = results.reduce((n, r) => n + r.plaintext, 0);
+  const plaintextAllowed = options.allowPlaintext === true;
   return {
     tables: results,
     undecryptable,
     indexMismatches,
-    plaintext: results.reduce((n, r) => n + r.plaintext, 0),
-    ok: undecryptable === 0 && indexMismatches === 0,
+    plaintext,
+    plaintextAllowed,
+    ...(prepared.blindIndexProblem ? { blindIndexProblem: prepared.blindIndexProblem } : {}),
+    ok:
+      undecryptable === 0 &&
+      indexMismatches === 0 &&
+      prepared.blindIndexProblem === undefined &&
+      (plaintextAllowed || plaintext === 0),
   };
 }
 
@@ -348,11 +344,11 @@ export async function status(
   options: { model?: string; batch?: number } = {},
 ): Promise<{ tables: StatusResult[] }> {
   const tables = selectTables(config, options.model);
-  const prepared = await prepare(config, tables);
+  const prepared = await prepare(config, tables, 'none');
   const batch = positive('batch', options.batch, 5_000);
   const results: StatusResult[] = [];
-  for (const access of prepared.accesses) results.push(await statusOfTable(access, batch));
+  for (const access of prepared.accesses) results.push(await statusOfTable(access, batch, prepared.keyring));
   return { tables: results };
 }
 
-export type { RowProblem };
+export type { JobOptions, JobReport, RowProblem };

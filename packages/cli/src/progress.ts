@@ -1,9 +1,14 @@
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type { SingleBar } from 'cli-progress';
 
-/** Where long commands report progress. */
+/**
+ * Where long commands report progress. The denominator is the rows counted in each table when
+ * work on it starts; rows the app inserts meanwhile are scanned too and shown beyond it
+ * ("+n since the count"), so the percentage never passes 100%.
+ */
 export interface Progress {
-  /** Rows handled so far are `value`; the expected total may grow. */
-  start(total: number, value: number): void;
+  /** A table starts: `rows` counted in it now join the denominator; `done` were scanned by an earlier run. */
+  expect(rows: number, done: number): void;
   add(rows: number): void;
   stop(): void;
 }
@@ -19,7 +24,15 @@ export interface ProgressOptions {
   readonly intervalMs?: number;
 }
 
-const SILENT: Progress = { start() {}, add() {}, stop() {} };
+const SILENT: Progress = { expect() {}, add() {}, stop() {} };
+
+/** `value` of `total` as text: never above 100%, the excess named as rows inserted since the count. */
+export function describeProgress(value: number, total: number): { shown: string; percent: string } {
+  const within = Math.min(value, total);
+  const percent = total > 0 ? ((within / total) * 100).toFixed(1) : '100.0';
+  const extra = value > total ? ` +${value - total} inserted since the count` : '';
+  return { shown: `${within}/${total} rows${extra}`, percent };
+}
 
 /**
  * A progress bar with rows/s and ETA on a terminal (redrawn at most 5 times a second, so it
@@ -32,37 +45,54 @@ export function createProgress(options: ProgressOptions): Progress {
   let value = 0;
   let total = 0;
   let startValue = 0;
+  let told = false;
   const rate = () => {
     const seconds = (Date.now() - began) / 1000;
     return seconds > 0 ? Math.round((value - startValue) / seconds) : 0;
   };
-  if (stream.isTTY) {
-    const bar = new cliProgress.SingleBar(
-      {
-        format: `${options.label} [{bar}] {percentage}% | {value}/{total} rows | {speed} rows/s | ETA {eta_formatted}`,
-        fps: 5,
-        etaBuffer: 50,
-        stream,
-        hideCursor: true,
-      },
-      cliProgress.Presets.shades_classic,
+  const tell = () => {
+    if (told) return;
+    told = true;
+    stream.write(
+      `${options.label}: progress counts rows against the rows counted when each table starts; rows inserted meanwhile are scanned too and shown as "+n inserted since the count"\n`,
     );
+  };
+  if (stream.isTTY) {
+    // Loaded only when a terminal shows it (keeps start-up lean).
+    const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
+    let bar: SingleBar | undefined;
+    const draw = () => {
+      const { shown, percent } = describeProgress(value, total);
+      bar?.update(Math.min(value, total), { speed: rate(), shown, pct: percent });
+    };
     return {
-      start(t, v) {
-        total = t;
-        value = startValue = v;
-        bar.start(Math.max(t, v), v, { speed: 0 });
+      expect(rows, done) {
+        tell();
+        total += rows;
+        value += done;
+        if (!bar) {
+          startValue = value;
+          bar = new cliProgress.SingleBar(
+            {
+              format: `${options.label} [{bar}] {pct}% | {shown} | {speed} rows/s | ETA {eta_formatted}`,
+              fps: 5,
+              etaBuffer: 50,
+              stream,
+              hideCursor: true,
+            },
+            cliProgress.Presets.shades_classic,
+          );
+          bar.start(Math.max(total, 1), Math.min(value, total), { speed: 0, shown: '', pct: '0.0' });
+        } else bar.setTotal(Math.max(total, 1));
+        draw();
       },
       add(rows) {
         value += rows;
-        if (value > total) {
-          total = value;
-          bar.setTotal(total);
-        }
-        bar.update(value, { speed: rate() });
+        draw();
       },
       stop() {
-        bar.stop();
+        bar?.stop();
+        bar = undefined;
       },
     };
   }
@@ -70,14 +100,20 @@ export function createProgress(options: ProgressOptions): Progress {
   const line = () => {
     const r = rate();
     const eta = r > 0 && total > value ? `, ETA ${Math.ceil((total - value) / r)}s` : '';
-    const percent = total > 0 ? ` (${((Math.min(value, total) / total) * 100).toFixed(1)}%)` : '';
-    stream.write(`${options.label}: ${value}/${total} rows${percent}, ${r} rows/s${eta}\n`);
+    const { shown, percent } = describeProgress(value, total);
+    stream.write(`${options.label}: ${shown} (${percent}%), ${r} rows/s${eta}\n`);
   };
+  let started = false;
   return {
-    start(t, v) {
-      total = t;
-      value = startValue = v;
-      last = Date.now();
+    expect(rows, done) {
+      tell();
+      total += rows;
+      value += done;
+      if (!started) {
+        started = true;
+        startValue = value;
+        last = Date.now();
+      }
     },
     add(rows) {
       value += rows;
@@ -87,7 +123,8 @@ export function createProgress(options: ProgressOptions): Progress {
       }
     },
     stop() {
-      line();
+      if (started) line();
+      started = false;
     },
   };
 }

@@ -1,7 +1,6 @@
 import {
   type BlindIndex,
   type FieldsealError,
-  formatDataKey,
   isEncryptedValue,
   isFieldsealError,
   isRewrappingKeyring,
@@ -9,7 +8,10 @@ import {
   parseDataKey,
   type RewrappingKeyring,
   type RowEnvelope,
+  rewrapRowDataKey,
   type StoredTable,
+  type WrappedDataKey,
+  wrappedPartOf,
 } from '@fieldseal/core';
 import { CliError } from './errors.js';
 import type { GuardedWrite } from './sql-dialect.js';
@@ -45,7 +47,7 @@ export interface WorkContext {
 
 type Plain = string | Uint8Array;
 
-function problemOf(table: StoredTable, key: unknown, error: unknown): RowProblem {
+export function problemOf(table: StoredTable, key: unknown, error: unknown): RowProblem {
   const e = error as Partial<FieldsealError>;
   return {
     model: table.model,
@@ -248,7 +250,7 @@ export function rewrappingKeyringOf(keyring: Keyring): RewrappingKeyring {
 export class Rewrapper {
   /** `--to` plus the ids the keyring reports for it (a KMS alias resolves to a key ARN). */
   readonly targetIds: Set<string>;
-  readonly #cache = new Map<string, Promise<string>>();
+  readonly #cache = new Map<string, Promise<WrappedDataKey>>();
 
   constructor(
     readonly keyring: RewrappingKeyring,
@@ -258,19 +260,29 @@ export class Rewrapper {
     this.targetIds = new Set([to]);
   }
 
-  /** True when the data-key column is already wrapped under the target key. */
+  /**
+   * True when the data-key column is already wrapped under the target key. The key id written
+   * in the column is a readable label nobody authenticates: the id the keyring reads from the
+   * wrapped key itself decides when it can tell (`keyIdOf`), so an altered label cannot make
+   * rotation skip a row still wrapped under the old key.
+   */
   isCurrent(dataKey: string): boolean {
-    return this.targetIds.has(parseDataKey(dataKey).keyId);
+    const stored = parseDataKey(dataKey);
+    return this.targetIds.has(this.keyring.keyIdOf?.(stored.encryptedKey) ?? stored.keyId);
   }
 
-  /** The data-key column re-wrapped under the target (rows sharing a data key share the result). */
-  rewrap(table: string, dataKey: string, tenant?: string): Promise<string> {
-    const id = `${table}\u0000${tenant ?? ''}\u0000${dataKey}`;
+  /**
+   * The data-key column re-wrapped under the target. Rows sharing a data key (a cache) share one
+   * re-wrap: the cache is keyed by the wrapped part, not the column, whose v2 row salt differs per
+   * row. A v2 column keeps its key identity `fsk2:<salt>.`; only the wrapped part changes.
+   */
+  async rewrap(table: string, dataKey: string, tenant?: string): Promise<string> {
+    const stored = parseDataKey(dataKey, { table });
+    const id = `${table}\u0000${tenant ?? ''}\u0000${wrappedPartOf(dataKey)}`;
     let found = this.#cache.get(id);
     if (!found) {
       if (this.#cache.size >= 10_000) this.#cache.clear();
       found = (async () => {
-        const stored = parseDataKey(dataKey, { table });
         const out = await this.keyring.reEncryptDataKey(
           stored.encryptedKey,
           this.envelope.contextFor(table, tenant),
@@ -279,12 +291,12 @@ export class Rewrapper {
           },
         );
         this.targetIds.add(out.keyId);
-        return formatDataKey({ keyId: out.keyId, encryptedKey: out.encryptedKey });
+        return { keyId: out.keyId, encryptedKey: out.encryptedKey };
       })();
       found.catch(() => this.#cache.delete(id));
       this.#cache.set(id, found);
     }
-    return found;
+    return rewrapRowDataKey(stored, await found);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { SqlExecutor, StoredTable } from '@fieldseal/core';
-import { CliError, databaseError } from './errors.js';
+import { CliError, databaseError, detailOf } from './errors.js';
 import { Params, qualified, quoteIdent } from './sql-dialect.js';
 
 /** How a primary-key value is kept as text in the lease table, and turned back. */
@@ -66,7 +66,7 @@ export class TableAccess {
     try {
       await this.executor.query(`SELECT ${list} FROM ${this.name} WHERE 1 = 0`);
     } catch (cause) {
-      const detail = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+      const detail = detailOf(cause);
       throw new CliError(
         'invalid-config',
         `Model ${this.table.model}: table ${this.name} or one of its columns (${this.columnNames.join(', ')}) is missing: ${detail}`,
@@ -108,14 +108,37 @@ export class TableAccess {
   }
 
   /**
+   * SQL selecting every row that may hold plaintext: a superset of what `isEncryptedValue`
+   * calls plaintext (text columns not matching `^fs<1-3 digits>:`; any non-null binary column,
+   * checked in JS), so the check after a migrate reads only candidates, not the whole table.
+   */
+  plaintextCandidates(): string {
+    const dialect = this.executor.dialect;
+    const notCiphertext = (column: string) => {
+      const c = this.q(column);
+      if (dialect === 'postgres') return `${c} !~ '^fs[0-9]{1,3}:'`;
+      if (dialect === 'mysql') return `${c} NOT REGEXP '^fs[0-9]{1,3}:'`;
+      return `NOT (${c} GLOB 'fs[0-9]:*' OR ${c} GLOB 'fs[0-9][0-9]:*' OR ${c} GLOB 'fs[0-9][0-9][0-9]:*')`;
+    };
+    return this.table.columns
+      .map((column) =>
+        column.output === 'binary' || this.pgTypes.get(column.column) === 'bytea'
+          ? `${this.q(column.column)} IS NOT NULL`
+          : `(${this.q(column.column)} IS NOT NULL AND ${notCiphertext(column.column)})`,
+      )
+      .join(' OR ');
+  }
+
+  /**
    * Reads up to `limit` rows of `range` in key order: the key and data-key columns, plus the
-   * encrypted and blind-index columns unless `keysOnly`.
+   * encrypted and blind-index columns unless `keysOnly`; only rows matching `filter` (SQL) if given.
    */
   async readBatch(
     executor: SqlExecutor,
     range: KeyRange,
     limit: number,
     keysOnly = false,
+    filter?: string,
   ): Promise<Record<string, unknown>[]> {
     const params = new Params(executor.dialect);
     const keyType = this.pgTypes.get(this.key);
@@ -126,6 +149,7 @@ export class TableAccess {
     else if (range.lo !== null && range.lo !== undefined)
       where.push(`${k} >= ${params.add(range.lo, keyType)}`);
     if (range.hi !== null && range.hi !== undefined) where.push(`${k} < ${params.add(range.hi, keyType)}`);
+    if (filter) where.push(`(${filter})`);
     const columns = keysOnly
       ? [this.key, this.table.dataKeyColumn, ...(this.table.tenantColumn ? [this.table.tenantColumn] : [])]
       : this.columnNames;

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { isEncryptedValue, isFieldsealError, parseDataKey } from '@fieldseal/core';
+import { isEncryptedValue, isFieldsealError, type Keyring, parseDataKey } from '@fieldseal/core';
 import { blindIndexOf, isOutage, type RowProblem, tenantOf, type WorkContext } from './row-work.js';
 import type { TableAccess } from './table-access.js';
+import { isV1Row } from './upgrade-work.js';
 
 /** What `verify` found in one table. */
 export interface VerifyResult {
@@ -11,6 +12,8 @@ export interface VerifyResult {
   encrypted: number;
   /** Rows holding at least one plaintext value (not migrated yet). */
   plaintext: number;
+  /** Ids of the first plaintext rows (up to 1,000). */
+  plaintextIds: string[];
   /** Rows without any value in an encrypted column. */
   empty: number;
   /** Rows with a value that does not decrypt (ids in `problems`), shredded rows excepted. */
@@ -43,6 +46,7 @@ export async function verifyTable(
     rows: 0,
     encrypted: 0,
     plaintext: 0,
+    plaintextIds: [],
     empty: 0,
     undecryptable: 0,
     shredded: 0,
@@ -98,8 +102,10 @@ export async function verifyTable(
       }
       if (!failed) {
         if (!any) result.empty++;
-        else if (plain) result.plaintext++;
-        else result.encrypted++;
+        else if (plain) {
+          result.plaintext++;
+          if (result.plaintextIds.length < MAX_LISTED) result.plaintextIds.push(rowId);
+        } else result.encrypted++;
         if (ctx.blindIndex) {
           for (const c of table.columns) {
             const value = values[c.column];
@@ -149,12 +155,26 @@ export interface StatusResult {
   empty: number;
   /** Encrypted rows / rows holding any value, in percent (100 for a table with no values). */
   percentEncrypted: number;
-  /** Rows per master key id (read from each data-key column). */
+  /**
+   * Encrypted rows by value format: `v1` holds a `fs1:` value or a `fsk1:` data key (no row
+   * salt: `fieldseal upgrade` re-encrypts them), `v2` everything else.
+   */
+  formats: { v1: number; v2: number };
+  /**
+   * Rows per master key id. The id is the one the keyring reads from the wrapped key itself
+   * when it can (`keyIdOf`), not the readable label in the column, which nobody authenticates.
+   */
   keys: Record<string, number>;
+  /** Rows whose column label names another master key than the wrapped key itself (altered). */
+  mislabeled: number;
 }
 
-/** Counts rows, encrypted rows and rows per master key id, reading the table in key order. */
-export async function statusOfTable(access: TableAccess, batch: number): Promise<StatusResult> {
+/** Counts rows, encrypted rows, formats and rows per master key id, reading the table in key order. */
+export async function statusOfTable(
+  access: TableAccess,
+  batch: number,
+  keyring?: Keyring,
+): Promise<StatusResult> {
   const table = access.table;
   const result: StatusResult = {
     model: table.model,
@@ -164,7 +184,9 @@ export async function statusOfTable(access: TableAccess, batch: number): Promise
     plaintext: 0,
     empty: 0,
     percentEncrypted: 100,
+    formats: { v1: 0, v2: 0 },
     keys: {},
+    mislabeled: 0,
   };
   let after: unknown = null;
   for (;;) {
@@ -173,14 +195,20 @@ export async function statusOfTable(access: TableAccess, batch: number): Promise
     for (const row of rows) {
       result.rows++;
       const values = table.columns.map((c) => row[c.column]).filter((v) => v !== null && v !== undefined);
-      if (values.length === 0) result.empty++;
-      else if (values.every((v) => isEncryptedValue(v))) result.encrypted++;
-      else result.plaintext++;
       const dataKey = row[table.dataKeyColumn];
+      if (values.length === 0) result.empty++;
+      else if (values.every((v) => isEncryptedValue(v))) {
+        result.encrypted++;
+        if (isV1Row(table, row)) result.formats.v1++;
+        else result.formats.v2++;
+      } else result.plaintext++;
       if (dataKey === null || dataKey === undefined) continue;
       let id: string;
       try {
-        id = parseDataKey(dataKey).keyId;
+        const stored = parseDataKey(dataKey);
+        const actual = keyring?.keyIdOf?.(stored.encryptedKey);
+        if (actual !== undefined && actual !== stored.keyId) result.mislabeled++;
+        id = actual ?? stored.keyId;
       } catch {
         id = '(malformed)';
       }

@@ -38,8 +38,8 @@ describe.each(DIALECTS)('migrate on %s', (dialect) => {
 
     const stored = await db.sql(`SELECT * FROM ${db.t('customers')} ORDER BY id LIMIT 5`);
     for (const row of stored) {
-      expect(row.email).toMatch(/^fs1:/);
-      expect(row.data_key).toMatch(/^fsk1:/);
+      expect(row.email).toMatch(/^fs2:/);
+      expect(row.data_key).toMatch(/^fsk2:[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]+$/);
       expect(row.email_hash).toMatch(/^[0-9a-f]{32}$/);
     }
     const after = await verify(config, { model: 'Customer' });
@@ -78,7 +78,7 @@ describe.each(DIALECTS)('migrate on %s', (dialect) => {
     expect(report.totals.written).toBe(1);
     const [after] = await db.sql(`SELECT data_key, ssn FROM ${db.t('customers')} WHERE id = 7`);
     expect(after?.data_key).toBe(row?.data_key);
-    expect(after?.ssn).toMatch(/^fs1:/);
+    expect(after?.ssn).toMatch(/^fs2:/);
     const strict = db.client.$extends(fieldEncryption({ keyring, metadata, blindIndexKey }));
     expect((await strict.customer.findUnique({ where: { id: 7 } }))?.ssn).toBe('late-plaintext');
     expect((await app.customer.findUnique({ where: { id: 7 } }))?.email).toBe(customer(7).email);
@@ -115,6 +115,8 @@ describe.each(DIALECTS)('migrate on %s', (dialect) => {
     expect(result.tables[0]).toMatchObject({ rows: 2_510, encrypted: 2_500, plaintext: 10 });
     expect(result.tables[0]?.percentEncrypted).toBeCloseTo(99.6, 1);
     expect(result.tables[0]?.keys).toEqual({ k1: 2_500 });
+    expect(result.tables[0]?.formats).toEqual({ v1: 0, v2: 2_500 });
+    expect(result.tables[0]?.mislabeled).toBe(0);
   });
 
   it('migrate --dry-run counts the rows it would encrypt and writes nothing', async () => {

@@ -114,14 +114,34 @@ describe('progress output', () => {
       text += chunk;
     });
     const progress = createProgress({ label: 'migrate', quiet: false, stream, intervalMs: 0 });
-    progress.start(1_000, 0);
+    progress.expect(1_000, 0);
     progress.add(250);
     progress.stop();
-    expect(text).toMatch(/^migrate: 250\/1000 rows \(25\.0%\), \d+ rows\/s(, ETA \d+s)?\n/);
+    const lines = text.split('\n').filter(Boolean);
+    expect(lines[0]).toContain('rows counted when each table starts');
+    expect(lines[1]).toMatch(/^migrate: 250\/1000 rows \(25\.0%\), \d+ rows\/s(, ETA \d+s)?$/);
     const quiet = createProgress({ label: 'x', quiet: true, stream });
-    quiet.start(1, 0);
+    quiet.expect(1, 0);
     quiet.add(1);
     quiet.stop();
-    expect(text.split('\n').filter(Boolean)).toHaveLength(2);
+    expect(text.split('\n').filter(Boolean)).toHaveLength(3);
+  });
+
+  it('never shows more than 100%: rows inserted after the count are named as such', () => {
+    const stream = new PassThrough() as unknown as NodeJS.WriteStream;
+    let text = '';
+    (stream as unknown as PassThrough).on('data', (chunk) => {
+      text += chunk;
+    });
+    const progress = createProgress({ label: 'migrate', quiet: false, stream, intervalMs: 0 });
+    // Two tables: the denominator is the sum of both counts, not the first table's.
+    progress.expect(100, 0);
+    progress.add(100);
+    progress.expect(50, 0);
+    progress.add(60);
+    progress.stop();
+    const last = text.trim().split('\n').at(-1) as string;
+    expect(last).toMatch(/^migrate: 150\/150 rows \+10 inserted since the count \(100\.0%\)/);
+    expect(text).not.toMatch(/\b(10[1-9]|1[1-9]\d|[2-9]\d\d)\.\d%/);
   });
 });
