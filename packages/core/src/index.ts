@@ -79,10 +79,10 @@ export {
 export {
   rebuildTableName,
   type SqliteRebuild,
+  type SqliteTableSchema,
   sqliteGuardNames,
   sqliteRebuild,
   sqliteRebuildScript,
-  type SqliteTableSchema,
 } from './guards/sqlite-rebuild.js';
 export { runSqliteRebuild, sqliteInstalled, sqliteSchemaOf } from './guards/sqlite-runner.js';
 export { IV_LENGTH } from './iv-source.js';
@@ -111,6 +111,7 @@ export {
   type NormalizeSpec,
   normalizerOf,
 } from './normalizers.js';
+export { type RebindRowInput, type ReboundRow, rebindRow } from './rebind.js';
 export {
   type DecryptedRow,
   type DecryptRowInput,
@@ -133,6 +134,7 @@ export type {
 } from './row-protocol.js';
 export {
   assertStoredTables,
+  bindingOf,
   isSqlDialect,
   type SqlDialect,
   type SqlExecutor,
