@@ -27,4 +27,5 @@ export {
   type VerifyReport,
   verify,
 } from './operations.js';
+export { type RebindOptions, type RebindReport, rebind } from './rebind.js';
 export type { StatusResult, VerifyResult } from './verify.js';

@@ -1,6 +1,7 @@
 import {
   BLIND_INDEX_CONTEXT,
   BlindIndex,
+  bindingOf,
   formatDataKey,
   isEncryptedValue,
   parseDataKey,
@@ -209,7 +210,9 @@ export async function migrate(
   if (first && !options.decrypt) {
     try {
       // Fails here, before any write, when the KMS is down or the key unusable.
-      await config.keyring.generateDataKey(prepared.ctx.envelope.contextFor(first.table), { encryptions: 1 });
+      await config.keyring.generateDataKey(prepared.ctx.envelope.contextFor(bindingOf(first)), {
+        encryptions: 1,
+      });
     } catch (cause) {
       throw keyringUnavailable(cause);
     }
@@ -253,10 +256,10 @@ export async function rotate(
   if (first && !options.dryRun) {
     try {
       // Proves the KMS is up and the target key usable before any write; learns its full id.
-      const probe = await config.keyring.generateDataKey(prepared.ctx.envelope.contextFor(first.table));
+      const probe = await config.keyring.generateDataKey(prepared.ctx.envelope.contextFor(bindingOf(first)));
       const out = await keyring.reEncryptDataKey(
         probe.encryptedKey,
-        prepared.ctx.envelope.contextFor(first.table),
+        prepared.ctx.envelope.contextFor(bindingOf(first)),
         {
           destinationKeyId: options.to,
         },

@@ -1,5 +1,6 @@
 import {
   type BlindIndex,
+  bindingOf,
   type FieldsealError,
   formatDataKey,
   isEncryptedValue,
@@ -89,7 +90,7 @@ export function blindIndexOf(
 ): string {
   const normalize = column.blindIndex?.normalize;
   const text = typeof plaintext === 'string' && normalize ? normalize(plaintext) : plaintext;
-  return index.compute(table.table, column.column, text);
+  return index.compute(bindingOf(table), column.column, text);
 }
 
 /**
@@ -147,7 +148,7 @@ export function migrateWork(table: StoredTable, ctx: WorkContext): RowWork {
         }
         try {
           const sealed = await ctx.envelope.encryptForRow({
-            table: table.table,
+            table: bindingOf(table),
             values: plain,
             dataKey,
             output,
@@ -208,7 +209,7 @@ export function decryptWork(table: StoredTable, ctx: WorkContext): RowWork {
           const values: Record<string, unknown> = {};
           for (const c of columns) if (isEncryptedValue(row[c.column])) values[c.column] = row[c.column];
           const plain = await ctx.envelope.decryptRow({
-            table: table.table,
+            table: bindingOf(table),
             values,
             dataKey,
             rowId: id as string | number | bigint,
@@ -308,7 +309,7 @@ export function rotateWork(table: StoredTable, rewrapper: Rewrapper): RowWork {
           continue;
         }
         pending.push(
-          rewrapper.rewrap(table.table, dataKey as string).then(
+          rewrapper.rewrap(bindingOf(table), dataKey as string).then(
             (next) => {
               writes.push({ key: id, set: [next], guard: [dataKey] });
             },

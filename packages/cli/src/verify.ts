@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isEncryptedValue, isFieldsealError, parseDataKey } from '@fieldseal/core';
+import { bindingOf, isEncryptedValue, isFieldsealError, parseDataKey } from '@fieldseal/core';
 import { blindIndexOf, isOutage, type RowProblem, type WorkContext } from './row-work.js';
 import type { TableAccess } from './table-access.js';
 
@@ -73,7 +73,7 @@ export async function verifyTable(
       let failed = false;
       try {
         values = await ctx.envelope.decryptRow({
-          table: table.table,
+          table: bindingOf(table),
           values: Object.fromEntries(table.columns.map((c) => [c.column, row[c.column]])),
           dataKey: row[table.dataKeyColumn],
           rowId: id as string | number | bigint,
