@@ -35,7 +35,11 @@ export function rebindSummary(r: RebindReport): string {
 
 /** `fieldseal rebind --model M --from A [--to B]`: moves rows to another encryption name. */
 export function rebindCommand(host: GuardCommandHost, json: () => boolean): Command {
+  // A command added with addCommand inherits none of the program's settings: set them here.
   return new Command('rebind')
+    .exitOverride()
+    .configureOutput({ writeOut: host.out, writeErr: host.err })
+    .showHelpAfterError()
     .description("move a model's rows from one encryption name to another (after a table rename; resumable)")
     .requiredOption('-m, --model <name>', 'the model (or table) whose rows move')
     .requiredOption('--from <name>', 'the encryption name the rows are bound to now (the old table name)')
