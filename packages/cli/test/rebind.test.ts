@@ -107,6 +107,7 @@ describe.each(JOB_DIALECTS)('rebind on %s', (dialect) => {
     let planted = false;
     // The adversary: an app still on the old name writes row 1 between rebind's read and write.
     const racing: Keyring = {
+      name: keyring.name,
       generateDataKey: async (context, hint) => {
         if (!planted && context['fieldseal:table'] === 'customers_v2') {
           planted = true;
@@ -123,7 +124,7 @@ describe.each(JOB_DIALECTS)('rebind on %s', (dialect) => {
             1,
           ]);
         }
-        return keyring.generateDataKey(context, hint);
+        return (keyring as Keyring).generateDataKey(context, hint);
       },
       decryptDataKey: (key, context) => keyring.decryptDataKey(key, context),
     };
