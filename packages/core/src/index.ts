@@ -18,6 +18,12 @@ export {
 } from './data-key-format.js';
 export { assertEncryptionContext, canonicalContext, type EncryptionContext } from './encryption-context.js';
 export {
+  assertEncryptionNames,
+  type EncryptionNames,
+  encryptionNameOf,
+  NamedRowEnvelope,
+} from './encryption-names.js';
+export {
   assertBlindIndexKey,
   envelopeFor,
   type FieldEncryptionBaseOptions,

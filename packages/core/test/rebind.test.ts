@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   assertStoredTables,
+  BlindIndex,
   bindingOf,
   ConfigError,
+  envelopeFor,
   FLAG_ROW_BOUND,
   isDecryptionError,
   isKeyringError,
+  NamedRowEnvelope,
   parseValue,
   RowEnvelope,
   rebindRow,
@@ -114,5 +117,52 @@ describe('StoredTable binding', () => {
     expect(() => assertStoredTables([{ ...table, binding: 'User' }])).not.toThrow();
     expect(() => assertStoredTables([{ ...table, binding: '' }])).toThrow(/binding \(model User\)/);
     expect(() => assertStoredTables([{ ...table, binding: 3 }])).toThrow(ConfigError);
+  });
+});
+
+describe('encryptionNames (a renamed table keeps its old encryption name)', () => {
+  const keyring = randomKeyring('k1');
+  const plain = envelopeFor({ keyring });
+  const named = envelopeFor({ keyring, encryptionNames: { clients: 'customers' } });
+
+  it('reads and writes a renamed table exactly as the old name, on every entry point', async () => {
+    expect(named).toBeInstanceOf(NamedRowEnvelope);
+    const old = await plain.encryptRow({ table: 'customers', values: { email: 'a@b.c' }, rowId: 1 });
+    const input = { table: 'clients', values: old.values, dataKey: old.dataKey, rowId: 1 };
+    expect(await named.decryptRow(input)).toEqual({ email: 'a@b.c' });
+    expect(await named.decryptRows([input, input])).toEqual([{ email: 'a@b.c' }, { email: 'a@b.c' }]);
+    expect(named.contextFor('clients')).toEqual(plain.contextFor('customers'));
+    const fresh = await named.encryptRow({ table: 'clients', values: { email: 'x@y.z' } });
+    expect(await plain.decryptRow({ table: 'customers', ...fresh })).toEqual({ email: 'x@y.z' });
+    const update = await named.encryptForRow({
+      table: 'clients',
+      values: { email: 'u@v.w' },
+      dataKey: old.dataKey,
+    });
+    expect(
+      await plain.decryptRow({ table: 'customers', values: update.values, dataKey: old.dataKey }),
+    ).toEqual({
+      email: 'u@v.w',
+    });
+    // Without the mapping, the renamed table fails (what finding 6 reported): loud, never wrong.
+    expect(isKeyringError(await rejectionOf(plain.decryptRow(input)))).toBe(true);
+    // Tables not listed keep their own name.
+    const other = await named.encryptRow({ table: 'orders', values: { note: 'n' } });
+    expect(await plain.decryptRow({ table: 'orders', ...other })).toEqual({ note: 'n' });
+  });
+
+  it('maps blind indexes too, and refuses names that chain', async () => {
+    const key = await BlindIndex.generateKey(keyring);
+    const index = await BlindIndex.open({ keyring, wrappedKey: key });
+    const mapped = await BlindIndex.open({
+      keyring,
+      wrappedKey: key,
+      encryptionNames: { clients: 'customers' },
+    });
+    expect(mapped.compute('clients', 'email', 'a@b.c')).toBe(index.compute('customers', 'email', 'a@b.c'));
+    expect(mapped.compute('clients', 'email', 'a@b.c')).not.toBe(index.compute('clients', 'email', 'a@b.c'));
+    expect(() => envelopeFor({ keyring, encryptionNames: { a: 'b', b: 'a' } })).toThrow(/itself mapped/);
+    expect(() => envelopeFor({ keyring, encryptionNames: { a: '' } })).toThrow(ConfigError);
+    expect(() => envelopeFor({ keyring, encryptionNames: { a: 'b', b: 'b' } })).not.toThrow();
   });
 });

@@ -1,8 +1,8 @@
 import { ConfigError } from '../errors.js';
 import type { SqlExecutor } from '../stored-tables.js';
 import type { TableGuards } from './guard-sql.js';
+import { sqlString as lit, quoteIdent } from './sql-text.js';
 import { type SqliteRebuild, type SqliteTableSchema, sqliteGuardNames } from './sqlite-rebuild.js';
-import { quoteIdent, sqlString as lit } from './sql-text.js';
 
 /** Reads what a rebuild of the table needs from `sqlite_schema` and `pragma_table_xinfo`. */
 export async function sqliteSchemaOf(executor: SqlExecutor, tg: TableGuards): Promise<SqliteTableSchema> {
