@@ -1,7 +1,9 @@
 import {
+  assertEncryptionNames,
   assertStoredTables,
   ConfigError,
   type EncryptionContext,
+  type EncryptionNames,
   isSqlDialect,
   type Keyring,
   type SqlExecutor,
@@ -27,6 +29,11 @@ export interface FieldsealConfig {
   readonly blindIndexBytes?: number;
   /** Pairs added to every data key's encryption context, as in the adapter. Defaults to none. */
   readonly encryptionContext?: EncryptionContext;
+  /**
+   * Encryption names by table name, exactly as given to the adapter (`{ clients: 'customers' }`):
+   * sets the `binding` of each listed table that has none. See docs/rebind.md.
+   */
+  readonly encryptionNames?: EncryptionNames;
   /** Name of the lease table the CLI creates in the database. Defaults to `fieldseal_leases`. */
   readonly leaseTable?: string;
   /** Called once when the command ends (close the ORM client, the KMS client). */
@@ -81,7 +88,20 @@ export function validateConfig(config: unknown, source: string): FieldsealConfig
   if (c.close !== undefined && typeof c.close !== 'function') fail('close', 'must be a function');
   if (c.leaseTable !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(c.leaseTable))
     fail('leaseTable', 'must be a plain identifier');
-  return c as FieldsealConfig;
+  if (c.encryptionNames === undefined) return c as FieldsealConfig;
+  try {
+    assertEncryptionNames(c.encryptionNames);
+  } catch (error) {
+    if (error instanceof ConfigError) fail('encryptionNames', `is invalid: ${error.message}`);
+    throw error;
+  }
+  const names = c.encryptionNames;
+  const tables = (c.tables as StoredTable[]).map((t) =>
+    t.binding === undefined && Object.hasOwn(names, t.table)
+      ? { ...t, binding: names[t.table] as string }
+      : t,
+  );
+  return { ...(c as FieldsealConfig), tables };
 }
 
 /** The tables a command works on: all of them, or the one `--model` names (by model or table name). */

@@ -1,8 +1,9 @@
 import { dirname, join } from 'node:path';
 import { BlindIndex, type Keyring, LocalKeyring, RowEnvelope, type StoredTable } from '@fieldseal/core';
+import { fieldEncryption } from '@fieldseal/prisma';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FieldsealConfig, migrate, rebind, verify } from '../src/index.js';
-import { customer, insertCustomers, JOB_DIALECTS, openDb, type TestDb } from './helpers/db.js';
+import { type FieldsealConfig, migrate, rebind, validateConfig, verify } from '../src/index.js';
+import { customer, insertCustomers, JOB_DIALECTS, metadata, openDb, type TestDb } from './helpers/db.js';
 import { FIXTURE_CONFIG, runCli } from './helpers/run-cli.js';
 
 const keyring = LocalKeyring.fromString(LocalKeyring.generateKeyText('k1'));
@@ -181,6 +182,33 @@ describe.each(JOB_DIALECTS)('rebind on %s', (dialect) => {
     });
     expect(Buffer.from(plain.body as Uint8Array)).toEqual(Buffer.from([0, 1, 2, 255]));
     expect(plain.title).toBe('t');
+  });
+
+  it('the Prisma app reads moved rows through encryptionNames, and what it writes the CLI reads under the same name', async () => {
+    // Document's rows were moved to "documents" above; the app's table is still "Document".
+    const named = db.client.$extends(
+      fieldEncryption({
+        keyring,
+        metadata,
+        blindIndexKey,
+        encryptionNames: { Document: 'documents' },
+        readMode: 'strict',
+      }),
+    );
+    const doc = await named.document.findUnique({ where: { id: 'd1' } });
+    expect(Buffer.from(doc?.body as Uint8Array)).toEqual(Buffer.from([0, 1, 2, 255]));
+    const unnamed = db.client.$extends(
+      fieldEncryption({ keyring, metadata, blindIndexKey, readMode: 'strict' }),
+    );
+    await expect(unnamed.document.findUnique({ where: { id: 'd1' } })).rejects.toThrow();
+    await named.document.create({ data: { id: 'd2', title: 'second', body: Uint8Array.of(9) } });
+    const checked = validateConfig(
+      { ...db.config(keyring), encryptionNames: { Document: 'documents' } },
+      'test',
+    );
+    expect(checked.tables.find((t) => t.model === 'Document')?.binding).toBe('documents');
+    const report = await verify(checked, { model: 'Document' });
+    expect(report.tables[0]).toMatchObject({ rows: 2, encrypted: 2, undecryptable: 0 });
   });
 });
 
