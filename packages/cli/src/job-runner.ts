@@ -1,5 +1,5 @@
-import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SqlExecutor, StoredTable } from '@fieldseal/core';
 import { CliError, databaseError } from './errors.js';
