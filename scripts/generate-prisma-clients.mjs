@@ -26,7 +26,9 @@ const { values: args } = parseArgs({
   },
 });
 if (!args.models || !args.out) {
-  console.error('usage: generate-prisma-clients.mjs --models <file> --out <dir> [--providers a,b] [--flat] [--esm]');
+  console.error(
+    'usage: generate-prisma-clients.mjs --models <file> --out <dir> [--providers a,b] [--flat] [--esm]',
+  );
   process.exit(2);
 }
 const providers = args.providers.split(',');
@@ -38,14 +40,22 @@ if (args.flat && providers.length !== 1) {
 // Resolved from the calling package, so each uses its own pinned prisma and @fieldseal/prisma.
 const require = createRequire(join(process.cwd(), 'package.json'));
 const prismaCli = require.resolve('prisma/build/index.js');
-const generator = join(dirname(require.resolve('@fieldseal/prisma/package.json')), 'bin', 'fieldseal-prisma.js');
+const generator = join(
+  dirname(require.resolve('@fieldseal/prisma/package.json')),
+  'bin',
+  'fieldseal-prisma.js',
+);
 const models = readFileSync(resolve(args.models), 'utf8');
 const clientGenerator = [
   'generator client {',
   '  provider = "prisma-client"',
   '  output   = "./client"',
   ...(args.esm
-    ? ['  moduleFormat           = "esm"', '  importFileExtension    = "js"', '  generatedFileExtension = "ts"']
+    ? [
+        '  moduleFormat           = "esm"',
+        '  importFileExtension    = "js"',
+        '  generatedFileExtension = "ts"',
+      ]
     : []),
   '}',
 ].join('\n');

@@ -116,7 +116,7 @@ if (check) {
         row[column] === null || isEncryptedValue(row[column]),
         `customer ${row.id}: ${column} is not ciphertext`,
       );
-    expectThat(String(row.dataKey).startsWith('fsk1:'), `customer ${row.id} has no data key`);
+    expectThat(String(row.dataKey).startsWith('fsk2:'), `customer ${row.id} has no data key`);
   }
   for (const row of storedOrders)
     expectThat(

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { FieldsealTarget } from './options.js';
+import { writeOutputs } from './output.js';
 import { fmt, recommend } from './recommend.js';
 import { formatReport } from './report-text.js';
 import type { BenchReport } from './results.js';
@@ -15,7 +16,6 @@ import {
 } from './settings.js';
 import type { TargetName } from './targets/target.js';
 import type { WorkloadName } from './workload.js';
-import { writeOutputs } from './output.js';
 
 interface CliOptions {
   targets: FieldsealTarget[];
@@ -85,102 +85,104 @@ const durations = (value: string) => value.split(',').map((v) => wrap(parseDurat
  * program.addCommand(benchCommand()); // fieldseal bench --recommend --max-kms-calls-per-second 10
  */
 export function benchCommand(): Command {
-  return new Command('bench')
-    // The AWS SDK warns once per process that its 2027 releases need Node 22: noise in a report.
-    .hook('preAction', () => {
-      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-    })
-    .description(
-      'measure the data-key cache against a simulated KMS (latency, jitter, quota): rows/s, p50/p99, KMS calls and rows per data key for a grid of cache settings; table, JSON and charts',
-    )
-    .option('--targets <list>', 'core,prisma,typeorm', list(['core', 'prisma', 'typeorm'] as const), [
-      'core',
-      'prisma',
-      'typeorm',
-    ])
-    .option('--workloads <list>', 'encrypt,decrypt,mixed', list(['encrypt', 'decrypt', 'mixed'] as const), [
-      'encrypt',
-      'decrypt',
-      'mixed',
-    ])
-    .option('--setting <spec>', 'a grid point: off | maxUses=…,maxAge=…,capacity=… (repeatable)', collect)
-    .option(
-      '--max-uses <list>',
-      'grid of maxUses values, e.g. 100,10k (crossed with --max-age, --capacity)',
-      counts,
-    )
-    .option('--max-age <list>', 'grid of maxAge values, e.g. 1s,5m', durations)
-    .option('--capacity <list>', 'grid of capacity values, e.g. 10,1000', counts)
-    .option('--rows <n>', 'most operations per run (default 20000)', whole)
-    .option('--duration <ms>', 'most milliseconds per run (default 1500)', whole)
-    .option('--concurrency <n>', 'operations in flight (default 8)', whole)
-    .option('--write-share <0-1>', 'share of writes in the mixed workload (default 0.5)', Number)
-    .option('--seed-rows <n>', 'rows written before the read workloads (default 2000)', whole)
-    .option('--seed-rows-per-key <n>', 'rows per data key in the seeded rows (default 50)', whole)
-    .option('--latency <ms>', 'KMS latency added per request (default 5)', whole)
-    .option('--jitter <ms>', 'up to this much more, random (default 10)', whole)
-    .option(
-      '--rate-limit <n>',
-      'KMS requests per second before ThrottlingException, 0 = none (default 200)',
-      whole,
-    )
-    .option('--max-attempts <n>', "AWS SDK attempts per call (default 3, the SDK's)", whole)
-    .option('--no-peers', 'skip plain Prisma/TypeORM and the AWS Encryption SDK')
-    .option('--out <dir>', 'write bench.json, bench.md and charts (SVG, PNG when possible) here')
-    .option('--from <file>', 'read a bench.json instead of running (for --recommend, tables, charts)')
-    .option('--recommend', 'print the settings meeting the target below with the best throughput, and why')
-    .option('--max-kms-calls-per-second <n>', 'target for --recommend', positive)
-    .option('--max-rows-per-key <n>', 'target for --recommend', wrap(parseCount))
-    .addOption(
-      new Option('--for-target <name>', 'target --recommend looks at')
-        .choices(['core', 'prisma', 'typeorm'])
-        .default('core'),
-    )
-    .addOption(
-      new Option('--for-workload <name>', 'workload --recommend looks at')
-        .choices(['encrypt', 'decrypt', 'mixed'])
-        .default('encrypt'),
-    )
-    .option(
-      '--check',
-      'exit with status 1 unless the cached setting is ≥ 50× no cache with ≤ 1 KMS call / 1,000 rows',
-    )
-    .option('--no-progress', 'no progress line on stderr')
-    .action(async (options: CliOptions, command: Command) => {
-      if (
-        options.recommend &&
-        options.maxKmsCallsPerSecond === undefined &&
-        options.maxRowsPerKey === undefined
+  return (
+    new Command('bench')
+      // The AWS SDK warns once per process that its 2027 releases need Node 22: noise in a report.
+      .hook('preAction', () => {
+        process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+      })
+      .description(
+        'measure the data-key cache against a simulated KMS (latency, jitter, quota): rows/s, p50/p99, KMS calls and rows per data key for a grid of cache settings; table, JSON and charts',
       )
-        command.error('--recommend needs --max-kms-calls-per-second and/or --max-rows-per-key');
-      const report = options.from ? await readReport(options.from) : await run(options);
-      console.log(formatReport(report));
-      if (options.out) {
-        const files = await writeOutputs(report, options.out);
-        console.log(`\nWrote ${[files.json, files.markdown, ...files.svg, ...files.png].join(', ')}`);
-        if (files.png.length === 0) console.log('(no PNG: @resvg/resvg-js is not installed)');
-      }
-      if (options.recommend) {
-        const found = recommend(
-          report.results,
-          {
-            ...(options.maxKmsCallsPerSecond === undefined
-              ? {}
-              : { maxKmsCallsPerSecond: options.maxKmsCallsPerSecond }),
-            ...(options.maxRowsPerKey === undefined ? {} : { maxRowsPerKey: options.maxRowsPerKey }),
-          },
-          { target: options.forTarget, workload: options.forWorkload },
-        );
-        console.log(`\nRecommendation\n${found.explanation.join('\n')}`);
-        if (!found.best) process.exitCode = 1;
-      }
-      if (options.check && !report.checks.some((c) => c.target === 'core' && c.passed)) {
-        console.error(
-          `\nCheck failed: ${report.checks.map((c) => `${c.target} ${fmt(c.ratio)}×`).join(', ') || 'not run'}`,
-        );
-        process.exitCode = 1;
-      }
-    });
+      .option('--targets <list>', 'core,prisma,typeorm', list(['core', 'prisma', 'typeorm'] as const), [
+        'core',
+        'prisma',
+        'typeorm',
+      ])
+      .option('--workloads <list>', 'encrypt,decrypt,mixed', list(['encrypt', 'decrypt', 'mixed'] as const), [
+        'encrypt',
+        'decrypt',
+        'mixed',
+      ])
+      .option('--setting <spec>', 'a grid point: off | maxUses=…,maxAge=…,capacity=… (repeatable)', collect)
+      .option(
+        '--max-uses <list>',
+        'grid of maxUses values, e.g. 100,10k (crossed with --max-age, --capacity)',
+        counts,
+      )
+      .option('--max-age <list>', 'grid of maxAge values, e.g. 1s,5m', durations)
+      .option('--capacity <list>', 'grid of capacity values, e.g. 10,1000', counts)
+      .option('--rows <n>', 'most operations per run (default 20000)', whole)
+      .option('--duration <ms>', 'most milliseconds per run (default 1500)', whole)
+      .option('--concurrency <n>', 'operations in flight (default 8)', whole)
+      .option('--write-share <0-1>', 'share of writes in the mixed workload (default 0.5)', Number)
+      .option('--seed-rows <n>', 'rows written before the read workloads (default 2000)', whole)
+      .option('--seed-rows-per-key <n>', 'rows per data key in the seeded rows (default 50)', whole)
+      .option('--latency <ms>', 'KMS latency added per request (default 5)', whole)
+      .option('--jitter <ms>', 'up to this much more, random (default 10)', whole)
+      .option(
+        '--rate-limit <n>',
+        'KMS requests per second before ThrottlingException, 0 = none (default 200)',
+        whole,
+      )
+      .option('--max-attempts <n>', "AWS SDK attempts per call (default 3, the SDK's)", whole)
+      .option('--no-peers', 'skip plain Prisma/TypeORM and the AWS Encryption SDK')
+      .option('--out <dir>', 'write bench.json, bench.md and charts (SVG, PNG when possible) here')
+      .option('--from <file>', 'read a bench.json instead of running (for --recommend, tables, charts)')
+      .option('--recommend', 'print the settings meeting the target below with the best throughput, and why')
+      .option('--max-kms-calls-per-second <n>', 'target for --recommend', positive)
+      .option('--max-rows-per-key <n>', 'target for --recommend', wrap(parseCount))
+      .addOption(
+        new Option('--for-target <name>', 'target --recommend looks at')
+          .choices(['core', 'prisma', 'typeorm'])
+          .default('core'),
+      )
+      .addOption(
+        new Option('--for-workload <name>', 'workload --recommend looks at')
+          .choices(['encrypt', 'decrypt', 'mixed'])
+          .default('encrypt'),
+      )
+      .option(
+        '--check',
+        'exit with status 1 unless the cached setting is ≥ 50× no cache with ≤ 1 KMS call / 1,000 rows',
+      )
+      .option('--no-progress', 'no progress line on stderr')
+      .action(async (options: CliOptions, command: Command) => {
+        if (
+          options.recommend &&
+          options.maxKmsCallsPerSecond === undefined &&
+          options.maxRowsPerKey === undefined
+        )
+          command.error('--recommend needs --max-kms-calls-per-second and/or --max-rows-per-key');
+        const report = options.from ? await readReport(options.from) : await run(options);
+        console.log(formatReport(report));
+        if (options.out) {
+          const files = await writeOutputs(report, options.out);
+          console.log(`\nWrote ${[files.json, files.markdown, ...files.svg, ...files.png].join(', ')}`);
+          if (files.png.length === 0) console.log('(no PNG: @resvg/resvg-js is not installed)');
+        }
+        if (options.recommend) {
+          const found = recommend(
+            report.results,
+            {
+              ...(options.maxKmsCallsPerSecond === undefined
+                ? {}
+                : { maxKmsCallsPerSecond: options.maxKmsCallsPerSecond }),
+              ...(options.maxRowsPerKey === undefined ? {} : { maxRowsPerKey: options.maxRowsPerKey }),
+            },
+            { target: options.forTarget, workload: options.forWorkload },
+          );
+          console.log(`\nRecommendation\n${found.explanation.join('\n')}`);
+          if (!found.best) process.exitCode = 1;
+        }
+        if (options.check && !report.checks.some((c) => c.target === 'core' && c.passed)) {
+          console.error(
+            `\nCheck failed: ${report.checks.map((c) => `${c.target} ${fmt(c.ratio)}×`).join(', ') || 'not run'}`,
+          );
+          process.exitCode = 1;
+        }
+      })
+  );
 }
 
 async function run(options: CliOptions): Promise<BenchReport> {

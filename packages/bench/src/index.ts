@@ -1,4 +1,5 @@
 export { chartSvg, svgToPng } from './chart.js';
+export { CHECK_MAX_CALLS_PER_1K, CHECK_MIN_RATIO, CHECKED_SETTING } from './check.js';
 export { benchCommand } from './cli.js';
 export { BenchError, type BenchErrorCode } from './errors.js';
 export type { KmsProfile } from './kms-env.js';
@@ -14,7 +15,6 @@ export {
 } from './recommend.js';
 export { formatMarkdown, formatReport } from './report-text.js';
 export type { BenchReport, BenchResult, CheckResult, PeerRatio } from './results.js';
-export { CHECK_MAX_CALLS_PER_1K, CHECK_MIN_RATIO, CHECKED_SETTING } from './check.js';
 export { runBench } from './run.js';
 export {
   CACHE_DEFAULTS,

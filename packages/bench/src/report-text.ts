@@ -1,6 +1,6 @@
+import { CHECK_MAX_CALLS_PER_1K, CHECK_MIN_RATIO } from './check.js';
 import { fmt } from './recommend.js';
 import type { BenchReport, BenchResult } from './results.js';
-import { CHECK_MAX_CALLS_PER_1K, CHECK_MIN_RATIO } from './check.js';
 import type { TargetName } from './targets/target.js';
 import type { WorkloadName } from './workload.js';
 

@@ -1,7 +1,7 @@
 import { cpus } from 'node:os';
+import { CHECKED_SETTING, checks } from './check.js';
 import { KmsEnvironment } from './kms-env.js';
 import { type BenchOptions, type ResolvedBenchOptions, resolveBenchOptions } from './options.js';
-import { CHECKED_SETTING, checks } from './check.js';
 import type { BenchReport, BenchResult, PeerRatio } from './results.js';
 import { rowValues } from './rows.js';
 import { CACHE_OFF, type CacheSetting, cacheSetting } from './settings.js';

@@ -14,13 +14,13 @@ import { sqlExecutor as typeormExecutor } from '@fieldseal/typeorm';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
-import { PrismaClient } from '../test/generated/postgresql/client/client.js';
-import { fieldEncryptionMetadata } from '../test/generated/sqlite/fieldseal/metadata.js';
 import { runJob } from '../src/job-runner.js';
 import { LeaseTable } from '../src/leases.js';
 import { migrate } from '../src/operations.js';
 import type { RowWork } from '../src/row-work.js';
 import { TableAccess } from '../src/table-access.js';
+import { PrismaClient } from '../test/generated/postgresql/client/client.js';
+import { fieldEncryptionMetadata } from '../test/generated/sqlite/fieldseal/metadata.js';
 
 const PG_URL = process.env.FIELDSEAL_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 const args = process.argv.slice(2);

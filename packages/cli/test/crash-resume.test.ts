@@ -2,11 +2,11 @@ import { BlindIndex, LocalKeyring } from '@fieldseal/core';
 import { fieldEncryption } from '@fieldseal/prisma';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verify } from '../src/index.js';
-import { killAndResume, installWriteLog, writeCounts } from './helpers/crash.js';
+import { installWriteLog, killAndResume, writeCounts } from './helpers/crash.js';
 import {
-  JOB_DIALECTS,
   expectedChecksum,
   insertCustomers,
+  JOB_DIALECTS,
   metadata,
   openDb,
   readChecksum,

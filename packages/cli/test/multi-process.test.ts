@@ -5,9 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { verify } from '../src/index.js';
 import { installWriteLog, writeCounts } from './helpers/crash.js';
 import {
-  JOB_DIALECTS,
   expectedChecksum,
   insertCustomers,
+  JOB_DIALECTS,
   metadata,
   openDb,
   readChecksum,

@@ -148,6 +148,14 @@ export {
   type StoredTable,
 } from './stored-tables.js';
 export {
+  decodeValue,
+  type EncryptedValueType,
+  encodeValue,
+  isValueType,
+  ValueTypeMismatch,
+  valueTypeFromDesign,
+} from './value-codec.js';
+export {
   COMMITMENT_LENGTHS,
   FLAG_BINARY,
   FLAG_ROW_BOUND,

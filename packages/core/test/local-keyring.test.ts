@@ -254,7 +254,9 @@ describe('wrapping and unwrapping', () => {
     // Re-wrapping (rotation) moves it to the current layout.
     const rewrapped = await keyring.reEncryptDataKey(v1, context, { destinationKeyId: 'key-7' });
     expect(Buffer.from(rewrapped.encryptedKey)[0]).toBe(2);
-    expect(Buffer.from(await keyring.decryptDataKey(rewrapped.encryptedKey, context)).equals(dataKey)).toBe(true);
+    expect(Buffer.from(await keyring.decryptDataKey(rewrapped.encryptedKey, context)).equals(dataKey)).toBe(
+      true,
+    );
     // A v1 key relabelled as v2 (or the reverse) does not unwrap.
     const relabelled = Buffer.concat([Buffer.from([2]), v1.subarray(1), randomBytes(16)]);
     await expect(keyring.decryptDataKey(relabelled, context)).rejects.toThrow(KeyringError);

@@ -7,7 +7,6 @@ export type {
   RelationMetadata,
 } from './metadata.js';
 export { AnnotationError, metadataFromDmmf } from './metadata-from-dmmf.js';
-export type { TransactionOptions } from './transaction-runner.js';
 export {
   type PrismaRawClient,
   type SqlExecutorOptions,
@@ -15,3 +14,4 @@ export {
   sqlExecutor,
   storedTables,
 } from './stored-tables.js';
+export type { TransactionOptions } from './transaction-runner.js';

@@ -1,6 +1,5 @@
-import type { NormalizeSpec } from '@fieldseal/core';
+import type { EncryptedValueType, NormalizeSpec } from '@fieldseal/core';
 import { Column, type ColumnOptions } from 'typeorm';
-import type { EncryptedValueType } from './value-codec.js';
 
 /** Options of {@link Encrypted}. */
 export interface EncryptedOptions {
@@ -96,7 +95,7 @@ export function BlindIndex(source: string, options: BlindIndexDecoratorOptions =
 }
 
 /**
- * Declares the column holding the row's wrapped data key (`fsk1:…`) and defines it as a
+ * Declares the column holding the row's wrapped data key (`fsk2:…`) and defines it as a
  * nullable text column (pass TypeORM column options to rename it, e.g. `{ name: 'data_key' }`).
  * fieldseal sets it when a row is created and never changes the key afterwards.
  *

@@ -1,18 +1,20 @@
 import {
   type BlindIndex,
-  DecryptionError,
-  EncryptionError,
   type DecryptedRow,
+  DecryptionError,
   type DecryptRowInput,
+  decodeValue,
+  EncryptionError,
   type ErrorLocation,
+  encodeValue,
   type PlaintextValue,
   type ReadMode,
   type RowEnvelope,
+  ValueTypeMismatch,
 } from '@fieldseal/core';
 import type { ObjectLiteral } from 'typeorm';
 import type { EncryptedField, EntityPlan } from './entity-plan.js';
 import { inEntity } from './errors.js';
-import { decodeValue, encodeValue, ValueTypeMismatch } from './value-codec.js';
 
 /** What to write for the encrypted part of a row: properties to set, by property name. */
 export interface EncryptedWrite {
@@ -43,7 +45,7 @@ export class EntityCipher {
   ): Record<string, PlaintextValue | null> {
     const plaintext: Record<string, PlaintextValue | null> = {};
     for (const field of plan.encrypted.values()) {
-      const value = source[field.property];
+      const value = field.metadata.getEntityValue(source);
       if (value === undefined) continue;
       plaintext[field.column] = value === null ? null : encodeOrThrow(plan, field, value, rowId);
     }
@@ -95,67 +97,43 @@ export class EntityCipher {
   }
 
   /**
-   * The plaintext values, by property, of the encrypted properties an entity was loaded with.
-   * Legacy plaintext passes in tolerant mode.
-   *
-   * Calls made in the same turn are decrypted together: TypeORM calls `afterLoad` for every
-   * entity of a result synchronously before awaiting them, so one `find()` becomes one
-   * `RowEnvelope.decryptRows` per entity type, unwrapping each distinct data key once.
+   * Decrypts loaded entities of one type in place: one `RowEnvelope.decryptRows` for all of
+   * them, unwrapping each distinct data key once. Legacy plaintext passes in tolerant mode.
    */
-  decrypt(
-    plan: EntityPlan,
-    entity: ObjectLiteral,
-    dataKey: unknown,
-    rowId: string | number | undefined,
-    readMode?: ReadMode,
-  ): Promise<Record<string, unknown>> {
-    const values: Record<string, unknown> = {};
-    for (const field of plan.encrypted.values()) {
-      const value = entity[field.property];
-      if (value !== undefined) values[field.column] = value;
-    }
-    const input: DecryptRowInput = {
-      table: plan.table,
-      values,
-      dataKey,
-      ...(rowId === undefined ? {} : { rowId }),
-      ...(readMode ? { readMode } : {}),
-    };
-    return new Promise((resolve, reject) => {
-      if (this.#pending.size === 0) queueMicrotask(() => this.#flush());
-      let batch = this.#pending.get(plan);
-      if (!batch) {
-        batch = [];
-        this.#pending.set(plan, batch);
+  async decryptEntities(plan: EntityPlan, rows: readonly LoadedRow[], readMode?: ReadMode): Promise<void> {
+    const inputs = rows.map(({ entity, dataKey, rowId }): DecryptRowInput => {
+      const values: Record<string, unknown> = {};
+      for (const field of plan.encrypted.values()) {
+        const value = field.metadata.getEntityValue(entity);
+        if (value !== undefined) values[field.column] = fromCache(field, value);
       }
-      batch.push({ input, resolve, reject });
+      return {
+        table: plan.table,
+        values,
+        dataKey,
+        ...(rowId === undefined ? {} : { rowId }),
+        ...(readMode ? { readMode } : {}),
+      };
     });
+    let plain: DecryptedRow[];
+    try {
+      plain = await this.envelope.decryptRows(inputs);
+    } catch (error) {
+      const rowId = (error as { location?: ErrorLocation }).location?.rowId;
+      throw nameError(plan, error, typeof rowId === 'bigint' ? String(rowId) : rowId);
+    }
+    for (let i = 0; i < rows.length; i++) {
+      const input = inputs[i] as DecryptRowInput;
+      const decoded = decodeRow(plan, input, plain[i] as DecryptedRow);
+      const entity = (rows[i] as LoadedRow).entity;
+      for (const field of plan.encrypted.values())
+        if (field.property in decoded) field.metadata.setEntityValue(entity, decoded[field.property]);
+    }
   }
 
-  readonly #pending = new Map<EntityPlan, PendingDecrypt[]>();
-
-  #flush(): void {
-    const batches = [...this.#pending];
-    this.#pending.clear();
-    for (const [plan, batch] of batches) {
-      this.envelope.decryptRows(batch.map((item) => item.input)).then(
-        (plain) => {
-          for (let i = 0; i < batch.length; i++) {
-            const item = batch[i] as PendingDecrypt;
-            try {
-              item.resolve(decodeRow(plan, item.input, plain[i] as DecryptedRow));
-            } catch (error) {
-              item.reject(error);
-            }
-          }
-        },
-        (error: unknown) => {
-          const rowId = (error as { location?: ErrorLocation }).location?.rowId;
-          const named = nameError(plan, error, typeof rowId === 'bigint' ? String(rowId) : rowId);
-          for (const item of batch) item.reject(named);
-        },
-      );
-    }
+  /** The blind-index value of plaintext already encoded (the text stored values open to). */
+  indexOfEncoded(plan: EntityPlan, field: EncryptedField, plaintext: PlaintextValue | null): string | null {
+    return this.#hash(plan, field, plaintext);
   }
 
   #hash(plan: EntityPlan, field: EncryptedField, plaintext: PlaintextValue | null): string | null {
@@ -165,6 +143,16 @@ export class EntityCipher {
     const text = typeof plaintext === 'string' && index.normalize ? index.normalize(plaintext) : plaintext;
     return this.blindIndex.compute(plan.table, field.column, text);
   }
+}
+
+/**
+ * TypeORM's query-result cache stores results as JSON, which turns a binary column's Buffer
+ * into `{ type: 'Buffer', data: [...] }`; turn it back, so cached reads decrypt as live ones.
+ */
+function fromCache(field: EncryptedField, value: unknown): unknown {
+  if (field.output !== 'binary' || value === null || typeof value !== 'object') return value;
+  const shape = value as { type?: unknown; data?: unknown };
+  return shape.type === 'Buffer' && Array.isArray(shape.data) ? Buffer.from(shape.data as number[]) : value;
 }
 
 function location(
@@ -179,11 +167,11 @@ function location(
   };
 }
 
-/** An entity waiting in {@link EntityCipher.decrypt}'s batch. */
-interface PendingDecrypt {
-  readonly input: DecryptRowInput;
-  readonly resolve: (values: Record<string, unknown>) => void;
-  readonly reject: (error: unknown) => void;
+/** A loaded entity with its row's data-key column and id. */
+export interface LoadedRow {
+  readonly entity: ObjectLiteral;
+  readonly dataKey: unknown;
+  readonly rowId: string | number | undefined;
 }
 
 /** Decoded plaintext by property, for the properties the entity was loaded with. */
@@ -221,7 +209,7 @@ function nameError(plan: EntityPlan, error: unknown, rowId: string | number | un
   });
 }
 
-function encodeOrThrow(
+export function encodeOrThrow(
   plan: EntityPlan,
   field: EncryptedField,
   value: unknown,

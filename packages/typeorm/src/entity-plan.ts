@@ -1,13 +1,23 @@
-import { ConfigError, normalizerOf } from '@fieldseal/core';
-import type { EntityMetadata, ObjectLiteral } from 'typeorm';
+import {
+  ConfigError,
+  type EncryptedValueType,
+  encodeValue,
+  isValueType,
+  MIN_BODY_LENGTH,
+  normalizerOf,
+  VALUE_PREFIX,
+  ValueTypeMismatch,
+  valueTypeFromDesign,
+} from '@fieldseal/core';
+import type { EntityMetadata, ObjectLiteral, ValueTransformer } from 'typeorm';
 import { type BlindIndexDecoratorOptions, declarationsOf, type EncryptedOptions } from './decorators.js';
-import { type EncryptedValueType, isValueType, valueTypeFromDesign } from './value-codec.js';
 
 /** TypeORM's column metadata (not exported from the package root). */
 export type ColumnMetadata = EntityMetadata['columns'][number];
 
 /** An `@Encrypted()` property, resolved against TypeORM's metadata. */
 export interface EncryptedField {
+  /** Property path: `email`, or `address.street` inside an embedded entity. */
   readonly property: string;
   /** Database column name: bound into each value, so renaming the property is harmless. */
   readonly column: string;
@@ -34,7 +44,10 @@ export interface EntityPlan {
   readonly entity: string;
   /** Table name: the `table` every value and data key is bound to. */
   readonly table: string;
+  /** Encrypted fields by property path. */
   readonly encrypted: ReadonlyMap<string, EncryptedField>;
+  /** Property names of embedded entities holding encrypted fields (`address`). */
+  readonly embedded: ReadonlySet<string>;
   readonly indexes: ReadonlyMap<string, IndexField>;
   /** Blind index by the encrypted property it indexes. */
   readonly indexBySource: ReadonlyMap<string, IndexField>;
@@ -86,20 +99,40 @@ export function planEntity(metadata: EntityMetadata): EntityPlan | undefined {
     for (const [property, decl] of found.indexes) indexDecl.set(property, decl);
     if (found.dataKey) dataKeyProperty = found.dataKey;
   }
-  if (encryptedDecl.size === 0 && indexDecl.size === 0) return undefined;
   const entity = metadata.name;
   const fail = (option: string, why: string) => new ConfigError(option, `${why} (entity ${entity})`);
-  const columnOf = (property: string, decorator: string): ColumnMetadata => {
-    const column = metadata.columns.find((c) => c.propertyName === property && !c.embeddedMetadata);
-    if (!column) {
-      const embedded = metadata.columns.some((c) => c.propertyName === property);
-      throw fail(
-        decorator,
-        embedded
-          ? `"${property}" is inside an embedded entity, which fieldseal does not support`
-          : `"${property}" is not a TypeORM column; add @Column() beside ${decorator}`,
-      );
+  // Embedded entities (`@Column(() => Address)`): their @Encrypted() properties are fields of
+  // this entity at `address.street`; blind indexes and data keys belong to the entity itself.
+  const embeddedColumns = new Map<string, ColumnMetadata>();
+  for (const embedded of allEmbeddeds(metadata.embeddeds)) {
+    const ctor = embedded.type as unknown;
+    const chain: object[] = [];
+    for (let c = ctor; typeof c === 'function' && c !== Function.prototype; c = Object.getPrototypeOf(c))
+      chain.unshift(c as object);
+    for (const c of chain) {
+      const found = declarationsOf(c);
+      if (!found) continue;
+      if (found.indexes.size > 0 || found.dataKey)
+        throw fail(
+          '@BlindIndex',
+          `embedded "${embedded.propertyPath}" declares a blind index or data-key column; declare them on the entity itself`,
+        );
+      for (const [property, decl] of found.encrypted) {
+        const column = embedded.columns.find((c) => c.propertyName === property);
+        if (!column)
+          throw fail('@Encrypted', `"${embedded.propertyPath}.${property}" is not a TypeORM column`);
+        encryptedDecl.set(column.propertyPath, decl);
+        embeddedColumns.set(column.propertyPath, column);
+      }
     }
+  }
+  if (encryptedDecl.size === 0 && indexDecl.size === 0) return undefined;
+  const columnOf = (property: string, decorator: string): ColumnMetadata => {
+    const nested = embeddedColumns.get(property);
+    if (nested) return nested;
+    const column = metadata.columns.find((c) => c.propertyName === property && !c.embeddedMetadata);
+    if (!column)
+      throw fail(decorator, `"${property}" is not a TypeORM column; add @Column() beside ${decorator}`);
     return column;
   };
 
@@ -123,7 +156,7 @@ export function planEntity(metadata: EntityMetadata): EntityPlan | undefined {
         '@Encrypted',
         `"${property}" is a primary, generated or join column and cannot be encrypted`,
       );
-    if (column.transformer)
+    if (column.transformer && !ours.has(column.transformer as object))
       throw fail(
         '@Encrypted',
         `"${property}" has a TypeORM transformer, which would see ciphertext; use @Encrypted({ type }) instead`,
@@ -133,6 +166,14 @@ export function planEntity(metadata: EntityMetadata): EntityPlan | undefined {
       throw fail(
         '@Encrypted',
         `"${property}" must be a text column (e.g. @Column({ type: 'text' })) or a binary one; ciphertext is longer than the value`,
+      );
+    }
+    const length = column.length ? Number(column.length) : undefined;
+    const minimum = minimumLength();
+    if (!binary && length !== undefined && length < minimum) {
+      throw fail(
+        '@Encrypted',
+        `"${property}" holds ${length} characters, but ciphertext needs at least ${minimum} (plus 4 per 3 bytes of value); use type 'text' or length >= ${minimum + 64}`,
       );
     }
     const type = decl.options.type ?? valueTypeFromDesign(decl.designType);
@@ -145,6 +186,8 @@ export function planEntity(metadata: EntityMetadata): EntityPlan | undefined {
       metadata: column,
     });
   }
+  // Installed once every column passed the checks above (which refuse user transformers).
+  for (const field of encrypted.values()) field.metadata.transformer = comparisonTransformer(field.type);
 
   const indexes = new Map<string, IndexField>();
   const indexBySource = new Map<string, IndexField>();
@@ -162,7 +205,10 @@ export function planEntity(metadata: EntityMetadata): EntityPlan | undefined {
       property,
       column: column.databaseName,
       source: decl.source,
-      normalize: normalizerOf(decl.options.normalize, `@BlindIndex normalize of ${metadata.name}.${property}`),
+      normalize: normalizerOf(
+        decl.options.normalize,
+        `@BlindIndex normalize of ${metadata.name}.${property}`,
+      ),
       metadata: column,
     };
     indexes.set(property, field);
@@ -174,6 +220,7 @@ export function planEntity(metadata: EntityMetadata): EntityPlan | undefined {
     entity,
     table: metadata.tableName,
     encrypted,
+    embedded: new Set([...embeddedColumns.keys()].map((path) => path.split('.')[0] as string)),
     indexes,
     indexBySource,
     dataKey: { property: dataKeyProperty, column: dataKeyColumn.databaseName, metadata: dataKeyColumn },
@@ -191,3 +238,38 @@ export function rowIdOf(plan: EntityPlan, entity: ObjectLiteral | undefined): st
   }
   return values.map(String).join(',');
 }
+
+/** Every embedded metadata, nested ones included. */
+function allEmbeddeds(list: EntityMetadata['embeddeds']): EntityMetadata['embeddeds'] {
+  return list.flatMap((embedded) => [embedded, ...allEmbeddeds(embedded.embeddeds)]);
+}
+
+/** Characters of the shortest ciphertext (an empty value): prefix + unpadded base64url body. */
+export function minimumLength(): number {
+  return VALUE_PREFIX.length + Math.ceil((MIN_BODY_LENGTH * 4) / 3);
+}
+
+/**
+ * What TypeORM's change detection compares for an encrypted column: the encoded text, so an
+ * equal but not identical Date or object is not a change, NaN equals NaN, and -0 differs
+ * from 0 (identity comparison gets all three wrong). Text and bytes — plaintext strings and
+ * the ciphertext fieldseal hands TypeORM at the last step — pass unchanged; loads are not
+ * transformed.
+ */
+function comparisonTransformer(type: EncryptedValueType): ValueTransformer {
+  const transformer: ValueTransformer = {
+    to(value: unknown) {
+      if (value === null || value === undefined || typeof value === 'string' || typeof value === 'function')
+        return value;
+      if (value instanceof Uint8Array) return value;
+      const encoded = encodeValue(type, value);
+      return encoded instanceof ValueTypeMismatch ? value : encoded;
+    },
+    from: (value: unknown) => value,
+  };
+  ours.add(transformer);
+  return transformer;
+}
+
+/** fieldseal's own comparison transformers: planning the same metadata twice must accept them. */
+const ours = new WeakSet<object>();

@@ -5,54 +5,19 @@ import {
   EncryptionError,
   type ErrorLocation,
   FieldsealError,
-  type FieldsealErrorOptions,
   KeyringError,
+  UnsupportedOperationError,
 } from '@fieldseal/core';
+import type { DataSource } from 'typeorm';
+import { rethrowGuardViolation } from './guard-errors.js';
 
-/** Why an operation on encrypted columns was refused. */
-export type UnsupportedOperationCode =
-  /** A condition on an encrypted property other than equality through its blind index (Like, MoreThan, …), or on one without a blind index. */
-  | 'unsupported-filter'
-  /** `order` by an encrypted property. */
-  | 'unsupported-ordering'
-  /** `sum`/`average`/`minimum`/`maximum`/`increment`/`decrement` of an encrypted property. */
-  | 'unsupported-aggregate'
-  /** The app wrote a data-key or blind-index column itself; fieldseal owns them. */
-  | 'forbidden-write'
-  /** A write whose rows (and so data keys) fieldseal cannot know: QueryBuilder `update().set()`, `orUpdate()`, raw SQL values, `returning`. */
-  | 'unsupported-operation';
-
-/** Options of {@link UnsupportedOperationError}. */
-export interface UnsupportedOperationErrorOptions extends FieldsealErrorOptions {
-  /** The entity class name (e.g. `User`). */
-  readonly entity: string;
-  /** The entity property involved (e.g. `email`), when one is. */
-  readonly property?: string;
-}
-
-/**
- * An ORM operation that fieldseal cannot carry out safely on encrypted columns (a raw SQL
- * value, a `LIKE` on ciphertext, a QueryBuilder update whose rows cannot be known, a direct
- * write of a blind-index or data-key column). It is thrown *before* anything is written.
- * The message names the entity, property, table, column and row id — never a value.
- */
-export class UnsupportedOperationError extends FieldsealError {
-  readonly code: UnsupportedOperationCode;
-  /** The entity class name. */
-  readonly entity: string;
-  /** The entity property, when one is involved. */
-  readonly property: string | undefined;
-
-  constructor(code: UnsupportedOperationCode, message: string, options: UnsupportedOperationErrorOptions) {
-    super(
-      `${message} [entity ${options.entity}${options.property ? `, property ${options.property}` : ''}]`,
-      options,
-    );
-    this.code = code;
-    this.entity = options.entity;
-    this.property = options.property;
-  }
-}
+// One error class for both adapters: core's. Re-exported under the same names, so
+// `import { UnsupportedOperationError } from '@fieldseal/typeorm'` keeps working.
+export {
+  type UnsupportedOperationCode,
+  UnsupportedOperationError,
+  type UnsupportedOperationErrorOptions,
+} from '@fieldseal/core';
 
 /** Where an entity value lives, in the entity's terms and the database's. */
 export interface EntityPlace {
@@ -85,4 +50,17 @@ export function inEntity(error: unknown, place: EntityPlace): unknown {
     });
   if (error instanceof ConfigError) return error;
   return error;
+}
+
+/**
+ * The one place errors leave the adapter's write paths, so every error a caller sees is shaped
+ * here: a write refused by a database guard (`fieldseal guard`) becomes core's
+ * `GuardViolationError` naming table and column; anything else passes unchanged.
+ */
+export function leaving(dataSource: DataSource, error: unknown): unknown {
+  try {
+    return rethrowGuardViolation(dataSource, error);
+  } catch (shaped) {
+    return shaped;
+  }
 }

@@ -6,13 +6,15 @@ import {
   type RowEnvelope,
 } from '@fieldseal/core';
 import type { DataSource, EntityManager, EntityTarget, ObjectLiteral, QueryRunner } from 'typeorm';
-import { EncryptionSubscriber } from './encryption-subscriber.js';
+import { declarationsOf } from './decorators.js';
 import { EntityCipher } from './entity-cipher.js';
-import { type EntityPlan, planEntity } from './entity-plan.js';
+import type { EntityPlan } from './entity-plan.js';
 import { UnsupportedOperationError } from './errors.js';
+import { KnownKeys } from './known-keys.js';
 import { patchManager } from './manager-patch.js';
-import { PlaintextSwap } from './plaintext-swap.js';
-import { planOf, type Runtime } from './runtime.js';
+import { patchReadPath } from './read-path.js';
+import { checkPlan, planOf, planOfMetadata, type Runtime, register, runtimeOf } from './runtime.js';
+import { patchWritePath } from './write-path.js';
 
 /** Options of {@link fieldEncryption}: the options every fieldseal integration shares. */
 export type FieldEncryptionOptions = FieldEncryptionBaseOptions;
@@ -30,14 +32,14 @@ export interface FieldEncryption {
   indexValue(target: EntityTarget<ObjectLiteral>, property: string, value: unknown): string | null;
 }
 
-const registered = new WeakSet<DataSource>();
-
 /**
- * Turns on field encryption for a data source: registers the subscriber that encrypts before
- * writes and decrypts after loads, and wraps the data source's entity managers (and so its
- * repositories and transactions) so lookups on encrypted properties use their blind index
- * and bulk updates keep each row under its own data key. Initializes the data source if it
- * is not yet. Call it once, before the data source is used.
+ * Turns on field encryption for a data source. Every INSERT and UPDATE of an entity with
+ * `@Encrypted()` columns is encrypted at the last step before TypeORM builds the SQL — after
+ * every listener and subscriber — whatever path issued it (save with any options, insert,
+ * update, upsert, QueryBuilder, transactions, query runners); a write fieldseal cannot make
+ * safe is refused before anything is sent. Loaded entities are decrypted before `@AfterLoad`
+ * listeners run; equality lookups on encrypted properties use their blind index. Survives
+ * `destroy()`/`initialize()`. Initializes the data source if it is not yet. Call it once.
  *
  * @example
  * const dataSource = new DataSource({ type: 'better-sqlite3', database: 'app.db', entities: [User] });
@@ -48,40 +50,31 @@ export async function fieldEncryption(
   dataSource: DataSource,
   options: FieldEncryptionOptions,
 ): Promise<FieldEncryption> {
-  if (registered.has(dataSource))
+  if (runtimeOf(dataSource))
     throw new ConfigError('dataSource', 'field encryption is already registered on this data source');
+  patchWritePath();
+  patchReadPath();
   const envelope = envelopeFor(options);
   if (!dataSource.isInitialized) await dataSource.initialize();
-
-  const plans = new Map<EntityPlan['metadata'], EntityPlan>();
-  for (const metadata of dataSource.entityMetadatas) {
-    const plan = planEntity(metadata);
-    if (plan) plans.set(metadata, plan);
-  }
-  const indexed = [...plans.values()].filter((p) => p.indexes.size > 0).map((p) => p.entity);
+  const plans = plansOf(dataSource);
+  const indexed = plans.filter((p) => p.indexes.size > 0).map((p) => p.entity);
   const blindIndex = await openBlindIndex(options, indexed);
-  for (const plan of plans.values()) {
-    for (const index of plan.indexes.values()) {
-      const length = index.metadata.length ? Number(index.metadata.length) : undefined;
-      if (blindIndex && length !== undefined && length < blindIndex.length) {
-        throw new ConfigError(
-          '@BlindIndex',
-          `"${index.property}" holds ${length} characters, but index values have ${blindIndex.length} (entity ${plan.entity})`,
-        );
-      }
-    }
-  }
+  for (const plan of plans) checkPlan(plan, blindIndex);
 
   const runtime: Runtime = {
     dataSource,
     cipher: new EntityCipher(envelope, blindIndex),
     readMode: envelope.readMode,
-    plans,
-    swap: new PlaintextSwap(),
-    internal: new WeakSet(),
+    knownKeys: new KnownKeys(),
   };
-  registered.add(dataSource);
-  (dataSource.subscribers as unknown[]).push(new EncryptionSubscriber(runtime));
+  register(runtime);
+  // Re-initializing builds new metadata: check the new plans at once rather than on first use.
+  const rebuildable = dataSource as unknown as { buildMetadatas: () => Promise<void> };
+  const build = rebuildable.buildMetadatas.bind(dataSource);
+  rebuildable.buildMetadatas = async () => {
+    await build();
+    for (const plan of plansOf(dataSource)) checkPlan(plan, blindIndex);
+  };
   // Every manager made from now on (query runners, transactions) is wrapped at birth; the
   // ones that already exist are wrapped here.
   const createEntityManager = dataSource.createEntityManager.bind(dataSource);
@@ -93,7 +86,7 @@ export async function fieldEncryption(
 
   return Object.freeze({
     envelope,
-    entities: Object.freeze([...plans.values()].map((p) => p.entity)),
+    entities: Object.freeze(plans.map((p) => p.entity)),
     indexValue(target: EntityTarget<ObjectLiteral>, property: string, value: unknown): string | null {
       const plan = planOf(runtime, target);
       if (!plan?.indexBySource.has(property)) {
@@ -105,4 +98,46 @@ export async function fieldEncryption(
       return runtime.cipher.indexOf(plan, property, value);
     },
   });
+}
+
+/** The plans of a data source's entities (checked: a declaration no plan uses fails here). */
+function plansOf(dataSource: DataSource): EntityPlan[] {
+  const plans: EntityPlan[] = [];
+  for (const metadata of dataSource.entityMetadatas) {
+    const plan = planOfMetadata(metadata);
+    if (plan) plans.push(plan);
+    refuseUnconsumed(metadata);
+  }
+  return plans;
+}
+
+/**
+ * A class declaring `@Encrypted()` stored as a plain column (`@Column('simple-json') address:
+ * Address`) would be written as plaintext JSON: only embedded entities (`@Column(() => Address)`)
+ * are encrypted, so anything else is refused.
+ */
+function refuseUnconsumed(metadata: DataSource['entityMetadatas'][number]): void {
+  const reflect = Reflect as unknown as {
+    getMetadata?: (key: string, target: object, property: string) => unknown;
+  };
+  if (typeof reflect.getMetadata !== 'function') return;
+  for (const column of metadata.columns) {
+    if (column.embeddedMetadata || typeof column.target !== 'function') continue;
+    const type = reflect.getMetadata('design:type', column.target.prototype as object, column.propertyName);
+    if (typeof type !== 'function' || !declaresEncryption(type)) continue;
+    throw new ConfigError(
+      '@Encrypted',
+      `"${column.propertyName}" holds ${type.name}, which declares @Encrypted() properties, in a plain column; declare it as an embedded entity, @Column(() => ${type.name}) (entity ${metadata.name})`,
+    );
+  }
+}
+
+function declaresEncryption(type: object): boolean {
+  for (
+    let c: unknown = type;
+    typeof c === 'function' && c !== Function.prototype;
+    c = Object.getPrototypeOf(c)
+  )
+    if (declarationsOf(c as object)?.encrypted.size) return true;
+  return false;
 }

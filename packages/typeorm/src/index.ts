@@ -1,3 +1,4 @@
+export type { EncryptedValueType } from '@fieldseal/core';
 export {
   BlindIndex,
   type BlindIndexDecoratorOptions,
@@ -5,12 +6,11 @@ export {
   Encrypted,
   type EncryptedOptions,
 } from './decorators.js';
-export { EncryptionSubscriber } from './encryption-subscriber.js';
 export {
   type UnsupportedOperationCode,
   UnsupportedOperationError,
   type UnsupportedOperationErrorOptions,
 } from './errors.js';
 export { type FieldEncryption, type FieldEncryptionOptions, fieldEncryption } from './field-encryption.js';
-export type { EncryptedValueType } from './value-codec.js';
 export { sqlExecutor, storedTables } from './stored-tables.js';
+export type { EncryptedValueType } from './value-codec.js';

@@ -5,22 +5,21 @@ import {
   QueryFailedError,
   type UpsertOptions,
 } from 'typeorm';
-import { checkPartial, encryptedUpdate } from './bulk-update.js';
 import type { EntityPlan } from './entity-plan.js';
 import { UnsupportedOperationError } from './errors.js';
-import { base, inTransaction, type Runtime } from './runtime.js';
-import { rewriteWhere } from './where-rewriter.js';
+import { base, type Runtime } from './runtime.js';
 
 /**
  * `upsert()` for entities with encrypted columns. The SQL form (INSERT … ON CONFLICT DO
  * UPDATE) cannot be used: its update branch would write values encrypted under a *new* key
  * into a row that keeps its old one. Instead, per entity and inside a transaction: look the
- * row up by the conflict paths (encrypted ones through their blind index); update it under
- * its own key when found; insert it otherwise — and if a concurrent insert wins the race
- * (unique violation), roll back to a savepoint and update instead.
+ * row up by the conflict paths (encrypted ones, or their blind index, through the blind
+ * index); update it under its own key when found — the encrypted conflict value too, since
+ * equal under a normalizing index need not mean equal; insert it otherwise — and if a
+ * concurrent insert wins the race (unique violation), roll back to a savepoint and update.
  */
 export async function encryptedUpsert(
-  runtime: Runtime,
+  _runtime: Runtime,
   manager: EntityManager,
   plan: EntityPlan,
   entities: readonly ObjectLiteral[],
@@ -35,48 +34,42 @@ export async function encryptedUpsert(
   result.raw = [];
   await inTransaction(manager, async (tx) => {
     for (const entity of entities) {
-      checkPartial(plan, entity);
       const where: ObjectLiteral = {};
       for (const path of paths) {
-        if (entity[path] === undefined || entity[path] === null) {
+        // Conflict on the blind index is conflict on the value it indexes.
+        const property = plan.indexes.get(path)?.source ?? path;
+        if (entity[property] === undefined || entity[property] === null) {
           throw new UnsupportedOperationError(
             'unsupported-operation',
             `upsert() needs a value for conflict path "${path}" in every entity`,
-            {
-              entity: plan.entity,
-              property: path,
-              location: { table: plan.table },
-            },
+            { entity: plan.entity, property, location: { table: plan.table } },
           );
         }
-        where[path] = entity[path];
+        where[property] = entity[property];
       }
-      const lookup = rewriteWhere(runtime, plan.metadata, where);
       const changes: ObjectLiteral = {};
       for (const [property, value] of Object.entries(entity)) {
-        if (
-          value !== undefined &&
-          !paths.includes(property) &&
-          !plan.metadata.primaryColumns.some((c) => c.propertyName === property)
-        )
-          changes[property] = value;
+        if (value === undefined || plan.indexes.has(property) || property === plan.dataKey.property) continue;
+        if (plan.metadata.primaryColumns.some((c) => c.propertyName === property)) continue;
+        if (property in where && !plan.encrypted.has(property)) continue;
+        changes[property] = value;
       }
-      const update = async () => {
-        if (Object.keys(changes).length > 0) await encryptedUpdate(runtime, tx, plan, lookup, changes);
-        const [row] = await base.find.call(tx, plan.metadata.target, {
-          where: lookup as never,
-          select: idSelect(plan),
-          take: 1,
+      const select: Record<string, true> = idSelect(plan);
+      for (const property of Object.keys(where)) if (plan.encrypted.has(property)) select[property] = true;
+      const find = () =>
+        base.findOne.call(tx, plan.metadata.target, {
+          where: where as never,
+          select: select as never,
           withDeleted: true,
         });
-        return row ? (plan.metadata.getEntityIdMap(row) as ObjectLiteral) : {};
+      const update = async (row: ObjectLiteral) => {
+        const id = plan.metadata.getEntityIdMap(row) as ObjectLiteral;
+        if (Object.keys(changes).length > 0) await base.update.call(tx, plan.metadata.target, id, changes);
+        return id;
       };
-      const existing = await base.exists.call(tx, plan.metadata.target, {
-        where: lookup as never,
-        withDeleted: true,
-      });
+      const existing = await find();
       if (existing) {
-        result.identifiers.push(await update());
+        result.identifiers.push(await update(existing));
         result.generatedMaps.push({});
         continue;
       }
@@ -89,13 +82,19 @@ export async function encryptedUpsert(
         result.generatedMaps.push(inserted.generatedMaps[0] ?? {});
       } catch (error) {
         await runner?.rollbackTransaction();
-        if (!isUniqueViolation(error)) throw error;
-        result.identifiers.push(await update());
+        const winner = isUniqueViolation(error) ? await find() : null;
+        if (!winner) throw error;
+        result.identifiers.push(await update(winner));
         result.generatedMaps.push({});
       }
     }
   });
   return result;
+}
+
+/** Runs `work` in the manager's transaction, opening one when none is active. */
+function inTransaction<T>(manager: EntityManager, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  return manager.queryRunner?.isTransactionActive ? work(manager) : manager.transaction(work);
 }
 
 function idSelect(plan: EntityPlan): Record<string, true> {

@@ -36,6 +36,7 @@ export function rewriteWhere(runtime: Runtime, metadata: EntityMetadata, where: 
       if (rewritten) set(rewritten.key, rewritten.value, key);
       continue;
     }
+    if (plan?.embedded.has(key)) checkEmbedded(runtime, plan, key, value);
     const relation = metadata.relations.find((r) => r.propertyName === key);
     if (relation && typeof value === 'object' && value !== null && !InstanceChecker.isFindOperator(value)) {
       const nested = rewriteWhere(runtime, relation.inverseEntityMetadata, value);
@@ -43,6 +44,17 @@ export function rewriteWhere(runtime: Runtime, metadata: EntityMetadata, where: 
     }
   }
   return out ?? where;
+}
+
+/** Conditions inside an embedded entity: its encrypted fields have no blind index, so only IsNull(). */
+function checkEmbedded(runtime: Runtime, plan: EntityPlan, path: string, value: unknown): void {
+  if (value === null || typeof value !== 'object' || InstanceChecker.isFindOperator(value)) return;
+  for (const [key, nested] of Object.entries(value as ObjectLiteral)) {
+    if (nested === undefined) continue;
+    const property = `${path}.${key}`;
+    if (plan.encrypted.has(property)) onEncrypted(runtime, plan, property, nested);
+    else checkEmbedded(runtime, plan, property, nested);
+  }
 }
 
 function onEncrypted(

@@ -24,7 +24,7 @@ describe.each(DIALECTS)('CRUD on %s', (dialect) => {
     expect(saved).toBe(user);
     expect(user.email).toBe(address);
     expect(user.ssn).toBe('078-05-1120');
-    expect(user.dataKey).toMatch(/^fsk1:/);
+    expect(user.dataKey).toMatch(/^fsk2:/);
     expect(user.emailIndex).toMatch(/^[0-9a-f]{32}$/);
     const [row] = (await rawRows(db, 'user')).filter((r) => r.id === user.id);
     expect(isEncryptedValue(row?.email)).toBe(true);
@@ -74,7 +74,7 @@ describe.each(DIALECTS)('CRUD on %s', (dialect) => {
     expect(user.posts.map((p) => p.body)).toEqual(['secret body one', 'secret body two']);
     expect(await plaintextAtRest(db, 'post', ['secret body one', 'secret body two'])).toEqual([]);
     const posts = await rawRows(db, 'post');
-    expect(posts.every((p) => isEncryptedValue(p.body) && String(p.dataKey).startsWith('fsk1:'))).toBe(true);
+    expect(posts.every((p) => isEncryptedValue(p.body) && String(p.dataKey).startsWith('fsk2:'))).toBe(true);
     const loaded = await users().findOneOrFail({ where: { id: user.id }, relations: { posts: true } });
     expect(loaded.posts.map((p) => p.body).sort()).toEqual(['secret body one', 'secret body two']);
     expect(loaded.profile).toMatchObject({ age: 36, verified: true, prefs: { theme: 'dark', tags: ['a'] } });

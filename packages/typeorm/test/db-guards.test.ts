@@ -24,7 +24,7 @@ import {
   storedTables,
 } from '../src/index.js';
 import { DIALECTS } from './support/databases.js';
-import { Post, Profile, User } from './support/entities.js';
+import { type Post, type Profile, User } from './support/entities.js';
 import { type EncryptedDatabase, encryptedDatabase, plaintextAtRest, rawRows } from './support/setup.js';
 
 /** The `user` table as an app release that predates `@Encrypted` on `ssn` maps it. */

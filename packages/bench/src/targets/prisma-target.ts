@@ -1,5 +1,5 @@
-import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { fieldEncryption } from '@fieldseal/prisma';
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaClient } from '../generated/prisma/client/client.js';
 import { fieldEncryptionMetadata } from '../generated/prisma/fieldseal/metadata.js';
 import type { KmsEnvironment } from '../kms-env.js';

@@ -1,5 +1,5 @@
 import { BlindIndex, LocalKeyring } from '@fieldseal/core';
-import { fieldEncryption, type FieldEncryptionOptions } from '../../src/index.js';
+import { type FieldEncryptionOptions, fieldEncryption } from '../../src/index.js';
 import { fieldEncryptionMetadata } from '../generated/sqlite/fieldseal/metadata.js';
 import type { BaseClient, TestDatabase } from './databases.js';
 

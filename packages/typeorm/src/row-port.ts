@@ -1,0 +1,167 @@
+import type { GuardedRowWrite, RowKeyGuard, RowKeyPort, RowKeyRead } from '@fieldseal/core';
+import type { ObjectLiteral, QueryRunner } from 'typeorm';
+import { type EntityPlan, rowIdOf } from './entity-plan.js';
+import { managedOf } from './insert-path.js';
+import type { Runtime } from './runtime.js';
+import type { UpdateBuilder } from './update-path.js';
+import { checkFits, copyValueSet, sealed } from './value-sets.js';
+
+/** The TypeORM side of the row-key protocol for one update, plus its transaction. */
+export interface TypeormRowPort extends RowKeyPort<ObjectLiteral> {
+  /** Keys already known for `save()`'s rows (loaded just before), or undefined. */
+  known(): RowKeyRead<ObjectLiteral>[] | undefined;
+  idOf(id: ObjectLiteral): string | number;
+  /** Commits (or rolls back) the transaction the port opened, if it opened one. */
+  finish(ok: boolean): Promise<void>;
+  readonly generatedMaps: ObjectLiteral[];
+}
+
+/**
+ * Reads ids and data keys of the update's rows with the builder's own WHERE (or of given
+ * ids), with `FOR UPDATE` on PostgreSQL and MariaDB, inside a transaction it opens when none
+ * is active; writes one `UPDATE … WHERE <id> AND <key guard>` per row with the update's
+ * plain columns. The guard compares a prefix with `substr(…) =`, never `LIKE` (base64url
+ * text contains `_`).
+ */
+export function rowPort(
+  runtime: Runtime,
+  plan: EntityPlan,
+  builder: UpdateBuilder,
+  queryRunner: QueryRunner,
+  plain: ObjectLiteral,
+  indexes: ObjectLiteral,
+  saving: boolean,
+): TypeormRowPort {
+  const driver = queryRunner.connection.driver;
+  const type = queryRunner.connection.options.type;
+  const lock = type === 'postgres' || type === 'mysql' || type === 'mariadb' ? ' FOR UPDATE' : '';
+  const primary = plan.metadata.primaryColumns;
+  const q = (name: string) => driver.escape(name);
+  const dataKey = q(plan.dataKey.column);
+  let opened = false;
+  const generatedMaps: ObjectLiteral[] = [];
+
+  const begin = async () => {
+    if (queryRunner.isTransactionActive) return;
+    await queryRunner.startTransaction();
+    opened = true;
+  };
+  const idOf = (id: ObjectLiteral) => rowIdOf(plan, id) as string | number;
+  const toRead = (row: ObjectLiteral): RowKeyRead<ObjectLiteral> => {
+    const id: ObjectLiteral = {};
+    primary.forEach((column, i) => {
+      column.setEntityValue(id, driver.prepareHydratedValue(row[`fs_pk${i}`], column));
+    });
+    return { id, dataKey: (row.fs_dk as string | null | undefined) ?? null };
+  };
+
+  return {
+    generatedMaps,
+    idOf,
+    known() {
+      if (!saving) return undefined;
+      const rows: RowKeyRead<ObjectLiteral>[] = [];
+      for (const entity of builder.expressionMap.whereEntities as ObjectLiteral[]) {
+        const id = plan.metadata.getEntityIdMap(entity);
+        const rowId = rowIdOf(plan, entity);
+        const dataKey = rowId === undefined ? undefined : runtime.knownKeys.get(plan.table, rowId);
+        if (!id || dataKey === undefined) return undefined;
+        rows.push({ id, dataKey });
+      }
+      return rows;
+    },
+    async readKeys(ids) {
+      await begin();
+      const columns = [
+        ...primary.map((c, i) => `${q(c.databaseName)} AS ${q(`fs_pk${i}`)}`),
+        `${dataKey} AS ${q('fs_dk')}`,
+      ].join(', ');
+      const from = builder.getTableName(builder.getMainTableName());
+      let where: string;
+      let parameters: ObjectLiteral;
+      if (ids === undefined) {
+        where = builder.replacePropertyNamesForTheWholeQuery(builder.createWhereExpression());
+        parameters = builder.getParameters();
+      } else {
+        if (ids.length === 0) return [];
+        parameters = {};
+        where = ` WHERE ${ids
+          .map((id, i) => {
+            const parts = primary.map((c, j) => {
+              parameters[`fs_id_${i}_${j}`] = c.getEntityValue(id);
+              return `${q(c.databaseName)} = :fs_id_${i}_${j}`;
+            });
+            return `(${parts.join(' AND ')})`;
+          })
+          .join(' OR ')}`;
+      }
+      const [sql, bound] = driver.escapeQueryWithParameters(
+        `SELECT ${columns} FROM ${from}${where}${lock}`,
+        parameters,
+      );
+      const rows = (await queryRunner.query(sql, bound)) as ObjectLiteral[];
+      return rows.map(toRead);
+    },
+    async write(writes) {
+      const hits: boolean[] = [];
+      for (const write of writes) {
+        const set = rowValues(plan, plain, indexes, write);
+        const update = queryRunner.manager
+          .createQueryBuilder()
+          .update(plan.metadata.target)
+          .set(set)
+          .callListeners(false)
+          .updateEntity(saving && builder.expressionMap.updateEntity);
+        if (saving) update.whereEntity(write.id);
+        else update.whereInIds(write.id);
+        const [condition, parameters] = guardSql(dataKey, write.guard);
+        update.andWhere(condition, parameters);
+        const result = await update.execute();
+        hits.push(result.affected === 1);
+        if (result.affected === 1 && saving)
+          generatedMaps.push({ ...result.generatedMaps[0], ...managedOf(plan, set) });
+      }
+      return hits;
+    },
+    async finish(ok) {
+      if (!opened) return;
+      opened = false;
+      if (ok) await queryRunner.commitTransaction();
+      else await queryRunner.rollbackTransaction().catch(() => undefined);
+    },
+  };
+}
+
+/** The update's plain columns plus this row's ciphertext (and new data key, if any). */
+function rowValues(
+  plan: EntityPlan,
+  plain: ObjectLiteral,
+  indexes: ObjectLiteral,
+  write: GuardedRowWrite<ObjectLiteral>,
+) {
+  const set = copyValueSet(plan.metadata, plain);
+  for (const field of plan.encrypted.values()) {
+    if (!(field.column in write.values)) continue;
+    const stored = write.values[field.column];
+    checkFits(plan, field, stored);
+    field.metadata.setEntityValue(set, stored);
+  }
+  Object.assign(set, indexes);
+  if (write.dataKey !== undefined) {
+    checkFits(plan, undefined, write.dataKey);
+    set[plan.dataKey.property] = write.dataKey;
+  }
+  sealed.add(set);
+  return set;
+}
+
+function guardSql(column: string, guard: RowKeyGuard): [string, ObjectLiteral] {
+  switch (guard.kind) {
+    case 'absent':
+      return [`${column} IS NULL`, {}];
+    case 'exact':
+      return [`${column} = :fs_guard`, { fs_guard: guard.text }];
+    case 'prefix':
+      return [`substr(${column}, 1, ${guard.prefix.length}) = :fs_guard`, { fs_guard: guard.prefix }];
+  }
+}
