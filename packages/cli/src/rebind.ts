@@ -78,6 +78,8 @@ function isOtherBinding(error: unknown): boolean {
  */
 export async function rebind(config: FieldsealConfig, options: RebindOptions): Promise<RebindReport> {
   const started = performance.now();
+  if (typeof options.model !== 'string' || options.model.length === 0)
+    throw new CliError('usage', "rebind needs --model <name>: --from names one model's old encryption name");
   const [table] = selectTables(config, options.model) as [StoredTable];
   const to = options.to ?? bindingOf(table);
   if (!options.from || !to) throw new CliError('usage', 'rebind needs --from <name> (and a non-empty --to)');

@@ -101,6 +101,11 @@ describe.each(JOB_DIALECTS)('rebind on %s', (dialect) => {
     });
     const third = await rebind(renamed(db, 'clients'), { model: 'Customer', from: 'customers' });
     expect(third).toMatchObject({ ok: true, rebound: 0, already: ROWS });
+    // Usage errors before anything is read: no model, the same name twice.
+    await expect(rebind(renamed(db, 'clients'), { model: '', from: 'customers' })).rejects.toThrow(/--model/);
+    await expect(rebind(renamed(db, 'clients'), { model: 'Customer', from: 'clients' })).rejects.toThrow(
+      /both "clients"/,
+    );
   });
 
   it('a value written by the app while a batch is planned is moved too, never overwritten', async () => {
