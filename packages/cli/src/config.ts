@@ -34,6 +34,11 @@ export interface FieldsealConfig {
    * sets the `binding` of each listed table that has none. See docs/rebind.md.
    */
   readonly encryptionNames?: EncryptionNames;
+  /**
+   * The branch-key store of `fieldseal branch-key` and `shred`, when the keyring is not a
+   * `BranchKeyKeyring` (whose store is used otherwise). See docs/tenants.md.
+   */
+  readonly branchKeys?: BranchKeyStoreLike;
   /** Name of the lease table the CLI creates in the database. Defaults to `fieldseal_leases`. */
   readonly leaseTable?: string;
   /** Called once when the command ends (close the ORM client, the KMS client). */
@@ -113,4 +118,26 @@ export function selectTables(config: FieldsealConfig, model: string | undefined)
     throw new CliError('unknown-model', `Unknown model "${model}"; the config lists: ${known}`);
   }
   return [found];
+}
+
+/**
+ * The part of `@fieldseal/branch-keys`'s `BranchKeyStore` the CLI uses, described structurally so
+ * the CLI does not depend on that package.
+ */
+export interface BranchKeyStoreLike {
+  ensureTable(): Promise<void>;
+  create(scope: string): Promise<BranchKeyInfoLike>;
+  rotate(scope: string): Promise<BranchKeyInfoLike>;
+  list(scope?: string): Promise<BranchKeyInfoLike[]>;
+  check(scope?: string): Promise<(BranchKeyInfoLike & { state: string; problem?: string })[]>;
+  shred(scope: string): Promise<BranchKeyInfoLike[]>;
+}
+
+/** A branch key's public facts, as `BranchKeyStore` reports them. */
+export interface BranchKeyInfoLike {
+  readonly scope: string;
+  readonly version: number;
+  readonly status: string;
+  readonly keyId: string;
+  readonly createdAt: string;
 }

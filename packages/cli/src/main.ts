@@ -2,6 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isFieldsealError } from '@fieldseal/core';
 import { Command, CommanderError, Option } from 'commander';
+import { addBranchKeyCommands } from './branch-key-commands.js';
 import type { FieldsealConfig } from './config.js';
 import { CliError, EXIT, exitCodeOf } from './errors.js';
 import {
@@ -293,6 +294,13 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         `the local KMS server (development and tests only) is its own package; run it with\n  npx @fieldseal/kms-local${args ? ` ${args}` : ''}\n(or install it with "npm i -D @fieldseal/kms-local" and run "fieldseal-kms-local --help")`,
       );
     });
+
+  addBranchKeyCommands(program, {
+    withConfig: (fn) => withConfig(globals(), fn),
+    print,
+    setExit,
+    json: () => globals().json === true,
+  });
 
   // The cache-tuning benchmark lives in @fieldseal/bench (an optional peer, also runnable as
   // `fieldseal-bench`): loaded only when `bench` runs, so the CLI needs neither ORM to start.

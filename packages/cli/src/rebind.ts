@@ -81,6 +81,11 @@ export async function rebind(config: FieldsealConfig, options: RebindOptions): P
   if (typeof options.model !== 'string' || options.model.length === 0)
     throw new CliError('usage', "rebind needs --model <name>: --from names one model's old encryption name");
   const [table] = selectTables(config, options.model) as [StoredTable];
+  if (table.tenantColumn !== undefined)
+    throw new CliError(
+      'unsupported-table',
+      `rebind does not move tenant-scoped rows (model ${table.model}, tenant column ${table.tenantColumn}) yet; pin the encryption name instead (docs/rebind.md)`,
+    );
   const to = options.to ?? bindingOf(table);
   if (!options.from || !to) throw new CliError('usage', 'rebind needs --from <name> (and a non-empty --to)');
   if (options.from === to)

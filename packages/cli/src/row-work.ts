@@ -152,6 +152,7 @@ export function migrateWork(table: StoredTable, ctx: WorkContext): RowWork {
             values: plain,
             dataKey,
             output,
+            ...tenantOf(table, row),
           });
           const set: unknown[] = [sealed.dataKey];
           for (const c of columns) {
@@ -214,6 +215,7 @@ export function decryptWork(table: StoredTable, ctx: WorkContext): RowWork {
             dataKey,
             rowId: id as string | number | bigint,
             readMode: 'tolerant',
+            ...tenantOf(table, row),
           });
           const set = [
             null,
@@ -263,8 +265,8 @@ export class Rewrapper {
   }
 
   /** The data-key column re-wrapped under the target (rows sharing a data key share the result). */
-  rewrap(table: string, dataKey: string): Promise<string> {
-    const id = `${table}\u0000${dataKey}`;
+  rewrap(table: string, dataKey: string, tenant?: string): Promise<string> {
+    const id = `${table}\u0000${tenant ?? ''}\u0000${dataKey}`;
     let found = this.#cache.get(id);
     if (!found) {
       if (this.#cache.size >= 10_000) this.#cache.clear();
@@ -272,7 +274,7 @@ export class Rewrapper {
         const stored = parseDataKey(dataKey, { table });
         const out = await this.keyring.reEncryptDataKey(
           stored.encryptedKey,
-          this.envelope.contextFor(table),
+          this.envelope.contextFor(table, tenant),
           {
             destinationKeyId: this.to,
           },
@@ -309,7 +311,7 @@ export function rotateWork(table: StoredTable, rewrapper: Rewrapper): RowWork {
           continue;
         }
         pending.push(
-          rewrapper.rewrap(bindingOf(table), dataKey as string).then(
+          rewrapper.rewrap(bindingOf(table), dataKey as string, tenantOf(table, row).tenant).then(
             (next) => {
               writes.push({ key: id, set: [next], guard: [dataKey] });
             },
@@ -326,4 +328,11 @@ export function rotateWork(table: StoredTable, rewrapper: Rewrapper): RowWork {
       return { writes, problems };
     },
   };
+}
+
+/** `{ tenant }` of a row of a tenant-scoped table (its tenant column as text), else `{}`. */
+export function tenantOf(table: StoredTable, row: Record<string, unknown>): { tenant?: string } {
+  if (!table.tenantColumn) return {};
+  const value = row[table.tenantColumn];
+  return value === null || value === undefined ? {} : { tenant: String(value) };
 }

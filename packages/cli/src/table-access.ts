@@ -51,6 +51,7 @@ export class TableAccess {
     this.columnNames = [
       this.key,
       table.dataKeyColumn,
+      ...(table.tenantColumn ? [table.tenantColumn] : []),
       ...table.columns.flatMap((c) => [c.column, ...(c.blindIndex ? [c.blindIndex.column] : [])]),
     ];
   }
@@ -125,7 +126,9 @@ export class TableAccess {
     else if (range.lo !== null && range.lo !== undefined)
       where.push(`${k} >= ${params.add(range.lo, keyType)}`);
     if (range.hi !== null && range.hi !== undefined) where.push(`${k} < ${params.add(range.hi, keyType)}`);
-    const columns = keysOnly ? [this.key, this.table.dataKeyColumn] : this.columnNames;
+    const columns = keysOnly
+      ? [this.key, this.table.dataKeyColumn, ...(this.table.tenantColumn ? [this.table.tenantColumn] : [])]
+      : this.columnNames;
     const sql = `SELECT ${columns.map((c) => this.q(c)).join(', ')} FROM ${this.name}${
       where.length ? ` WHERE ${where.join(' AND ')}` : ''
     } ORDER BY ${k} LIMIT ${Math.floor(limit)}`;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { bindingOf, isEncryptedValue, isFieldsealError, parseDataKey } from '@fieldseal/core';
-import { blindIndexOf, isOutage, type RowProblem, type WorkContext } from './row-work.js';
+import { blindIndexOf, isOutage, type RowProblem, tenantOf, type WorkContext } from './row-work.js';
 import type { TableAccess } from './table-access.js';
 
 /** What `verify` found in one table. */
@@ -13,8 +13,10 @@ export interface VerifyResult {
   plaintext: number;
   /** Rows without any value in an encrypted column. */
   empty: number;
-  /** Rows with a value that does not decrypt (ids in `problems`). */
+  /** Rows with a value that does not decrypt (ids in `problems`), shredded rows excepted. */
   undecryptable: number;
+  /** Rows whose key was destroyed on purpose (`fieldseal shred`): erased, not damaged (code `key-shredded` in `problems`). */
+  shredded: number;
   /** Rows whose blind index does not match their plaintext (ids in `problems`). */
   indexMismatches: number;
   /** SHA-256 over every row's id and plaintext values in key order, stored encrypted or not. */
@@ -43,6 +45,7 @@ export async function verifyTable(
     plaintext: 0,
     empty: 0,
     undecryptable: 0,
+    shredded: 0,
     indexMismatches: 0,
     checksum: '',
     problems: [],
@@ -78,11 +81,13 @@ export async function verifyTable(
           dataKey: row[table.dataKeyColumn],
           rowId: id as string | number | bigint,
           readMode: 'tolerant',
+          ...tenantOf(table, row),
         });
       } catch (error) {
         if (isOutage(error)) throw error; // KMS down: not the row's fault
         failed = true;
-        result.undecryptable++;
+        if (isFieldsealError(error) && error.code === 'key-shredded') result.shredded++;
+        else result.undecryptable++;
         report({
           model: table.model,
           rowId,

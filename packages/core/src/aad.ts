@@ -1,4 +1,4 @@
-import { FLAG_ROW_BOUND, type FormatVersion } from './value-format.js';
+import { FLAG_ROW_BOUND, FLAG_SCOPED, type FormatVersion } from './value-format.js';
 
 /**
  * The place a value belongs to. The table and column (and row id, when given) are
@@ -9,6 +9,8 @@ export interface ValuePlace {
   readonly column: string;
   /** Bind the value to its row too. Only usable where the id is known before the write. */
   readonly rowId?: string | number | bigint;
+  /** Bind the value to this tenant too (format v2 only; see docs/tenants.md). */
+  readonly tenant?: string;
 }
 
 const DOMAIN = Buffer.from('fieldseal', 'latin1');
@@ -29,7 +31,8 @@ function lengthPrefixed(text: string): Buffer {
 
 /**
  * Additional authenticated data of a value (both versions):
- * `"fieldseal" | version | flags | len32(table) table | len32(column) column [| len32(rowId) rowId]`.
+ * `"fieldseal" | version | flags | len32(table) table | len32(column) column [| len32(rowId) rowId]
+ * [| len32(tenant) tenant]` (the row id when flags has row-bound, the tenant when it has scoped).
  */
 export function buildAad(place: ValuePlace, flags: number, version: FormatVersion = 2): Buffer {
   let columns = cache.get(place.table);
@@ -53,6 +56,11 @@ export function buildAad(place: ValuePlace, flags: number, version: FormatVersio
     ]);
     byFlags[slot(version, flags)] = base;
   }
-  if ((flags & FLAG_ROW_BOUND) === 0) return base;
-  return Buffer.concat([base, lengthPrefixed(String(place.rowId))]);
+  const rowBound = (flags & FLAG_ROW_BOUND) !== 0;
+  const scoped = (flags & FLAG_SCOPED) !== 0;
+  if (!rowBound && !scoped) return base;
+  const parts = [base];
+  if (rowBound) parts.push(lengthPrefixed(String(place.rowId)));
+  if (scoped) parts.push(lengthPrefixed(place.tenant ?? ''));
+  return Buffer.concat(parts);
 }

@@ -103,7 +103,11 @@ export type KeyringErrorCode =
   | 'invalid-key-material'
   | 'not-allowed'
   /** A failure the keyring does not recognise; never treated as a temporary outage. */
-  | 'unknown-error';
+  | 'unknown-error'
+  /** The key was destroyed on purpose (crypto-shredding): the data is gone by design, not damaged. */
+  | 'key-shredded'
+  /** A key store row (e.g. a branch key in `fieldseal_branch_keys`) is missing or failed its integrity check. */
+  | 'key-store-damaged';
 
 /** A keyring could not make, unwrap or re-wrap a data key. */
 export class KeyringError extends FieldsealError {

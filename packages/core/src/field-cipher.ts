@@ -7,6 +7,7 @@ import { commitmentMatches, type DerivedDataKey } from './key-derivation.js';
 import {
   FLAG_BINARY,
   FLAG_ROW_BOUND,
+  FLAG_SCOPED,
   type FormatVersion,
   isEncryptedValue,
   parseValue,
@@ -76,7 +77,14 @@ export function encryptValue(
   assertEncryptable(value, place);
   key.assertUsable();
   const binary = typeof value !== 'string';
-  const flags = (binary ? FLAG_BINARY : 0) | (place.rowId === undefined ? 0 : FLAG_ROW_BOUND);
+  if (place.tenant !== undefined && key.version === 1)
+    throw new EncryptionError('unsupported-type', 'Only format v2 values can be scoped to a tenant', {
+      location: place,
+    });
+  const flags =
+    (binary ? FLAG_BINARY : 0) |
+    (place.rowId === undefined ? 0 : FLAG_ROW_BOUND) |
+    (place.tenant === undefined ? 0 : FLAG_SCOPED);
   const iv = options.iv ? asBuffer(options.iv) : nextIv();
   const cipher = createCipheriv('aes-256-gcm', key.encryptionKey, iv);
   cipher.setAAD(buildAad(place, flags, key.version));
@@ -138,8 +146,24 @@ export function decryptValueWith(
       { location: place },
     );
   }
-  const boundPlace =
-    (parsed.flags & FLAG_ROW_BOUND) !== 0 ? place : { table: place.table, column: place.column };
+  const scoped = (parsed.flags & FLAG_SCOPED) !== 0;
+  // Both ways: a scoped value needs its tenant, and a tenant's row accepts only values scoped to it
+  // (an unscoped value planted there would otherwise open under a key that is not the tenant's).
+  if (scoped !== (place.tenant !== undefined)) {
+    throw new DecryptionError(
+      'authentication-failed',
+      scoped
+        ? 'Value is scoped to a tenant, but no tenant was given to decrypt it'
+        : 'Value is not scoped to a tenant, but it was read in a tenant-scoped row',
+      { location: place },
+    );
+  }
+  const boundPlace: ValuePlace = {
+    table: place.table,
+    column: place.column,
+    ...((parsed.flags & FLAG_ROW_BOUND) !== 0 ? { rowId: place.rowId as string | number | bigint } : {}),
+    ...(scoped ? { tenant: place.tenant as string } : {}),
+  };
   const decipher = createDecipheriv('aes-256-gcm', key.encryptionKey, parsed.iv);
   decipher.setAAD(buildAad(boundPlace, parsed.flags, parsed.version));
   decipher.setAuthTag(parsed.tag);

@@ -129,6 +129,7 @@ export {
   type RowEnvelopeOptions,
   type RowValues,
   TABLE_CONTEXT_KEY,
+  TENANT_CONTEXT_KEY,
 } from './row-envelope.js';
 export type {
   GuardedRowWrite,
@@ -159,6 +160,7 @@ export {
   COMMITMENT_LENGTHS,
   FLAG_BINARY,
   FLAG_ROW_BOUND,
+  FLAG_SCOPED,
   FORMAT_VERSION,
   type FormatVersion,
   isEncryptedValue,

@@ -36,6 +36,8 @@ export type ReadMode = 'strict' | 'tolerant';
 
 /** Key in every data key's encryption context naming the table. */
 export const TABLE_CONTEXT_KEY = 'fieldseal:table';
+/** Key in a tenant-scoped data key's encryption context naming the tenant (see docs/tenants.md). */
+export const TENANT_CONTEXT_KEY = 'fieldseal:tenant';
 
 /** Options of {@link RowEnvelope}. */
 export interface RowEnvelopeOptions {
@@ -51,6 +53,12 @@ export interface RowEnvelopeOptions {
    * v1 value copied in from another row sharing its data key is refused (`wrong-data-key`).
    */
   readonly acceptV1Values?: boolean;
+  /**
+   * Selects the keyring of a tenant's rows (e.g. a customer's own KMS key), called with the
+   * `tenant` of each tenant-scoped row; rows without a tenant use `keyring`. Cache what it
+   * returns: it is called on every keyring use. Defaults to `keyring` for every tenant.
+   */
+  readonly keyringFor?: (tenant: string) => Keyring | Promise<Keyring>;
 }
 
 /** A row's values keyed by column; `null` and `undefined` are never encrypted. */
@@ -68,6 +76,12 @@ export interface EncryptRowInput {
   readonly errorRowId?: string | number | bigint;
   /** Per column `text` or `binary`; defaults to `text` for strings and `binary` for bytes. */
   readonly output?: Readonly<Record<string, 'text' | 'binary'>>;
+  /**
+   * The row's tenant (its plaintext tenant column). When set, the data key's encryption context
+   * gets `fieldseal:tenant` and every value is bound to the tenant (flag `scoped`), so a value
+   * or data key moved to another tenant's row fails; `keyringFor(tenant)` picks the keyring.
+   */
+  readonly tenant?: string;
 }
 
 /** What to write: the ciphertext of each column and the row's data-key column. */
@@ -98,6 +112,8 @@ export interface DecryptRowInput {
   readonly rowId?: string | number | bigint;
   /** Overrides the envelope's read mode. */
   readonly readMode?: ReadMode;
+  /** The row's tenant, exactly as given when it was written (see {@link EncryptRowInput.tenant}). */
+  readonly tenant?: string;
 }
 
 /**
@@ -114,8 +130,10 @@ export class RowEnvelope {
   readonly readMode: ReadMode;
   readonly acceptV1Values: boolean;
   readonly #baseContext: EncryptionContext;
-  // One frozen context object per table, so a cache can recognise it by identity.
+  readonly #keyringFor: ((tenant: string) => Keyring | Promise<Keyring>) | undefined;
+  // One frozen context object per table (and tenant), so a cache can recognise it by identity.
   readonly #contexts = new Map<string, EncryptionContext>();
+  readonly #tenantContexts = new Map<string, Map<string, EncryptionContext>>();
   // Parsed wrapped keys (key ids and wrapped bytes: nothing secret), by the column text after the
   // row salt. Rows written while a data key was cached share that text, so reads skip the base64
   // decode; the same object also lets a caching keyring recognise the wrapped key by identity.
@@ -130,25 +148,54 @@ export class RowEnvelope {
     }
     const base = options.encryptionContext ?? {};
     assertEncryptionContext(base);
-    if (TABLE_CONTEXT_KEY in base)
-      throw new ConfigError('encryptionContext', `"${TABLE_CONTEXT_KEY}" is reserved; fieldseal sets it`);
+    for (const reserved of [TABLE_CONTEXT_KEY, TENANT_CONTEXT_KEY])
+      if (reserved in base)
+        throw new ConfigError('encryptionContext', `"${reserved}" is reserved; fieldseal sets it`);
+    if (options.keyringFor !== undefined && typeof options.keyringFor !== 'function')
+      throw new ConfigError('keyringFor', 'must be a function (tenant) => Keyring');
     const readMode = options.readMode ?? 'strict';
     if (readMode !== 'strict' && readMode !== 'tolerant')
       throw new ConfigError('readMode', 'must be "strict" or "tolerant"');
     this.keyring = options.keyring;
     this.readMode = readMode;
     this.acceptV1Values = options.acceptV1Values ?? true;
+    this.#keyringFor = options.keyringFor;
     this.#baseContext = Object.freeze({ ...base });
   }
 
-  /** The encryption context of a table's data keys: the configured pairs plus `fieldseal:table`. */
-  contextFor(table: string): EncryptionContext {
+  /**
+   * The encryption context of a table's data keys: the configured pairs plus `fieldseal:table`,
+   * and `fieldseal:tenant` for a tenant's rows.
+   */
+  contextFor(table: string, tenant?: string): EncryptionContext {
     let context = this.#contexts.get(table);
     if (!context) {
       context = Object.freeze({ ...this.#baseContext, [TABLE_CONTEXT_KEY]: table });
       this.#contexts.set(table, context);
     }
-    return context;
+    if (tenant === undefined) return context;
+    let byTenant = this.#tenantContexts.get(table);
+    if (!byTenant) {
+      byTenant = new Map();
+      this.#tenantContexts.set(table, byTenant);
+    }
+    let scoped = byTenant.get(tenant);
+    if (!scoped) {
+      // Tenants can be many: bound the memo (identity only helps a cache, it is not needed).
+      if (byTenant.size >= 10_000) byTenant.clear();
+      scoped = Object.freeze({ ...context, [TENANT_CONTEXT_KEY]: tenant });
+      byTenant.set(tenant, scoped);
+    }
+    return scoped;
+  }
+
+  /** The keyring of a tenant's rows (`keyringFor`), or the envelope's keyring. */
+  async keyringOf(tenant: string | undefined): Promise<Keyring> {
+    if (tenant === undefined || !this.#keyringFor) return this.keyring;
+    const keyring = await this.#keyringFor(tenant);
+    if (!keyring || typeof keyring.generateDataKey !== 'function')
+      throw new ConfigError('keyringFor', `returned no Keyring for tenant "${tenant}"`);
+    return keyring;
   }
 
   /**
@@ -156,8 +203,9 @@ export class RowEnvelope {
    * its cache). Write all returned values *and* `dataKey` together, in one statement.
    */
   async encryptRow(input: EncryptRowInput): Promise<EncryptedRow> {
-    const { table } = input;
+    const { table, tenant } = input;
     const rowId = input.rowId ?? input.errorRowId;
+    assertTenant(tenant, table, rowId);
     let plaintextBytes = 0;
     let encryptions = 0;
     for (const column in input.values) {
@@ -168,8 +216,8 @@ export class RowEnvelope {
       plaintextBytes += typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.byteLength;
       encryptions++;
     }
-    const material = await this.#keyringCall(rowId === undefined ? { table } : { table, rowId }, () =>
-      this.keyring.generateDataKey(this.contextFor(table), {
+    const material = await this.#keyringCall(rowId === undefined ? { table } : { table, rowId }, async () =>
+      (await this.keyringOf(tenant)).generateDataKey(this.contextFor(table, tenant), {
         plaintextBytes,
         encryptions: Math.max(encryptions, 1),
       }),
@@ -200,10 +248,12 @@ export class RowEnvelope {
     }
     const rowId = input.rowId ?? input.errorRowId;
     const location = rowId === undefined ? { table: input.table } : { table: input.table, rowId };
+    assertTenant(input.tenant, input.table, rowId);
     const split = splitDataKey(input.dataKey, location);
-    const wrapped = this.#wrapped(split.wrapped, location);
+    const keyring = await this.#keyringCall(location, () => this.keyringOf(input.tenant));
+    const wrapped = this.#wrapped(split.wrapped, location, keyring);
     const plaintextKey = await this.#keyringCall(location, () =>
-      this.keyring.decryptDataKey(wrapped.encryptedKey, this.contextFor(input.table)),
+      keyring.decryptDataKey(wrapped.encryptedKey, this.contextFor(input.table, input.tenant)),
     );
     const text = input.dataKey as string;
     if (split.salt !== undefined) {
@@ -248,9 +298,10 @@ export class RowEnvelope {
     const row = this.#prepareRead(input);
     if (row.encrypted.length === 0) return row.out;
     const split = splitDataKey(input.dataKey, row.location);
-    const wrapped = this.#wrapped(split.wrapped, row.location);
+    const keyring = await this.#keyringCall(row.location, () => this.keyringOf(input.tenant));
+    const wrapped = this.#wrapped(split.wrapped, row.location, keyring);
     const plaintextKey = await this.#keyringCall(row.location, () =>
-      this.keyring.decryptDataKey(wrapped.encryptedKey, this.contextFor(input.table)),
+      keyring.decryptDataKey(wrapped.encryptedKey, this.contextFor(input.table, input.tenant)),
     );
     this.#decryptColumns(input, row, plaintextKey, split.salt);
     return row.out;
@@ -263,17 +314,21 @@ export class RowEnvelope {
    */
   async decryptRows(inputs: readonly DecryptRowInput[]): Promise<DecryptedRow[]> {
     const rows = inputs.map((input) => this.#prepareRead(input));
-    // Rows needing a key, grouped by table and wrapped key (the column text after the row salt):
-    // rows written while a key was cached share it, so the common case is few groups.
-    const groups = new Map<string, Map<string, number[]>>();
+    // Rows needing a key, grouped by context (table and tenant) and wrapped key (the column text
+    // after the row salt): rows written while a key was cached share it, so groups are few.
+    const groups = new Map<EncryptionContext, Map<string, number[]>>();
+    const tenants = new Map<EncryptionContext, string | undefined>();
     const salts: (Buffer | undefined)[] = [];
     for (let i = 0; i < inputs.length; i++) {
       if ((rows[i] as PreparedRead).encrypted.length === 0) continue;
       const input = inputs[i] as DecryptRowInput;
-      let byKey = groups.get(input.table);
+      assertTenant(input.tenant, input.table, input.rowId);
+      const context = this.contextFor(input.table, input.tenant);
+      let byKey = groups.get(context);
       if (!byKey) {
         byKey = new Map();
-        groups.set(input.table, byKey);
+        groups.set(context, byKey);
+        tenants.set(context, input.tenant);
       }
       // Split every data-key column before the first keyring call, so a bad one fails the batch
       // before any call is in flight (none is left to reject unobserved).
@@ -283,17 +338,24 @@ export class RowEnvelope {
       if (members) members.push(i);
       else byKey.set(split.wrapped, [i]);
     }
-    const work: { context: EncryptionContext; stored: WrappedDataKey; members: number[] }[] = [];
-    for (const [table, byKey] of groups) {
-      const context = this.contextFor(table);
+    const work: {
+      context: EncryptionContext;
+      keyring: Keyring;
+      stored: WrappedDataKey;
+      members: number[];
+    }[] = [];
+    for (const [context, byKey] of groups) {
+      const firstMembers = byKey.values().next().value as number[];
+      const first = (rows[firstMembers[0] as number] as PreparedRead).location;
+      const keyring = await this.#keyringCall(first, () => this.keyringOf(tenants.get(context)));
       for (const [wrapped, members] of byKey) {
         const location = (rows[members[0] as number] as PreparedRead).location;
-        work.push({ context, stored: this.#wrapped(wrapped, location), members });
+        work.push({ context, keyring, stored: this.#wrapped(wrapped, location, keyring), members });
       }
     }
-    const calls = work.map(({ context, stored, members }) =>
+    const calls = work.map(({ context, keyring, stored, members }) =>
       this.#keyringCall((rows[members[0] as number] as PreparedRead).location, () =>
-        this.keyring.decryptDataKey(stored.encryptedKey, context),
+        keyring.decryptDataKey(stored.encryptedKey, context),
       ).then((plaintextKey) => {
         // Decrypt right away: a cache may wipe the plaintext key after this turn.
         for (const i of members)
@@ -338,11 +400,11 @@ export class RowEnvelope {
   }
 
   /** Decodes (or recalls) a wrapped key, rejecting a key-id label that differs from the key's own. */
-  #wrapped(text: string, location: ErrorLocation): WrappedDataKey {
+  #wrapped(text: string, location: ErrorLocation, keyring: Keyring): WrappedDataKey {
     const known = this.#parsedKeys.get(text);
     if (known) return known;
     const stored = parseWrapped(text, location);
-    const actual = this.keyring.keyIdOf?.(stored.encryptedKey);
+    const actual = keyring.keyIdOf?.(stored.encryptedKey);
     if (actual !== undefined && actual !== stored.keyId) {
       throw new DecryptionError(
         'malformed-data-key',
@@ -362,7 +424,7 @@ export class RowEnvelope {
     dataKey: Uint8Array,
     salt: Buffer | undefined,
   ): void {
-    const { table, rowId } = input;
+    const { table, rowId, tenant } = input;
     let v1: DerivedDataKey | undefined;
     let v2: DerivedDataKey | undefined;
     const keyFor = (version: FormatVersion): DerivedDataKey | undefined => {
@@ -376,7 +438,7 @@ export class RowEnvelope {
       return v2;
     };
     for (const column of row.encrypted) {
-      const place: ValuePlace = rowId === undefined ? { table, column } : { table, column, rowId };
+      const place = placeOf(table, column, rowId, tenant);
       row.out[column] = decryptValueWith(keyFor, place, input.values[column] as string | Uint8Array);
     }
   }
@@ -417,7 +479,7 @@ function encryptColumns(
   input: EncryptRowInput,
   key: DerivedDataKey,
 ): Record<string, string | Uint8Array | null | undefined> {
-  const { table, rowId } = input;
+  const { table, rowId, tenant } = input;
   const values: Record<string, string | Uint8Array | null | undefined> = {};
   for (const column in input.values) {
     const value = input.values[column];
@@ -425,9 +487,32 @@ function encryptColumns(
       values[column] = value;
       continue;
     }
-    const place: ValuePlace = rowId === undefined ? { table, column } : { table, column, rowId };
+    const place = placeOf(table, column, rowId, tenant);
     const output = input.output?.[column];
     values[column] = encryptValue(key, place, value, output ? { output } : {});
   }
   return values;
+}
+
+function placeOf(
+  table: string,
+  column: string,
+  rowId: string | number | bigint | undefined,
+  tenant: string | undefined,
+): ValuePlace {
+  return {
+    table,
+    column,
+    ...(rowId === undefined ? {} : { rowId }),
+    ...(tenant === undefined ? {} : { tenant }),
+  };
+}
+
+/** A tenant is a non-empty string (a numeric tenant column is passed as its decimal text). */
+function assertTenant(tenant: unknown, table: string, rowId: string | number | bigint | undefined): void {
+  if (tenant === undefined || (typeof tenant === 'string' && tenant.length > 0)) return;
+  throw new ConfigError(
+    'tenant',
+    `must be a non-empty string when given, got ${tenant === null ? 'null' : typeof tenant} (table "${table}"${rowId === undefined ? '' : `, row ${String(rowId)}`})`,
+  );
 }

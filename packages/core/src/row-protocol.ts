@@ -5,6 +5,11 @@ import type { EncryptedRowWrite, EncryptRowInput, RowValues } from './row-envelo
 export interface RowKeyRead<Id> {
   readonly id: Id;
   readonly dataKey: string | null;
+  /**
+   * The row's tenant column, for models scoped to a tenant: a port that reads it lets one
+   * operation write rows of several tenants. Overrides `WriteToRowsInput.tenant`.
+   */
+  readonly tenant?: string;
 }
 
 /**
@@ -63,6 +68,8 @@ export interface WriteToRowsInput<Id> {
   readonly maxAttempts?: number;
   /** Per column `text` or `binary`; see `EncryptRowInput.output`. */
   readonly output?: EncryptRowInput['output'];
+  /** The rows' tenant, when every row has the same one; see `EncryptRowInput.tenant` and `RowKeyRead.tenant`. */
+  readonly tenant?: string;
 }
 
 /** What `writeToRows` did. */
@@ -94,7 +101,9 @@ export async function writeToRows<Id>(
   for (let attempt = 1; pending.length > 0; attempt++) {
     const writes: GuardedRowWrite<Id>[] = [];
     for (const row of pending) {
+      const tenant = row.tenant ?? input.tenant;
       const encrypted = await envelope.encryptForRow({
+        ...(tenant === undefined ? {} : { tenant }),
         table,
         values: input.values,
         dataKey: row.dataKey,

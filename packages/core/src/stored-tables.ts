@@ -40,6 +40,11 @@ export interface StoredTable {
   readonly primaryKey: readonly string[];
   /** The column holding the row's wrapped data key (`fsk1:…`). */
   readonly dataKeyColumn: string;
+  /**
+   * The plaintext column naming each row's tenant, for models scoped to a tenant: its value
+   * (as text) is passed as `tenant` to every encrypt and decrypt (docs/tenants.md).
+   */
+  readonly tenantColumn?: string;
   /** The encrypted columns. */
   readonly columns: readonly StoredEncryptedColumn[];
 }
@@ -98,7 +103,12 @@ export function assertStoredTables(tables: unknown, option = 'tables'): asserts 
       throw new ConfigError(where, `primaryKey of model ${table.model} must list its column(s)`);
     if (!Array.isArray(table.columns))
       throw new ConfigError(where, `columns of model ${table.model} must be an array`);
-    const used = new Set<string>([...table.primaryKey, table.dataKeyColumn as string]);
+    if (table.tenantColumn !== undefined) name(table.tenantColumn, `tenantColumn (model ${table.model})`);
+    const used = new Set<string>([
+      ...table.primaryKey,
+      table.dataKeyColumn as string,
+      ...(table.tenantColumn === undefined ? [] : [table.tenantColumn]),
+    ]);
     for (const column of table.columns as StoredEncryptedColumn[]) {
       name(column?.column, `an encrypted column of model ${table.model}`);
       if (column.output !== 'text' && column.output !== 'binary')

@@ -17,7 +17,16 @@ export const TAG_LENGTH = 16;
 export const FLAG_BINARY = 0b001;
 /** Flag bit: the row id is part of the authenticated data. */
 export const FLAG_ROW_BOUND = 0b010;
-const KNOWN_FLAGS = FLAG_BINARY | FLAG_ROW_BOUND;
+/**
+ * Flag bit (v2 only): the value is scoped to a tenant, whose id is part of the authenticated data
+ * (see docs/tenants.md). A v1 value never has it.
+ */
+export const FLAG_SCOPED = 0b100;
+/** Flag bits a reader accepts, by version: v1 knows binary and row-bound; v2 adds scoped. */
+const KNOWN_FLAGS: Readonly<Record<FormatVersion, number>> = Object.freeze({
+  1: FLAG_BINARY | FLAG_ROW_BOUND,
+  2: FLAG_BINARY | FLAG_ROW_BOUND | FLAG_SCOPED,
+});
 
 /** Bytes of the key commitment stored in each value, by version: 128 bits in v1, 256 bits in v2. */
 export const COMMITMENT_LENGTHS: Readonly<Record<FormatVersion, number>> = Object.freeze({ 1: 16, 2: 32 });
@@ -115,7 +124,8 @@ export function parseValue(stored: string | Uint8Array, location?: ErrorLocation
     throw malformed(`too short (${body.length} bytes, at least ${min}); was it truncated?`, location);
   }
   const flags = body[0] as number;
-  if ((flags & ~KNOWN_FLAGS) !== 0) throw malformed(`unknown flag bits 0x${flags.toString(16)}`, location);
+  if ((flags & ~KNOWN_FLAGS[version]) !== 0)
+    throw malformed(`unknown flag bits 0x${flags.toString(16)}`, location);
   const commitmentEnd = 1 + COMMITMENT_LENGTHS[version];
   const tagStart = body.length - TAG_LENGTH;
   return {

@@ -18,6 +18,7 @@ import {
   encryptValue,
   FLAG_BINARY,
   FLAG_ROW_BOUND,
+  FLAG_SCOPED,
   type ValuePlace,
 } from '../src/index.js';
 
@@ -37,6 +38,8 @@ export interface PositiveVector {
   readonly column: string;
   /** Present only for row-bound values; bound as its decimal/text form (`String(rowId)`). */
   readonly rowId?: string | number;
+  /** v2 only, present only for values scoped to a tenant (flag 0x04): bound as UTF-8. */
+  readonly tenant?: string;
   readonly plaintext: VectorPlaintext;
   readonly flags: number;
   readonly aad: string;
@@ -54,6 +57,8 @@ export interface NegativeVector {
   readonly table: string;
   readonly column: string;
   readonly rowId?: string | number;
+  /** The reader's tenant, when it reads a tenant-scoped row. */
+  readonly tenant?: string;
   /** The stored value, in text form, or in binary form as hex. */
   readonly stored: { readonly text: string } | { readonly binary: string };
   readonly expectedError:
@@ -89,7 +94,10 @@ function positive(
 ): PositiveVector {
   const key = keyFor(dataKey);
   const binary = typeof plaintext !== 'string';
-  const flags = (binary ? FLAG_BINARY : 0) | (place.rowId === undefined ? 0 : FLAG_ROW_BOUND);
+  const flags =
+    (binary ? FLAG_BINARY : 0) |
+    (place.rowId === undefined ? 0 : FLAG_ROW_BOUND) |
+    (place.tenant === undefined ? 0 : FLAG_SCOPED);
   const text = encryptValue(key, place, plaintext, { iv, output: 'text' }) as string;
   const bytes = encryptValue(key, place, plaintext, { iv, output: 'binary' }) as Uint8Array;
   return {
@@ -100,6 +108,7 @@ function positive(
     table: place.table,
     column: place.column,
     ...(place.rowId === undefined ? {} : { rowId: place.rowId as string | number }),
+    ...(place.tenant === undefined ? {} : { tenant: place.tenant }),
     plaintext: binary ? { type: 'hex', value: hex(plaintext) } : { type: 'utf8', value: plaintext },
     flags,
     aad: hex(buildAad(place, flags, version)),
@@ -124,6 +133,7 @@ function negative(
     table: place.table,
     column: place.column,
     ...(place.rowId === undefined ? {} : { rowId: place.rowId as string | number }),
+    ...(place.tenant === undefined ? {} : { tenant: place.tenant }),
     stored,
     expectedError,
   };
@@ -267,7 +277,14 @@ export function buildVectors(formatVersion: 1 | 2 = 1): Vector[] {
       { binary: flipByte(bin, 4, FLAG_BINARY) },
       'authentication-failed',
     ),
-    negative('unknown flag bit 0x04', KEY_A, user, { binary: flipByte(bin, 4, 0x04) }, 'malformed-value'),
+    // 0x04 (scoped) is known in v2, so v2's first unknown bit is 0x08.
+    negative(
+      `unknown flag bit 0x0${version === 1 ? 4 : 8}`,
+      KEY_A,
+      user,
+      { binary: flipByte(bin, 4, version === 1 ? 0x04 : 0x08) },
+      'malformed-value',
+    ),
     negative(
       `truncated to a ${minBody - 1}-byte body (one byte short of the minimum)`,
       KEY_A,
@@ -314,6 +331,7 @@ export function buildVectors(formatVersion: 1 | 2 = 1): Vector[] {
       'unsupported-version',
     ),
     negative('no prefix', KEY_A, user, { text: body }, 'malformed-value'),
+    ...(version === 2 ? scopedVectors(user, text) : []),
     ...(version === 2
       ? [
           negative(
@@ -326,6 +344,59 @@ export function buildVectors(formatVersion: 1 | 2 = 1): Vector[] {
           ),
         ]
       : []),
+  ];
+}
+
+/** v2 values scoped to a tenant (flag 0x04, docs/tenants.md), and the moves that must fail. */
+function scopedVectors(user: ValuePlace, unscopedText: string): Vector[] {
+  const acme = positive(
+    'scoped to tenant "acme"',
+    KEY_A,
+    seq(0x30, 12),
+    { ...user, tenant: 'acme' },
+    'carol@acme.example',
+  );
+  const both = positive(
+    'scoped to tenant "globex" and row-bound to row 7',
+    KEY_B,
+    seq(0x38, 12),
+    { ...user, rowId: 7, tenant: 'globex' },
+    'dave@globex.example',
+  );
+  const binary = positive(
+    'binary, scoped to a non-ASCII tenant id',
+    KEY_B,
+    seq(0x48, 12),
+    { table: 'File', column: 'blob', tenant: 'société-7' },
+    Uint8Array.of(1, 2, 3),
+  );
+  const text = { text: acme.expected.text };
+  return [
+    acme,
+    both,
+    binary,
+    negative(
+      'scoped value read for another tenant',
+      KEY_A,
+      { ...user, tenant: 'globex' },
+      text,
+      'authentication-failed',
+    ),
+    negative('scoped value read without a tenant', KEY_A, user, text, 'authentication-failed'),
+    negative(
+      'unscoped value read in a tenant-scoped row',
+      KEY_A,
+      { ...user, tenant: 'acme' },
+      { text: unscopedText },
+      'authentication-failed',
+    ),
+    negative(
+      'scoped and row-bound value read in another row of the same tenant',
+      KEY_B,
+      { ...user, rowId: 8, tenant: 'globex' },
+      { text: both.expected.text },
+      'authentication-failed',
+    ),
   ];
 }
 

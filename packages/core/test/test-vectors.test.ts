@@ -66,6 +66,7 @@ namespace Spec {
     table: string,
     column: string,
     rowId?: string | number,
+    tenant?: string,
   ): Buffer {
     const parts = [
       Buffer.from('fieldseal', 'latin1'),
@@ -74,22 +75,24 @@ namespace Spec {
       field(column),
     ];
     if (flags & 2) parts.push(field(String(rowId)));
+    if (flags & 4) parts.push(field(String(tenant)));
     return Buffer.concat(parts);
   }
 
   export function encrypt(
     dataKey: Buffer,
     iv: Buffer,
-    place: { table: string; column: string; rowId?: string | number },
+    place: { table: string; column: string; rowId?: string | number; tenant?: string },
     plaintext: Buffer,
     binary: boolean,
     salt?: Buffer,
   ): { text: string; binary: Buffer } {
     const version = versionOf(salt);
     const { encryptionKey, commitment } = derive(dataKey, salt);
-    const flags = (binary ? 1 : 0) | (place.rowId === undefined ? 0 : 2);
+    const flags =
+      (binary ? 1 : 0) | (place.rowId === undefined ? 0 : 2) | (place.tenant === undefined ? 0 : 4);
     const cipher = createCipheriv('aes-256-gcm', encryptionKey, iv);
-    cipher.setAAD(aad(version, flags, place.table, place.column, place.rowId));
+    cipher.setAAD(aad(version, flags, place.table, place.column, place.rowId, place.tenant));
     const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
     const body = Buffer.concat([Buffer.of(flags), commitment, iv, ciphertext, cipher.getAuthTag()]);
     const prefix = `fs${version}:`;
@@ -125,7 +128,7 @@ namespace Spec {
 
   export function decrypt(
     dataKey: Buffer,
-    place: { table: string; column: string; rowId?: string | number },
+    place: { table: string; column: string; rowId?: string | number; tenant?: string },
     stored: string | Buffer,
     salt?: Buffer,
   ): Result {
@@ -137,17 +140,19 @@ namespace Spec {
     const body = typeof stored === 'string' ? decodeBase64Url(stored.slice(4)) : stored.subarray(4);
     if (!body || body.length < 1 + c + 12 + 16) return { error: 'malformed-value' };
     const flags = body[0] as number;
-    if (flags & ~3) return { error: 'malformed-value' };
+    if (flags & ~(version === 1 ? 3 : 7)) return { error: 'malformed-value' }; // v2 adds 0x04 scoped
     // A v2 value needs the row's salt; a v1 value opens with the data key alone.
     if (version !== versionOf(salt) && version === 2) return { error: 'wrong-data-key' };
     const { encryptionKey, commitment } = derive(dataKey, version === 2 ? salt : undefined);
     if (!timingSafeEqual(commitment, body.subarray(1, 1 + c))) return { error: 'wrong-data-key' };
     if (flags & 2 && place.rowId === undefined) return { error: 'authentication-failed' };
+    // A scoped value needs the reader's tenant; a tenant-scoped reader needs a scoped value.
+    if (Boolean(flags & 4) !== (place.tenant !== undefined)) return { error: 'authentication-failed' };
     try {
       const decipher = createDecipheriv('aes-256-gcm', encryptionKey, body.subarray(1 + c, 13 + c), {
         authTagLength: 16,
       });
-      decipher.setAAD(aad(version, flags, place.table, place.column, place.rowId));
+      decipher.setAAD(aad(version, flags, place.table, place.column, place.rowId, place.tenant));
       decipher.setAuthTag(body.subarray(body.length - 16));
       const plaintext = Buffer.concat([
         decipher.update(body.subarray(13 + c, body.length - 16)),
@@ -162,10 +167,17 @@ namespace Spec {
 
 // ---------------------------------------------------------------------------------------------
 
-const placeOf = (v: { table: string; column: string; rowId?: string | number }): ValuePlace =>
-  v.rowId === undefined
-    ? { table: v.table, column: v.column }
-    : { table: v.table, column: v.column, rowId: v.rowId };
+const placeOf = (v: {
+  table: string;
+  column: string;
+  rowId?: string | number;
+  tenant?: string;
+}): ValuePlace => ({
+  table: v.table,
+  column: v.column,
+  ...(v.rowId === undefined ? {} : { rowId: v.rowId }),
+  ...(v.tenant === undefined ? {} : { tenant: v.tenant }),
+});
 const plaintextOf = (v: PositiveVector): Buffer =>
   Buffer.from(v.plaintext.value, v.plaintext.type === 'hex' ? 'hex' : 'utf8');
 const storedOf = (v: NegativeVector): string | Buffer =>
@@ -189,6 +201,8 @@ describe.each([1, 2] as const)('test vectors v%i', (version) => {
     expect(positives.some((v) => v.plaintext.value === '')).toBe(true);
     expect(positives.some((v) => v.plaintext.type === 'hex')).toBe(true);
     expect(positives.some((v) => v.rowId !== undefined)).toBe(true);
+    // Tenant-scoped values (flag 0x04) exist only in v2.
+    expect(positives.some((v) => v.tenant !== undefined && (v.flags & 4) === 4)).toBe(version === 2);
     expect(new Set(negatives.map((v) => v.expectedError))).toEqual(
       new Set(['malformed-value', 'unsupported-version', 'wrong-data-key', 'authentication-failed']),
     );
@@ -207,7 +221,7 @@ describe.each([1, 2] as const)('test vectors v%i', (version) => {
         const derived = Spec.derive(dataKey, saltOf(v));
         expect(derived.encryptionKey.toString('hex')).toBe(v.encryptionKey);
         expect(derived.commitment.toString('hex')).toBe(v.commitment);
-        expect(Spec.aad(version, v.flags, v.table, v.column, v.rowId).toString('hex')).toBe(v.aad);
+        expect(Spec.aad(version, v.flags, v.table, v.column, v.rowId, v.tenant).toString('hex')).toBe(v.aad);
         const out = Spec.encrypt(
           dataKey,
           Buffer.from(v.iv, 'hex'),

@@ -1,17 +1,17 @@
 export { type UnsupportedOperationCode, UnsupportedOperationError, WriteConflictError } from './errors.js';
-export { type FieldEncryptionOptions, fieldEncryption } from './field-encryption.js';
+export { AnnotationError, metadataFromDmmf } from './generate/annotations.js';
+export type { TransactionOptions } from './query/transaction.js';
+export { type FieldEncryptionOptions, fieldEncryption } from './setup/field-encryption.js';
 export type {
   EncryptedFieldMetadata,
   FieldEncryptionMetadata,
   ModelEncryptionMetadata,
   RelationMetadata,
-} from './metadata.js';
-export { AnnotationError, metadataFromDmmf } from './metadata-from-dmmf.js';
+} from './setup/metadata.js';
 export {
   type PrismaRawClient,
   type SqlExecutorOptions,
   type StoredTablesOptions,
   sqlExecutor,
   storedTables,
-} from './stored-tables.js';
-export type { TransactionOptions } from './transaction-runner.js';
+} from './setup/stored-tables.js';

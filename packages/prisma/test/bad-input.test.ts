@@ -75,6 +75,7 @@ describe.each(DIALECTS)('bad input on %s', (dialect) => {
   it('a keyring without the master key: KeyringError naming the table and row', async () => {
     const stranger = extendedClient(db, {
       keyring: LocalKeyring.fromString(LocalKeyring.generateKeyText('other-key')),
+      selfCheck: false, // the start-up check would stop it first (test/self-check.test.ts)
     });
     const error = await readError(stranger);
     expect(error).toBeInstanceOf(KeyringError);

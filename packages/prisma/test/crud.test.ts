@@ -17,9 +17,9 @@ describe.each(DIALECTS)('CRUD on %s', (dialect) => {
     });
     expect(user).toMatchObject({ email: 'ada@example.com', ssn: '123-45-6789', name: 'Ada' });
     const [row] = await db.rows('User');
-    expect(row?.email).toMatch(/^fs1:/);
-    expect(row?.ssn).toMatch(/^fs1:/);
-    expect(row?.dataKey).toMatch(/^fsk1:/);
+    expect(row?.email).toMatch(/^fs2:/);
+    expect(row?.ssn).toMatch(/^fs2:/);
+    expect(row?.dataKey).toMatch(/^fsk2:[A-Za-z0-9_-]{22}\./);
     expect(row?.emailIndex).toMatch(/^[0-9a-f]{32}$/);
   });
 

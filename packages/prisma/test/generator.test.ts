@@ -49,6 +49,32 @@ const problems = (model: DMMF.Datamodel): readonly string[] => {
   throw new Error('expected an AnnotationError');
 };
 
+/** Runs `prisma generate` with the fieldseal generator on `models`; its output when it fails, '' when it succeeds. */
+function generateOutput(models: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fs-gen-'));
+  try {
+    const generator = join(import.meta.dirname, '..', 'bin', 'fieldseal-prisma.js');
+    writeFileSync(
+      join(dir, 'schema.prisma'),
+      `generator fieldseal {\n  provider = "node ${generator}"\n  output = "./out"\n}\ndatasource db {\n  provider = "sqlite"\n}\n${models}`,
+    );
+    const cli = createRequire(import.meta.url).resolve('prisma/build/index.js');
+    execFileSync(process.execPath, [cli, 'generate', '--schema', join(dir, 'schema.prisma')], {
+      cwd: dir,
+      stdio: 'pipe',
+      env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: '/bin/true', PRISMA_HIDE_UPDATE_MESSAGE: '1' },
+    });
+    return '';
+  } catch (error) {
+    return (
+      String((error as { stderr?: Buffer }).stderr ?? '') +
+      String((error as { stdout?: Buffer }).stdout ?? '')
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('the generator reads annotations', () => {
   it('the generated metadata of the test schema names encrypted fields, data keys, blind indexes and both sides of relations', () => {
     expect(fieldEncryptionMetadata.models.User).toEqual({
@@ -179,6 +205,17 @@ describe('the generator reads annotations', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('prisma generate fails on two-slash comments that look like annotations, naming model and field', () => {
+    const output = generateOutput(
+      'model User {\n  id Int @id\n  email String // @encrypted\n  ssn String? //@Encrypted\n  note String? // plain comment\n  dataKey String? /// @dataKey\n  // @blindIndex(email)\n}\n',
+    );
+    expect(output).toContain('User.email: "//" comment with @encrypted');
+    expect(output).toContain('User.ssn: "//" comment with @Encrypted');
+    expect(output).toMatch(/User: "\/\/" comment with @blindIndex/);
+    expect(output).not.toContain('User.note');
+    expect(output).not.toContain('User.dataKey');
   });
 
   it('the generator writes metadata.ts and metadata.json with the same content', () => {

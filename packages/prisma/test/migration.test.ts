@@ -45,8 +45,8 @@ describe.each(DIALECTS)('migration from plaintext on %s', (dialect) => {
     const updated = await tolerant.user.update({ where: { id: legacyId }, data: { ssn: '555-11' } });
     expect(updated).toMatchObject({ email: 'legacy@x.io', ssn: '555-11' });
     const [row] = await db.rows('User');
-    expect(row?.dataKey).toMatch(/^fsk1:/);
-    expect(row?.ssn).toMatch(/^fs1:/);
+    expect(row?.dataKey).toMatch(/^fsk2:[A-Za-z0-9_-]{22}\./);
+    expect(row?.ssn).toMatch(/^fs2:/);
     expect(row?.email).toBe('legacy@x.io'); // not rewritten: only written columns change
   });
 
@@ -68,7 +68,7 @@ describe.each(DIALECTS)('migration from plaintext on %s', (dialect) => {
     ]);
     const raw = await db.rows('User');
     expect(
-      raw.every((row) => String(row.dataKey).startsWith('fsk1:') && String(row.ssn).startsWith('fs1:')),
+      raw.every((row) => String(row.dataKey).startsWith('fsk2:') && String(row.ssn).startsWith('fs2:')),
     ).toBe(true);
   });
 });

@@ -28,8 +28,8 @@ export function onlyCiphertext(rows: Record<string, unknown>[], columns: readonl
     columns.every((column) => {
       const value = row[column];
       if (value === null || value === undefined) return true;
-      if (typeof value === 'string') return value.startsWith('fs1:');
-      if (value instanceof Uint8Array) return Buffer.from(value.subarray(0, 4)).toString('latin1') === 'fs1:';
+      if (typeof value === 'string') return /^fs2:[A-Za-z0-9_-]+$/.test(value);
+      if (value instanceof Uint8Array) return Buffer.from(value.subarray(0, 4)).toString('latin1') === 'fs2:';
       return false;
     }),
   );

@@ -1,4 +1,4 @@
-import { RowEnvelope } from '@fieldseal/core';
+import { type Keyring, RowEnvelope } from '@fieldseal/core';
 import { expect } from 'vitest';
 import type { TestDatabase } from './databases.js';
 import { keyring } from './fixture.js';
@@ -11,8 +11,6 @@ export const ENCRYPTED_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   Profile: ['bio', 'avatar'],
 };
 
-const envelope = new RowEnvelope({ keyring });
-
 /**
  * The per-row invariant, checked on the stored rows with raw SQL: every encrypted value is
  * ciphertext and opens with the data key stored in its own row. Returns the decrypted rows.
@@ -20,7 +18,9 @@ const envelope = new RowEnvelope({ keyring });
 export async function expectRowInvariant(
   db: TestDatabase,
   table: string,
+  ring: Keyring = keyring,
 ): Promise<Record<string, unknown>[]> {
+  const envelope = new RowEnvelope({ keyring: ring });
   const columns = ENCRYPTED_COLUMNS[table] ?? [];
   const rows = await db.rows(table);
   return Promise.all(
@@ -34,7 +34,7 @@ export async function expectRowInvariant(
             : Buffer.from(value as Uint8Array)
                 .subarray(0, 4)
                 .toString('latin1');
-        expect(head, `${table} row ${row.id} holds plaintext`).toBe('fs1:');
+        expect(head, `${table} row ${row.id} holds plaintext`).toBe('fs2:');
       }
       const plain = await envelope.decryptRow({
         table,

@@ -5,7 +5,8 @@ import type {
   FieldEncryptionMetadata,
   ModelEncryptionMetadata,
   RelationMetadata,
-} from './metadata.js';
+} from '../setup/metadata.js';
+import { plainCommentProblems } from './plain-comments.js';
 
 /** Thrown at generate time for annotations that cannot work; lists every problem at once. */
 export class AnnotationError extends Error {
@@ -30,10 +31,11 @@ const LOOKS_LIKE_OURS = /^(encr|data_?k|blind)/i;
 
 /**
  * Reads `/// @encrypted`, `/// @dataKey` and `/// @blindIndex(field)` from the schema's
- * documentation comments. Throws {@link AnnotationError} naming every model and field at fault.
+ * documentation comments; given the schema text, also refuses `// @encrypted` (two slashes). Throws {@link AnnotationError} naming every model and field at fault.
  */
-export function metadataFromDmmf(datamodel: DMMF.Datamodel): FieldEncryptionMetadata {
-  const problems: string[] = [];
+export function metadataFromDmmf(datamodel: DMMF.Datamodel, schemaText?: string): FieldEncryptionMetadata {
+  // Two-slash comments never reach the DMMF: without the schema text they cannot be checked.
+  const problems: string[] = schemaText === undefined ? [] : plainCommentProblems(schemaText);
   const models: Record<string, ModelEncryptionMetadata> = {};
   for (const model of datamodel.models) {
     const encrypted: Record<string, EncryptedFieldMetadata> = {};

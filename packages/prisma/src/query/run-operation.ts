@@ -1,35 +1,45 @@
-import type { ModelInfo } from './encryption-schema.js';
-import { UnsupportedOperationError } from './errors.js';
-import { prepareAggregate, prepareFilters } from './query-checks.js';
-import { isPlainObject, type QueryContext } from './query-context.js';
-import { decryptResult } from './result-decryptor.js';
+import { unsupported } from '../errors.js';
+import type { ModelInfo } from '../setup/encryption-schema.js';
+import { checkArguments } from './args-walker.js';
+import { isPlainObject, type QueryContext } from './context.js';
+import { WriteEncryptor } from './data-encryptor.js';
+import { dropCollisions, indexChecks, selectChecked } from './index-recheck.js';
+import { decryptResult } from './result-decryption.js';
 import { prepareSelection, shapeAtPath } from './result-shape.js';
-import { type Call, update, updateMany, upsert } from './update-operations.js';
-import { WriteEncryptor } from './write-encryptor.js';
+import { update, updateMany, upsert } from './row-writes.js';
+import { type Call, writeAndDecrypt } from './transaction.js';
 
 const READS = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany']);
 const AGGREGATES = new Set(['count', 'aggregate', 'groupBy']);
 
 /**
  * Runs one model operation on a model that holds, or leads through relations to, encrypted
- * fields: rewrites and checks its arguments, encrypts what it writes, and decrypts what it returns.
- * An operation this adapter does not know is refused rather than passed through unencrypted.
+ * fields: checks and rewrites every filter in its arguments (before anything runs), encrypts
+ * what it writes, and decrypts what it returns. An operation this adapter does not know is
+ * refused rather than passed through unencrypted.
  */
 export async function runOperation(ctx: QueryContext, model: ModelInfo, call: Call): Promise<unknown> {
   const { args, params } = call;
   const operation = params.action;
-  if (READS.has(operation) || operation === 'delete') {
-    prepareFilters(ctx, model, args);
+  // Read before the where is rewritten: what the app asked for, to re-check after decryption.
+  const checks = READS.has(operation) && params.dataPath.length === 0 ? indexChecks(model, args.where) : [];
+  checkArguments(ctx, model, operation, args);
+  if (READS.has(operation)) {
+    const added = selectChecked(args, checks);
     const shape = shapeAtPath(prepareSelection(ctx, model, args), params.dataPath);
-    return decryptResult(ctx, shape, await call.query(args));
+    const rows = await decryptResult(ctx, shape, await call.query(args));
+    return dropCollisions(model, operation, rows, checks, added);
   }
-  if (AGGREGATES.has(operation)) {
-    prepareAggregate(ctx, model, args);
-    return call.query(args);
-  }
+  if (AGGREGATES.has(operation)) return call.query(args);
   switch (operation) {
+    case 'delete':
+      return writeAndDecrypt(
+        ctx,
+        call,
+        shapeAtPath(prepareSelection(ctx, model, args), params.dataPath),
+        args,
+      );
     case 'deleteMany':
-      prepareFilters(ctx, model, args);
       return call.query(args);
     case 'create': {
       const shape = shapeAtPath(prepareSelection(ctx, model, args), params.dataPath);
@@ -50,17 +60,15 @@ export async function runOperation(ctx: QueryContext, model: ModelInfo, call: Ca
     case 'upsert':
       return upsert(ctx, model, call);
     default:
-      throw new UnsupportedOperationError(
+      throw unsupported(
         'unknown-operation',
         `${model.name}.${operation} is not known to @fieldseal/prisma, so it was not run`,
-        {
-          table: model.name,
-        },
+        model,
       );
   }
 }
 
-/** Prisma passes `undefined` for calls without arguments (`findMany()`). */
+/** Prisma passes `undefined` for calls without arguments (`findMany()`); each extension gets its own copy. */
 export function argsObject(args: unknown): Record<string, unknown> {
   return isPlainObject(args) ? args : {};
 }

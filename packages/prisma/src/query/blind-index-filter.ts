@@ -1,6 +1,7 @@
-import type { ModelInfo } from './encryption-schema.js';
-import { UnsupportedOperationError } from './errors.js';
-import { isPlainObject, type QueryContext, refuse } from './query-context.js';
+import { unsupported } from '../errors.js';
+import type { ModelInfo } from '../setup/encryption-schema.js';
+import { LOGICAL_KEYS, RELATION_FILTER_KEYS } from './argument-keys.js';
+import { isPlainObject, type QueryContext, refuse } from './context.js';
 
 /**
  * Rewrites a `where` filter so it can run on encrypted columns: equality on an encrypted field
@@ -15,7 +16,7 @@ export function rewriteWhere(ctx: QueryContext, model: ModelInfo | undefined, wh
   const out: Record<string, unknown> = {};
   const extra: Record<string, unknown>[] = [];
   for (const [key, value] of Object.entries(where)) {
-    if (key === 'AND' || key === 'OR' || key === 'NOT') {
+    if ((LOGICAL_KEYS as readonly string[]).includes(key)) {
       out[key] = Array.isArray(value)
         ? value.map((item) => rewriteWhere(ctx, model, item))
         : rewriteWhere(ctx, model, value);
@@ -27,6 +28,7 @@ export function rewriteWhere(ctx: QueryContext, model: ModelInfo | undefined, wh
       continue;
     }
     if (!model.encrypted.has(key)) {
+      if (!ctx.fields.isField(model, key)) checkCompoundUnique(model, key, value, ctx);
       out[key] = value;
       continue;
     }
@@ -44,11 +46,28 @@ export function rewriteWhere(ctx: QueryContext, model: ModelInfo | undefined, wh
   return out;
 }
 
+/**
+ * A key that is no field: a compound unique (`@@unique([a, b])` → `a_b: { a, b }`) of plain
+ * fields passes; anything else (an encrypted field inside it, or a key Prisma added after this
+ * version) is refused rather than sent with a plaintext comparison.
+ */
+function checkCompoundUnique(model: ModelInfo, key: string, value: unknown, ctx: QueryContext): void {
+  const parts = isPlainObject(value) ? Object.keys(value) : [];
+  const encrypted = parts.find((part) => model.encrypted.has(part));
+  if (encrypted !== undefined) refuse('unsupported-filter', model, encrypted, `The compound unique "${key}"`);
+  if (parts.length === 0 || !parts.every((part) => ctx.fields.isField(model, part)))
+    throw unsupported(
+      'unknown-operation',
+      `Filter key "${key}" of ${model.name} is not known to @fieldseal/prisma, so the query was not run`,
+      model,
+    );
+}
+
 function rewriteRelationFilter(ctx: QueryContext, related: ModelInfo | undefined, value: unknown): unknown {
   if (!isPlainObject(value)) return value;
   const keys = Object.keys(value);
   const wrapped =
-    keys.length > 0 && keys.every((key) => ['some', 'every', 'none', 'is', 'isNot'].includes(key));
+    keys.length > 0 && keys.every((key) => (RELATION_FILTER_KEYS as readonly string[]).includes(key));
   if (!wrapped) return rewriteWhere(ctx, related, value);
   return Object.fromEntries(
     Object.entries(value).map(([key, filter]) => [key, rewriteWhere(ctx, related, filter)]),
@@ -89,10 +108,11 @@ function splitEncryptedFilter(
 function hash(ctx: QueryContext, model: ModelInfo, field: string, value: unknown): string {
   const encrypted = model.encrypted.get(field);
   if (!encrypted?.blindIndex) {
-    throw new UnsupportedOperationError(
+    throw unsupported(
       'unsupported-filter',
       `Equality filter on encrypted field ${model.name}.${field}, which has no blind index (add a "${field}Index String? @unique /// @blindIndex(${field})" field)`,
-      { table: model.name, column: field },
+      model,
+      field,
     );
   }
   if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
@@ -113,11 +133,7 @@ export function blindIndexValue(
   field: string,
   value: string | Uint8Array,
 ): string {
-  if (!ctx.index)
-    throw new UnsupportedOperationError('unsupported-filter', 'No blind-index key configured', {
-      table: model.name,
-      column: field,
-    });
+  if (!ctx.index) throw unsupported('unsupported-filter', 'No blind-index key configured', model, field);
   const info = model.encrypted.get(field);
   const text = typeof value === 'string' && info?.normalize ? info.normalize(value) : value;
   return ctx.index.compute(model.table, info?.column ?? field, text);

@@ -1,7 +1,8 @@
-import type { PlaintextValue } from '@fieldseal/core';
-import type { ModelInfo, Relation } from './encryption-schema.js';
-import { UnsupportedOperationError } from './errors.js';
-import { asList, isPlainObject, mapOneOrManyAsync, type QueryContext } from './query-context.js';
+import type { PlaintextValue, RowValues } from '@fieldseal/core';
+import { unsupported } from '../errors.js';
+import type { ModelInfo, Relation } from '../setup/encryption-schema.js';
+import { blindIndexValue, rewriteWhere } from './blind-index-filter.js';
+import { asList, isPlainObject, mapOneOrManyAsync, type QueryContext } from './context.js';
 import {
   and,
   groupByDataKey,
@@ -12,9 +13,8 @@ import {
   keySelect,
   relatedRowsFilter,
 } from './row-filters.js';
-import type { QueryRunner } from './transaction-runner.js';
-import { blindIndexValue, rewriteWhere } from './where-rewriter.js';
-import { byColumn, collectPlaintext, outputs, unwrapSet, updateData } from './write-data.js';
+import type { QueryRunner } from './transaction.js';
+import { byColumn, collectPlaintext, outputs, unwrapSet, updateData } from './write-shapes.js';
 
 /** What is known of the row an update writes into: its data key as read in this transaction, or that it was not found. */
 export type RowKey = { readonly found: true; readonly dataKey: string | null } | { readonly found: false };
@@ -80,7 +80,8 @@ export class WriteEncryptor {
         dataKey,
         output: outputs(model),
       });
-      if (result.isNewKey) data[model.dataKey as string] = result.dataKey;
+      // A new key (legacy row) or a v1 column upgraded to v2: the values were made under the new text.
+      if (result.dataKeyChanged) data[model.dataKey as string] = result.dataKey;
       encrypted = result.values;
       // Legacy row: only while its data-key column is still null. Unread row: no row holds a fresh key, so nothing is written.
       guard = row.found ? row.dataKey : result.dataKey;
@@ -88,6 +89,24 @@ export class WriteEncryptor {
     this.#apply(model, data, plain, encrypted);
     await this.#nested(model, data, rowFilter);
     return guard;
+  }
+
+  /**
+   * Prepares a write into existing rows for core's row-key protocol: takes the encrypted fields
+   * out of `data` and returns their plaintext by column (for `envelope.writeToRows`, which
+   * encrypts them per row under that row's key); writes their blind indexes and the nested
+   * writes into `data`. `rowFilter` identifies the rows, for nested writes.
+   */
+  async prepareRowUpdate(
+    model: ModelInfo,
+    data: Record<string, unknown>,
+    rowFilter: Record<string, unknown>,
+  ): Promise<RowValues> {
+    const plain = collectPlaintext(model, data);
+    for (const [field, value] of Object.entries(plain)) if (value !== undefined) delete data[field];
+    this.#apply(model, data, plain, undefined);
+    await this.#nested(model, data, rowFilter);
+    return byColumn(model, plain);
   }
 
   /** {@link create} for one new row or a list of them (Prisma accepts both); returns them. */
@@ -217,10 +236,10 @@ export class WriteEncryptor {
       case 'upsert':
         return mapOneOrManyAsync(arg, (item) => this.#nestedUpsert(child, item, related));
       default:
-        throw new UnsupportedOperationError(
+        throw unsupported(
           'unknown-operation',
           `Nested "${op}" on relation to ${child.name} is not known to @fieldseal/prisma`,
-          { table: child.name },
+          child,
         );
     }
   }

@@ -1,7 +1,7 @@
 import type { PlaintextValue, RowValues } from '@fieldseal/core';
-import type { ModelInfo, Relation } from './encryption-schema.js';
-import { UnsupportedOperationError } from './errors.js';
-import { isPlainObject } from './query-context.js';
+import { unsupported } from '../errors.js';
+import type { ModelInfo, Relation } from '../setup/encryption-schema.js';
+import { isPlainObject } from './context.js';
 
 // The shapes of Prisma write data, as far as encryption cares: which encrypted fields a write
 // sets and to what, and where nested update items keep their data.
@@ -37,10 +37,11 @@ export function collectPlaintext(
 ): Record<string, PlaintextValue | null | undefined> {
   for (const field of [model.dataKey, ...model.indexOf.keys()]) {
     if (field !== undefined && data[field] !== undefined) {
-      throw new UnsupportedOperationError(
+      throw unsupported(
         'forbidden-write',
         `${model.name}.${field} is written by fieldseal (${field === model.dataKey ? 'the row data key' : 'a blind index'}); remove it from the data`,
-        { table: model.name, column: field },
+        model,
+        field,
       );
     }
   }
@@ -49,10 +50,11 @@ export function collectPlaintext(
     if (!(field in data)) continue;
     const raw = data[field];
     if (isPlainObject(raw) && Object.keys(raw).some((key) => key !== 'set')) {
-      throw new UnsupportedOperationError(
+      throw unsupported(
         'unsupported-update',
         `Only "set" can update encrypted field ${model.name}.${field}`,
-        { table: model.name, column: field },
+        model,
+        field,
       );
     }
     plain[field] = unwrapSet(raw) as PlaintextValue | null | undefined;

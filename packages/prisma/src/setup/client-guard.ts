@@ -1,6 +1,6 @@
 import { ConfigError } from '@fieldseal/core';
+import { UnsupportedOperationError } from '../errors.js';
 import type { EncryptionSchema } from './encryption-schema.js';
-import { UnsupportedOperationError } from './errors.js';
 
 // Requests that went through a fieldEncryption extension. Prisma builds one params object per
 // request and hands that same object to the engine, so identity marks it for exactly one request.
@@ -19,8 +19,34 @@ export function isApproved(params: object): boolean {
 
 interface ExecutingClient {
   _executeRequest?: (this: unknown, params: { model?: string; action?: string }) => Promise<unknown>;
+  _request?: (this: { _extensions?: unknown }, params: Record<PropertyKey, unknown>) => Promise<unknown>;
   _createPrismaPromise?: unknown;
+  _originalClient?: ExecutingClient;
 }
+
+/**
+ * Where a request's parameters carry the extensions of the client it was sent through (the
+ * outermost one, with result extensions applied after fieldseal too). Prisma copies the
+ * request's own properties into the parameters every query extension receives.
+ */
+export const REQUEST_EXTENSIONS = Symbol('fieldseal.requestExtensions');
+
+/**
+ * Makes every request of the client (and of every client extended from it) carry its client's
+ * extension list, so fieldseal can see which fields a result extension computes and from what.
+ */
+export function exposeExtensions(client: unknown): void {
+  const base = (client as ExecutingClient)._originalClient ?? (client as ExecutingClient);
+  const original = base._request;
+  if (typeof original !== 'function' || exposing.has(base)) return;
+  base._request = function requestWithExtensions(params) {
+    if (params && typeof params === 'object') params[REQUEST_EXTENSIONS] = this._extensions;
+    return original.call(this, params);
+  };
+  exposing.add(base);
+}
+
+const exposing = new WeakSet<object>();
 
 /**
  * Makes the client that `fieldEncryption` was applied to refuse queries on encrypted models
@@ -46,7 +72,7 @@ export function guardClient(client: unknown, schema: EncryptionSchema): void {
         new UnsupportedOperationError(
           'unprotected-client',
           `${params.model}.${params.action} was sent through a PrismaClient without the fieldEncryption extension; use the client returned by $extends(fieldEncryption(...))`,
-          { table: params.model as string },
+          { entity: params.model as string },
         ),
       );
     }

@@ -1,6 +1,5 @@
-import type { ModelInfo } from './encryption-schema.js';
-import { prepareFilters } from './query-checks.js';
-import { isPlainObject, type QueryContext } from './query-context.js';
+import type { ModelInfo } from '../setup/encryption-schema.js';
+import { isPlainObject, type QueryContext } from './context.js';
 
 /**
  * How to decrypt what a query returns: which model each level is, whether it holds encrypted
@@ -32,6 +31,12 @@ export function prepareSelection(
   const select = isPlainObject(args.select) ? args.select : undefined;
   if (select) {
     followRelations(ctx, model, select, relations);
+    // A result extension's field is computed after every query extension returned, from fields
+    // Prisma adds to the query later: select the encrypted ones here so they arrive decrypted
+    // (Prisma removes them again, since the app did not select them).
+    for (const key of Object.keys(select))
+      if (select[key] && ctx.fields.isComputed(model, key))
+        for (const need of ctx.fields.needsOf(model, key) ?? []) if (!select[need]) select[need] = true;
     decrypt = [...model.encrypted.keys()].some((field) => Boolean(select[field]));
     if (decrypt) {
       for (const field of needed) {
@@ -43,9 +48,20 @@ export function prepareSelection(
   } else {
     const omit = isPlainObject(args.omit) ? args.omit : undefined;
     const globalOmit = ctx.globalOmit?.[lowerFirst(model.name)];
-    decrypt = [...model.encrypted.keys()].some(
-      (field) => omit?.[field] !== true && globalOmit?.[field] !== true,
-    );
+    const omitted = (field: string) =>
+      omit?.[field] === true || (globalOmit?.[field] === true && omit?.[field] !== false);
+    decrypt = [...model.encrypted.keys()].some((field) => !omitted(field));
+    if (!decrypt) {
+      // Every encrypted field omitted, but a computed field may need one: Prisma un-omits it later.
+      const needed = computedNeeds(ctx, model, omitted).filter((need) => model.encrypted.has(need));
+      if (needed.length > 0) {
+        args.omit = {
+          ...(isPlainObject(args.omit) ? args.omit : {}),
+          ...Object.fromEntries(needed.map((need) => [need, false])),
+        };
+        decrypt = true;
+      }
+    }
     if (decrypt) {
       for (const field of needed) {
         if (omit?.[field] !== true && !(globalOmit?.[field] === true && omit?.[field] !== false)) continue;
@@ -57,6 +73,12 @@ export function prepareSelection(
   }
   if (!decrypt && relations.size === 0) return undefined;
   return { model, decrypt, strip, relations };
+}
+
+/** What the not-omitted computed fields of `model` need. */
+function computedNeeds(ctx: QueryContext, model: ModelInfo, omitted: (field: string) => boolean): string[] {
+  const names = ctx.fields.computedNames(model).filter((name) => !omitted(name));
+  return names.flatMap((name) => ctx.fields.needsOf(model, name) ?? []);
 }
 
 function followRelations(
@@ -71,7 +93,6 @@ function followRelations(
     const related = ctx.schema.model(relation.model);
     if (!related?.touchesEncryption) continue;
     const nested = isPlainObject(value) ? value : {};
-    prepareFilters(ctx, related, nested);
     const shape = prepareSelection(ctx, related, nested);
     if (!shape) continue;
     selection[field] = nested;

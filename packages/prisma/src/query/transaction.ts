@@ -1,7 +1,9 @@
-import { approve } from './client-guard.js';
-import type { ModelInfo } from './encryption-schema.js';
-import { UnsupportedOperationError } from './errors.js';
-import { lowerFirst } from './result-shape.js';
+import { UnsupportedOperationError } from '../errors.js';
+import { approve } from '../setup/client-guard.js';
+import type { ModelInfo } from '../setup/encryption-schema.js';
+import { cloneArgs, type QueryContext } from './context.js';
+import { decryptResult } from './result-decryption.js';
+import { lowerFirst, type ResultShape } from './result-shape.js';
 
 /** The transaction a request runs in, as Prisma's client engine describes it. */
 export interface TransactionInfo {
@@ -74,7 +76,7 @@ export class QueryRunner {
       throw new UnsupportedOperationError(
         'batch-transaction',
         `${params.model}.${params.action} writes encrypted fields of existing rows, which needs a read of their data keys first; run it in an interactive transaction ($transaction(async (tx) => ...)) instead of a batch $transaction([...])`,
-        { table: params.model as string },
+        { entity: params.model as string },
       );
     }
     return (client as TransactionClient).$transaction(async (tx) => {
@@ -107,5 +109,71 @@ export class QueryRunner {
     const params: RequestParams = { ...this.#params, transaction: this.#transaction };
     approve(params);
     return Promise.resolve(this.#query(args, params));
+  }
+}
+
+/** One intercepted operation, as the extension received it. */
+export interface Call {
+  readonly client: unknown;
+  readonly query: QueryFunction;
+  readonly params: RequestParams;
+  readonly args: Record<string, unknown>;
+  readonly transactionOptions: TransactionOptions | undefined;
+}
+
+const ATTEMPTS = 3;
+
+/**
+ * Runs a write that needs no data key and decrypts what it returns. When the returned rows hold
+ * encrypted values, both happen in one transaction (the app's, or one of our own): a decryption
+ * that fails (keyring down, damaged value) rolls the write back, so an error always means
+ * "not written". A batch `$transaction([...])` cannot take that: there the rows are decrypted
+ * after the batch commits (docs/prisma.md says so).
+ */
+export async function writeAndDecrypt(
+  ctx: QueryContext,
+  call: Call,
+  shape: ResultShape | undefined,
+  args: Record<string, unknown>,
+): Promise<unknown> {
+  if (!shape || call.params.transaction?.kind === 'batch')
+    return decryptResult(ctx, shape, await call.query(args));
+  return QueryRunner.inTransaction(
+    call.client,
+    call.query,
+    call.params,
+    call.transactionOptions,
+    async (runner) => decryptResult(ctx, shape, await runner.proceed(args)),
+  );
+}
+
+/**
+ * Runs `work` in a transaction on a fresh copy of `args`, and again (up to 3 times) when it fails
+ * with a Prisma error code that `retryOn` accepts. Only a transaction of our own is retried: a
+ * failed statement may have aborted the app's (PostgreSQL does), so there the error is the app's to handle.
+ */
+export async function retriedTransaction(
+  call: Call,
+  args: Record<string, unknown>,
+  work: (runner: QueryRunner, attemptArgs: Record<string, unknown>) => Promise<unknown>,
+  retryOn: (code: unknown) => boolean,
+): Promise<unknown> {
+  const pristine = cloneArgs(args);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await QueryRunner.inTransaction(
+        call.client,
+        call.query,
+        call.params,
+        call.transactionOptions,
+        (runner) => work(runner, cloneArgs(pristine)),
+      );
+    } catch (error) {
+      const retry =
+        call.params.transaction === undefined &&
+        attempt < ATTEMPTS &&
+        retryOn((error as { code?: unknown }).code);
+      if (!retry) throw error;
+    }
   }
 }

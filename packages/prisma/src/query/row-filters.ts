@@ -1,5 +1,5 @@
-import type { EncryptionSchema, ModelInfo, Relation } from './encryption-schema.js';
-import { isPlainObject } from './query-context.js';
+import type { EncryptionSchema, ModelInfo, Relation } from '../setup/encryption-schema.js';
+import { isPlainObject } from './context.js';
 
 /** A row as read for its data key: its id fields and its data-key column. */
 export type KeyRow = Record<string, unknown>;

@@ -1,5 +1,5 @@
 import type { DecryptRowInput, RowValues } from '@fieldseal/core';
-import { isPlainObject, type QueryContext } from './query-context.js';
+import { isPlainObject, type QueryContext } from './context.js';
 import type { ResultShape } from './result-shape.js';
 
 /**

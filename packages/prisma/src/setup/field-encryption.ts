@@ -7,14 +7,16 @@ import {
   openBlindIndex,
 } from '@fieldseal/core';
 import { Prisma } from '@prisma/client/extension';
-import { approve, guardClient, isApproved } from './client-guard.js';
+import type { QueryContext } from '../query/context.js';
+import { argsObject, runOperation } from '../query/run-operation.js';
+import type { QueryFunction, RequestParams, TransactionOptions } from '../query/transaction.js';
+import { approve, exposeExtensions, guardClient, isApproved, REQUEST_EXTENSIONS } from './client-guard.js';
 import { validateAgainstClient } from './client-validation.js';
 import { EncryptionSchema } from './encryption-schema.js';
+import { type ClientExtensions, fieldCatalog, type RuntimeModels } from './field-catalog.js';
 import { guardErrors } from './guard-errors.js';
 import type { FieldEncryptionMetadata } from './metadata.js';
-import { argsObject, runOperation } from './operations.js';
-import type { QueryContext } from './query-context.js';
-import type { QueryFunction, RequestParams, TransactionOptions } from './transaction-runner.js';
+import { blindIndexKeyError, selfCheck } from './self-check.js';
 
 /** Options of {@link fieldEncryption}: the shared ones (keyring, blind-index key, read mode, context) and Prisma's. */
 export interface FieldEncryptionOptions extends FieldEncryptionBaseOptions {
@@ -22,6 +24,12 @@ export interface FieldEncryptionOptions extends FieldEncryptionBaseOptions {
   readonly metadata: FieldEncryptionMetadata;
   /** Options of the transactions opened for writes that read data keys first. Defaults to Prisma's. */
   readonly transactionOptions?: TransactionOptions;
+  /**
+   * Before the first query on encrypted models, open the blind-index key and round-trip a probe
+   * data key through the keyring, so a misconfigured keyring fails before it writes anything.
+   * A failed check is retried on the next query (an outage does not stick). Defaults to `true`.
+   */
+  readonly selfCheck?: boolean;
 }
 
 /**
@@ -47,9 +55,17 @@ export function fieldEncryption(options: FieldEncryptionOptions) {
   const openIndex = (): Promise<BlindIndex | undefined> => {
     index ??= openBlindIndex(options, indexedBy).catch((error: unknown) => {
       index = undefined; // a keyring outage must not stick: the next query tries again
-      throw error;
+      throw blindIndexKeyError(error, indexedBy);
     });
     return index;
+  };
+  let checked: Promise<void> | undefined = options.selfCheck === false ? Promise.resolve() : undefined;
+  const check = (): Promise<void> => {
+    checked ??= selfCheck(envelope, openIndex).catch((error: unknown) => {
+      checked = undefined;
+      throw error;
+    });
+    return checked;
   };
 
   const rethrow = guardErrors(options.metadata);
@@ -57,6 +73,8 @@ export function fieldEncryption(options: FieldEncryptionOptions) {
   return Prisma.defineExtension((client) => {
     validateAgainstClient(schema, client);
     guardClient(client, schema);
+    exposeExtensions(client);
+    const models = (client as { _runtimeDataModel?: { models?: RuntimeModels } })._runtimeDataModel?.models;
     const globalOmit = (client as { _globalOmit?: QueryContext['globalOmit'] })._globalOmit;
     return client.$extends({
       name: '@fieldseal/prisma',
@@ -78,13 +96,20 @@ export function fieldEncryption(options: FieldEncryptionOptions) {
             approve(params);
             const info = schema.model(model);
             if (!info?.touchesEncryption) return query(args);
+            await check();
             // The index key is unwrapped only for queries that may use it, so a keyring that cannot
             // open it (or is down) does not fail queries that never touch an indexed field.
             const index = mentionsAny(args, indexedFields) ? await openIndex() : undefined;
-            const ctx: QueryContext = { schema, envelope, index, globalOmit };
+            const extensions = (params as { [REQUEST_EXTENSIONS]?: ClientExtensions })[REQUEST_EXTENSIONS];
+            const fields = fieldCatalog(models, extensions);
+            const ctx: QueryContext = { schema, envelope, index, globalOmit, fields };
             return runOperation(ctx, info, {
               client,
-              query: query as unknown as QueryFunction,
+              // Prisma keeps the args a query was forwarded with in the request's parameters and
+              // computes result-extension fields from that select; forwarding with a copy keeps the
+              // app's own select there, so fields fieldseal added for decryption are removed again.
+              query: (forwarded, own) =>
+                (query as unknown as QueryFunction)(forwarded, own ?? forwardParams(params)),
               params,
               args: argsObject(args),
               transactionOptions: options.transactionOptions,
@@ -94,6 +119,13 @@ export function fieldEncryption(options: FieldEncryptionOptions) {
       },
     });
   });
+}
+
+/** A copy of the request's parameters to forward a query with, marked as gone through fieldseal. */
+function forwardParams(params: RequestParams): RequestParams {
+  const copy = { ...params };
+  approve(copy);
+  return copy;
 }
 
 /** True when any key of `value`, at any depth, is one of `names` (a cheap, conservative scan). */

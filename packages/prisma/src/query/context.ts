@@ -1,6 +1,6 @@
 import type { BlindIndex, RowEnvelope } from '@fieldseal/core';
-import type { EncryptionSchema, ModelInfo } from './encryption-schema.js';
-import { UnsupportedOperationError } from './errors.js';
+import { type UnsupportedOperationCode, unsupported } from '../errors.js';
+import type { EncryptionSchema, ModelInfo } from '../setup/encryption-schema.js';
 
 /** What every transformation step needs; built once per query. */
 export interface QueryContext {
@@ -10,6 +10,20 @@ export interface QueryContext {
   readonly index: BlindIndex | undefined;
   /** The client's `omit` option, when it has one (`{ user: { dataKey: true } }`). */
   readonly globalOmit: Readonly<Record<string, Readonly<Record<string, boolean>>>> | undefined;
+  /** The fields of each model, and the computed fields of the client the query was sent through. */
+  readonly fields: FieldCatalog;
+}
+
+/** Names a model's arguments may use besides relations: its fields, and result-extension fields. */
+export interface FieldCatalog {
+  /** True for a scalar or relation field of the model (always true when the client does not say). */
+  isField(model: ModelInfo, name: string): boolean;
+  /** True for a field computed by a result extension (`$extends({ result })`) of this client. */
+  isComputed(model: ModelInfo, name: string): boolean;
+  /** Every computed field of the model. */
+  computedNames(model: ModelInfo): readonly string[];
+  /** The fields a computed field needs (transitively), or `undefined` for a name that is not one. */
+  needsOf(model: ModelInfo, name: string): readonly string[] | undefined;
 }
 
 /** A plain object (args, filters, data) as opposed to a value, a `Uint8Array`, a `Date`, a `Decimal`… */
@@ -33,18 +47,18 @@ export async function mapOneOrManyAsync<T>(
 }
 
 /** Refuses any use of an encrypted field in a place that would compare or sort ciphertext. */
-export function refuse(
-  code: UnsupportedOperationError['code'],
-  model: ModelInfo,
-  field: string,
-  what: string,
-): never {
-  throw new UnsupportedOperationError(
+export function refuse(code: UnsupportedOperationCode, model: ModelInfo, field: string, what: string): never {
+  throw unsupported(
     code,
     `${what} on encrypted field ${model.name}.${field} is not supported (the database only holds ciphertext)`,
-    {
-      table: model.name,
-      column: field,
-    },
+    model,
+    field,
   );
+}
+
+/** Deep copy of plain objects and arrays; values (strings, bytes, dates, decimals) are shared. */
+export function cloneArgs<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(cloneArgs) as T;
+  if (!isPlainObject(value)) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, cloneArgs(item)])) as T;
 }
