@@ -84,10 +84,13 @@ describe.each(['sqlite', 'postgres', 'mariadb'] as const)('a renamed TypeORM tab
       return app.getRepository(RenamedMember);
     };
     try {
+      // Legacy plaintext rows, straight through SQL (the adapter refuses unencrypted entity writes).
+      const schema = (ns.options as { schema?: string }).schema;
+      const into = schema ? `"${schema}".members_new` : 'members_new';
       for (let i = 1; i <= 30; i++)
-        await plain
-          .getRepository(RenamedMember)
-          .insert({ email: `m${i}@example.com`, emailIndex: null, dataKey: null });
+        await plain.query(`INSERT INTO ${into} (email) VALUES (${dialect === 'postgres' ? '$1' : '?'})`, [
+          `m${i}@example.com`,
+        ]);
       // Encrypted while the table was still called members_old.
       const tables = storedTables(plain);
       const old = {
