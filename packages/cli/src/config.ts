@@ -1,6 +1,8 @@
 import {
+  assertEncryptionNames,
   assertStoredTables,
   type EncryptionContext,
+  type EncryptionNames,
   isConfigError,
   isSqlDialect,
   type Keyring,
@@ -27,6 +29,11 @@ export interface FieldsealConfig {
   readonly blindIndexBytes?: number;
   /** Pairs added to every data key's encryption context, as in the adapter. Defaults to none. */
   readonly encryptionContext?: EncryptionContext;
+  /**
+   * Encryption names by table name, exactly as given to the adapter (`{ clients: 'customers' }`):
+   * sets the `binding` of each listed table that has none. See docs/rebind.md.
+   */
+  readonly encryptionNames?: EncryptionNames;
   /**
    * The branch-key store of `fieldseal branch-key` and `shred`, when the keyring is not a
    * `BranchKeyKeyring` (whose store is used otherwise). See docs/tenants.md.
@@ -86,7 +93,20 @@ export function validateConfig(config: unknown, source: string): FieldsealConfig
   if (c.close !== undefined && typeof c.close !== 'function') fail('close', 'must be a function');
   if (c.leaseTable !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(c.leaseTable))
     fail('leaseTable', 'must be a plain identifier');
-  return c as FieldsealConfig;
+  if (c.encryptionNames === undefined) return c as FieldsealConfig;
+  try {
+    assertEncryptionNames(c.encryptionNames);
+  } catch (error) {
+    if (error instanceof ConfigError) fail('encryptionNames', `is invalid: ${error.message}`);
+    throw error;
+  }
+  const names = c.encryptionNames;
+  const tables = (c.tables as StoredTable[]).map((t) =>
+    t.binding === undefined && Object.hasOwn(names, t.table)
+      ? { ...t, binding: names[t.table] as string }
+      : t,
+  );
+  return { ...(c as FieldsealConfig), tables };
 }
 
 /** The tables a command works on: all of them, or the one `--model` names (by model or table name). */

@@ -29,4 +29,5 @@ export {
   type VerifyReport,
   verify,
 } from './operations.js';
+export { type RebindOptions, type RebindReport, rebind } from './rebind.js';
 export type { StatusResult, VerifyResult } from './verify.js';

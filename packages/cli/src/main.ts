@@ -16,6 +16,7 @@ import { migrate, rotate, status, upgrade, verify } from './lazy-operations.js';
 import { findConfig, loadConfig } from './load-config.js';
 import type { JobReport } from './operations.js';
 import { createProgress } from './progress.js';
+import { rebindCommand } from './rebind-command.js';
 
 interface Io {
   readonly out: (text: string) => void;
@@ -371,6 +372,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         .parseAsync(command.args, { from: 'user' });
     });
   program.addCommand(guardCommand(guardHost));
+  program.addCommand(rebindCommand(guardHost, () => globals().json === true));
 
   return program;
 }

@@ -1,6 +1,7 @@
 import {
   BLIND_INDEX_CONTEXT,
   BlindIndex,
+  bindingOf,
   FORMAT_VERSION,
   formatDataKey,
   isEncryptedValue,
@@ -136,7 +137,7 @@ export async function migrate(
   if (first) {
     try {
       // Fails here, before any write, when the key service is down or the master key unusable.
-      const probe = await prepared.keyring.generateDataKey(prepared.ctx.envelope.contextFor(first.table), {
+      const probe = await prepared.keyring.generateDataKey(prepared.ctx.envelope.contextFor(bindingOf(first)), {
         encryptions: 1,
       });
       keyId = probe.keyId;
@@ -173,7 +174,7 @@ async function probeTarget(
   const keyring = withLocalErrors(rewrappingKeyringOf(config.keyring));
   const rewrapper = new Rewrapper(keyring, to, prepared.ctx.envelope);
   if (!table) return rewrapper;
-  const context = prepared.ctx.envelope.contextFor(table.table);
+  const context = prepared.ctx.envelope.contextFor(bindingOf(table));
   let probe: { plaintextKey: Uint8Array; encryptedKey: Uint8Array };
   try {
     const made = await prepared.keyring.generateDataKey(context);

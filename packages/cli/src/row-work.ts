@@ -1,5 +1,6 @@
 import {
   type BlindIndex,
+  bindingOf,
   type FieldsealError,
   isEncryptedValue,
   isFieldsealError,
@@ -91,7 +92,7 @@ export function blindIndexOf(
 ): string {
   const normalize = column.blindIndex?.normalize;
   const text = typeof plaintext === 'string' && normalize ? normalize(plaintext) : plaintext;
-  return index.compute(table.table, column.column, text);
+  return index.compute(bindingOf(table), column.column, text);
 }
 
 /**
@@ -149,7 +150,7 @@ export function migrateWork(table: StoredTable, ctx: WorkContext): RowWork {
         }
         try {
           const sealed = await ctx.envelope.encryptForRow({
-            table: table.table,
+            table: bindingOf(table),
             values: plain,
             dataKey,
             output,
@@ -211,7 +212,7 @@ export function decryptWork(table: StoredTable, ctx: WorkContext): RowWork {
           const values: Record<string, unknown> = {};
           for (const c of columns) if (isEncryptedValue(row[c.column])) values[c.column] = row[c.column];
           const plain = await ctx.envelope.decryptRow({
-            table: table.table,
+            table: bindingOf(table),
             values,
             dataKey,
             rowId: id as string | number | bigint,
@@ -322,7 +323,7 @@ export function rotateWork(table: StoredTable, rewrapper: Rewrapper): RowWork {
           continue;
         }
         pending.push(
-          rewrapper.rewrap(table.table, dataKey as string, tenantOf(table, row).tenant).then(
+          rewrapper.rewrap(bindingOf(table), dataKey as string, tenantOf(table, row).tenant).then(
             (next) => {
               writes.push({ key: id, set: [next], guard: [dataKey] });
             },

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isEncryptedValue, isFieldsealError, type Keyring, parseDataKey } from '@fieldseal/core';
+import { bindingOf, isEncryptedValue, isFieldsealError, type Keyring, parseDataKey } from '@fieldseal/core';
 import { blindIndexOf, isOutage, type RowProblem, tenantOf, type WorkContext } from './row-work.js';
 import type { TableAccess } from './table-access.js';
 import { isV1Row } from './upgrade-work.js';
@@ -80,7 +80,7 @@ export async function verifyTable(
       let failed = false;
       try {
         values = await ctx.envelope.decryptRow({
-          table: table.table,
+          table: bindingOf(table),
           values: Object.fromEntries(table.columns.map((c) => [c.column, row[c.column]])),
           dataKey: row[table.dataKeyColumn],
           rowId: id as string | number | bigint,

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { inspect } from 'node:util';
 import { formatDataKey, parseDataKey } from './data-key-format.js';
 import type { EncryptionContext } from './encryption-context.js';
+import { assertEncryptionNames, type EncryptionNames, encryptionNameOf } from './encryption-names.js';
 import { ConfigError, EncryptionError } from './errors.js';
 import { DATA_KEY_LENGTH, type Keyring } from './keyring.js';
 
@@ -10,6 +11,8 @@ export const BLIND_INDEX_CONTEXT: EncryptionContext = Object.freeze({ 'fieldseal
 
 /** Options of {@link BlindIndex.open}. */
 export interface BlindIndexOptions {
+  /** Tables bound to another encryption name (as in the adapters' option); see docs/rebind.md. */
+  readonly encryptionNames?: EncryptionNames;
   /** The keyring that wrapped the index key (the same one as the data keys, usually). */
   readonly keyring: Keyring;
   /** The wrapped index key, as printed by `BlindIndex.generateKey` (`fsk1:…`). Keep it with your config. */
@@ -43,6 +46,7 @@ export class BlindIndex {
   readonly #bytes: number;
   readonly #key: Buffer;
   readonly #columnKeys = new Map<string, Buffer>();
+  #names: EncryptionNames | undefined;
 
   private constructor(key: Buffer, bytes: number) {
     this.#key = key;
@@ -67,11 +71,17 @@ export class BlindIndex {
     const stored = parseDataKey(options.wrappedKey, { table: '(blind index key)' });
     const key = await options.keyring.decryptDataKey(stored.encryptedKey, BLIND_INDEX_CONTEXT);
     if (key.length !== DATA_KEY_LENGTH) throw new ConfigError('wrappedKey', 'does not hold a 32-byte key');
-    return new BlindIndex(Buffer.from(key), bytes);
+    const index = new BlindIndex(Buffer.from(key), bytes);
+    if (options.encryptionNames !== undefined) {
+      assertEncryptionNames(options.encryptionNames);
+      index.#names = Object.freeze({ ...options.encryptionNames });
+    }
+    return index;
   }
 
   /** The index value (lower-case hex) of `value` in `table.column`. Deterministic. */
-  compute(table: string, column: string, value: string | Uint8Array): string {
+  compute(tableName: string, column: string, value: string | Uint8Array): string {
+    const table = encryptionNameOf(this.#names, tableName);
     const id = `${table}\u0000${column}`;
     let columnKey = this.#columnKeys.get(id);
     if (!columnKey) {

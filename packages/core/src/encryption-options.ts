@@ -1,5 +1,6 @@
 import { BlindIndex } from './blind-index.js';
 import type { EncryptionContext } from './encryption-context.js';
+import { type EncryptionNames, NamedRowEnvelope } from './encryption-names.js';
 import { ConfigError } from './errors.js';
 import type { Keyring } from './keyring.js';
 import { type ReadMode, RowEnvelope } from './row-envelope.js';
@@ -26,6 +27,13 @@ export interface FieldEncryptionBaseOptions {
   readonly readMode?: ReadMode;
   /** Pairs added to every data key's encryption context (e.g. `{ app: 'billing' }`). Defaults to none. */
   readonly encryptionContext?: EncryptionContext;
+  /**
+   * Encryption names by table name (the name fieldseal binds today: Prisma's `@@map` or model name,
+   * TypeORM's table name): `{ clients: 'customers' }` keeps a table renamed to `clients` readable,
+   * bound to `customers` in values, data keys and blind indexes. Give the CLI the same option.
+   * Defaults to none: every table is bound to its own name. See docs/rebind.md.
+   */
+  readonly encryptionNames?: EncryptionNames;
 }
 
 /** The {@link RowEnvelope} the options describe (checks keyring, read mode and context). */
@@ -34,11 +42,13 @@ export function envelopeFor(options: FieldEncryptionBaseOptions): RowEnvelope {
     throw new ConfigError('options', 'an options object with a keyring is required');
   if (options.blindIndexKey !== undefined && typeof options.blindIndexKey !== 'string')
     throw new ConfigError('blindIndexKey', 'must be the wrapped key text (fsk1:…)');
-  return new RowEnvelope({
+  const envelopeOptions = {
     keyring: options.keyring,
     ...(options.readMode ? { readMode: options.readMode } : {}),
     ...(options.encryptionContext ? { encryptionContext: options.encryptionContext } : {}),
-  });
+  };
+  if (options.encryptionNames === undefined) return new RowEnvelope(envelopeOptions);
+  return new NamedRowEnvelope({ ...envelopeOptions, encryptionNames: options.encryptionNames });
 }
 
 /**
@@ -73,5 +83,6 @@ export async function openBlindIndex(
     keyring: options.keyring,
     wrappedKey: options.blindIndexKey as string,
     ...(options.blindIndexBytes === undefined ? {} : { bytes: options.blindIndexBytes }),
+    ...(options.encryptionNames === undefined ? {} : { encryptionNames: options.encryptionNames }),
   });
 }

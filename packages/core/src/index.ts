@@ -18,6 +18,12 @@ export {
 } from './data-key-format.js';
 export { assertEncryptionContext, canonicalContext, type EncryptionContext } from './encryption-context.js';
 export {
+  assertEncryptionNames,
+  type EncryptionNames,
+  encryptionNameOf,
+  NamedRowEnvelope,
+} from './encryption-names.js';
+export {
   assertBlindIndexKey,
   envelopeFor,
   type FieldEncryptionBaseOptions,
@@ -111,6 +117,7 @@ export {
   type NormalizeSpec,
   normalizerOf,
 } from './normalizers.js';
+export { type RebindRowInput, type ReboundRow, rebindRow } from './rebind.js';
 export {
   type DecryptedRow,
   type DecryptRowInput,
@@ -134,6 +141,7 @@ export type {
 } from './row-protocol.js';
 export {
   assertStoredTables,
+  bindingOf,
   isSqlDialect,
   type SqlDialect,
   type SqlExecutor,

@@ -458,7 +458,8 @@ export class RowEnvelope {
   }
 }
 
-function keyringFailure(cause: unknown, where: ErrorLocation): FieldsealError {
+/** A keyring failure named with the table and row it happened for (internal; used by rebind too). */
+export function keyringFailure(cause: unknown, where: ErrorLocation): FieldsealError {
   if (isKeyringError(cause))
     return new KeyringError(cause.code, cause.message, {
       location: where,

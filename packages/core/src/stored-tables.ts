@@ -26,8 +26,14 @@ export interface StoredEncryptedColumn {
 export interface StoredTable {
   /** The model (entity) name, as users name it on the command line. */
   readonly model: string;
-  /** The table name bound into every value and data key (`fieldseal:table`). */
+  /** The table's name in SQL (and, unless `binding` says otherwise, its encryption name). */
   readonly table: string;
+  /**
+   * The model's encryption name: bound into every value's AAD, every blind-index value and every
+   * data key's `fieldseal:table` context. Defaults to `table`. Pin it to today's table name
+   * before renaming the table, so existing rows keep opening (see docs/rebind.md).
+   */
+  readonly binding?: string;
   /** The schema holding the table, when it is not the connection's default (PostgreSQL). */
   readonly schema?: string;
   /** Database columns of the primary key. Tools working row by row need exactly one. */
@@ -41,6 +47,11 @@ export interface StoredTable {
   readonly tenantColumn?: string;
   /** The encrypted columns. */
   readonly columns: readonly StoredEncryptedColumn[];
+}
+
+/** The name a stored table's values and data keys are bound to: `binding`, else `table`. */
+export function bindingOf(table: Pick<StoredTable, 'table' | 'binding'>): string {
+  return table.binding ?? table.table;
 }
 
 /** SQL dialects the stored-table tools generate SQL for. */
@@ -83,6 +94,7 @@ export function assertStoredTables(tables: unknown, option = 'tables'): asserts 
     if (!table || typeof table !== 'object') throw new ConfigError(where, 'expected an object');
     name(table.model, 'model');
     name(table.table, `table (model ${table.model})`);
+    if (table.binding !== undefined) name(table.binding, `binding (model ${table.model})`);
     name(table.dataKeyColumn, `dataKeyColumn (model ${table.model})`);
     if (models.has(table.model as string))
       throw new ConfigError(where, `model ${table.model} is listed twice`);
