@@ -45,7 +45,8 @@ export function clientImportPath(
   const clientOutput = client?.output?.value;
   if (!client || !clientOutput) return undefined;
   const nodeModules = `${sep}node_modules${sep}`;
-  if (client.provider.value === 'prisma-client-js' && clientOutput.includes(nodeModules)) return '@prisma/client';
+  if (client.provider.value === 'prisma-client-js' && clientOutput.includes(nodeModules))
+    return '@prisma/client';
   let path = relative(output, clientOutput).split(sep).join('/');
   if (!path.startsWith('.')) path = `./${path}`;
   return client.provider.value === 'prisma-client' ? `${path}/client.js` : `${path}/index.js`;
@@ -62,7 +63,11 @@ export const helperName = (model: string, field: string) => `${lowerFirst(model)
  * `WhereUniqueInput` `{ field: value }`. Prisma's types know only the index column as unique,
  * fieldseal's extension rewrites the field onto it at run time, so the one cast lives here.
  */
-export function uniqueHelpersSource(lookups: readonly UniqueLookup[], clientImport: string, header: string): string {
+export function uniqueHelpersSource(
+  lookups: readonly UniqueLookup[],
+  clientImport: string,
+  header: string,
+): string {
   const lines = [header, `import type { Prisma } from '${clientImport}';`, ''];
   for (const { model, field, index } of lookups) {
     const type = `Prisma.${model}WhereUniqueInput`;
