@@ -75,7 +75,7 @@ export function uniqueHelpersSource(
       '/**',
       ` * The ${model} whose encrypted \`${field}\` equals \`${field}\`, as a unique where for findUnique(OrThrow),`,
       ' * update, upsert, delete, connect and connectOrCreate. The fieldseal extension looks it up',
-      ` * through the @unique blind index \`${index}\`; without the extension it matches nothing useful.`,
+      ` * through the @unique blind index \`${index}\`; without the extension Prisma refuses it (no unique field).`,
       ' */',
       `export function ${helperName(model, field)}(${field}: string): ${type} {`,
       `  return { ${field} } as unknown as ${type};`,
