@@ -14,6 +14,8 @@ import {
   parseSetting,
   settingsGrid,
 } from './settings.js';
+import { singleRowCommand } from './single-row/single-row-command.js';
+import { formatSingleRowMarkdown } from './single-row/single-row-report.js';
 import type { TargetName } from './targets/target.js';
 import type { WorkloadName } from './workload.js';
 
@@ -44,6 +46,7 @@ interface CliOptions {
   forWorkload: WorkloadName;
   check?: boolean;
   progress: boolean;
+  singleRow?: boolean;
 }
 
 const list =
@@ -87,6 +90,7 @@ const durations = (value: string) => value.split(',').map((v) => wrap(parseDurat
 export function benchCommand(): Command {
   return (
     new Command('bench')
+      .enablePositionalOptions()
       // The AWS SDK warns once per process that its 2027 releases need Node 22: noise in a report.
       .hook('preAction', () => {
         process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -147,6 +151,11 @@ export function benchCommand(): Command {
         'exit with status 1 unless the cached setting is ≥ 50× no cache with ≤ 1 KMS call / 1,000 rows',
       )
       .option('--no-progress', 'no progress line on stderr')
+      .option(
+        '--single-row',
+        'also run the single-row suite (see `bench single-row`, defaults) and add its tables and chart',
+      )
+      .addCommand(singleRowCommand())
       .action(async (options: CliOptions, command: Command) => {
         if (
           options.recommend &&
@@ -154,8 +163,18 @@ export function benchCommand(): Command {
           options.maxRowsPerKey === undefined
         )
           command.error('--recommend needs --max-kms-calls-per-second and/or --max-rows-per-key');
-        const report = options.from ? await readReport(options.from) : await run(options);
+        let report = options.from ? await readReport(options.from) : await run(options);
+        if (options.singleRow && !options.from) {
+          const { runSingleRow } = await import('./single-row/run-single-row.js');
+          report = {
+            ...report,
+            singleRow: await runSingleRow(
+              options.progress ? { onProgress: (m) => process.stderr.write(`[single-row] ${m}\n`) } : {},
+            ),
+          };
+        }
         console.log(formatReport(report));
+        if (report.singleRow) console.log(`\n${formatSingleRowMarkdown(report.singleRow)}`);
         if (options.out) {
           const files = await writeOutputs(report, options.out);
           console.log(`\nWrote ${[files.json, files.markdown, ...files.svg, ...files.png].join(', ')}`);

@@ -4,7 +4,7 @@ export { benchCommand } from './cli.js';
 export { BenchError, type BenchErrorCode } from './errors.js';
 export type { KmsProfile } from './kms-env.js';
 export type { BenchOptions, BenchProgress, FieldsealTarget } from './options.js';
-export { type WrittenFiles, writeOutputs } from './output.js';
+export { type WrittenFiles, writeOutputs, writeSingleRowOutputs } from './output.js';
 export {
   fmt,
   type Recommendation,
@@ -27,5 +27,21 @@ export {
   parseSetting,
   settingsGrid,
 } from './settings.js';
+export { singleRowChartSvg } from './single-row/single-row-chart.js';
+// Single-row suite: its runner is loaded by `bench single-row` on demand (the peers it compares
+// against are loaded with it); the report, tables and chart are plain functions.
+export { singleRowCommand } from './single-row/single-row-command.js';
+export {
+  formatSingleRowMarkdown,
+  SINGLE_ROW_TARGETS,
+  singleRowVerdicts,
+  type TargetVerdict,
+} from './single-row/single-row-report.js';
+export type {
+  OpResult,
+  SingleRowOptions,
+  SingleRowReport,
+  SingleRowResult,
+} from './single-row/single-row-results.js';
 export type { TargetName } from './targets/target.js';
 export { WORKLOADS, type WorkloadName } from './workload.js';

@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { chartSvg, svgToPng } from './chart.js';
 import { formatMarkdown } from './report-text.js';
 import type { BenchReport } from './results.js';
+import { singleRowChartSvg } from './single-row/single-row-chart.js';
+import { formatSingleRowMarkdown } from './single-row/single-row-report.js';
+import type { SingleRowReport } from './single-row/single-row-results.js';
 
 /** Files {@link writeOutputs} wrote. */
 export interface WrittenFiles {
@@ -22,23 +25,47 @@ export async function writeOutputs(report: BenchReport, dir: string): Promise<Wr
   const json = join(dir, 'bench.json');
   await writeFile(json, `${JSON.stringify(report, null, 2)}\n`);
   const markdown = join(dir, 'bench.md');
-  await writeFile(
+  const sections = report.options.workloads.map((w) => `### ${w}\n\n${formatMarkdown(report, w)}`);
+  if (report.singleRow) sections.push(`### single-row\n\n${formatSingleRowMarkdown(report.singleRow)}`);
+  await writeFile(markdown, sections.join('\n'));
+  const charts = report.options.workloads.map((w) => ({ name: w as string, svg: chartSvg(report, w) }));
+  if (report.singleRow) charts.push({ name: 'single-row', svg: singleRowChartSvg(report.singleRow) });
+  return { json, markdown, ...(await writeCharts(dir, charts)) };
+}
+
+/**
+ * Writes the single-row report alone (`fieldseal bench single-row --out`): `single-row.json`,
+ * `single-row.md` and `bench-single-row.svg` (and `.png` when a renderer is installed).
+ */
+export async function writeSingleRowOutputs(report: SingleRowReport, dir: string): Promise<WrittenFiles> {
+  await mkdir(dir, { recursive: true });
+  const json = join(dir, 'single-row.json');
+  await writeFile(json, `${JSON.stringify(report, null, 2)}\n`);
+  const markdown = join(dir, 'single-row.md');
+  await writeFile(markdown, formatSingleRowMarkdown(report));
+  return {
+    json,
     markdown,
-    report.options.workloads.map((w) => `### ${w}\n\n${formatMarkdown(report, w)}`).join('\n'),
-  );
+    ...(await writeCharts(dir, [{ name: 'single-row', svg: singleRowChartSvg(report) }])),
+  };
+}
+
+async function writeCharts(
+  dir: string,
+  charts: readonly { readonly name: string; readonly svg: string }[],
+): Promise<Pick<WrittenFiles, 'svg' | 'png'>> {
   const svg: string[] = [];
   const png: string[] = [];
-  for (const workload of report.options.workloads) {
-    const text = chartSvg(report, workload);
-    const file = join(dir, `bench-${workload}.svg`);
-    await writeFile(file, text);
+  for (const chart of charts) {
+    const file = join(dir, `bench-${chart.name}.svg`);
+    await writeFile(file, chart.svg);
     svg.push(file);
-    const image = await svgToPng(text);
+    const image = await svgToPng(chart.svg);
     if (image) {
-      const pngFile = join(dir, `bench-${workload}.png`);
+      const pngFile = join(dir, `bench-${chart.name}.png`);
       await writeFile(pngFile, image);
       png.push(pngFile);
     }
   }
-  return { json, markdown, svg, png };
+  return { svg, png };
 }

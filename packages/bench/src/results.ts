@@ -1,4 +1,5 @@
 import type { CacheBounds } from './settings.js';
+import type { SingleRowReport } from './single-row/single-row-results.js';
 import type { TargetName } from './targets/target.js';
 import type { WorkloadName } from './workload.js';
 
@@ -105,4 +106,6 @@ export interface BenchReport {
   readonly peers: readonly PeerRatio[];
   readonly checks: readonly CheckResult[];
   readonly elapsedMs: number;
+  /** One-row operations on PostgreSQL and SQLite (`--single-row`), when they were run. */
+  readonly singleRow?: SingleRowReport;
 }

@@ -108,52 +108,52 @@ async function confirm(question: string): Promise<boolean> {
 }
 
 /**
- * After `migrate`: tables now fully encrypted but without guards get them installed
- * (`--install-guards`, or a "yes" on a terminal), else a hint naming the command (not under
- * `--json`). Only tables missing guards are scanned.
+ * After `migrate`, on its config: tables now fully encrypted but without guards get them
+ * installed (`--install-guards`, or a "yes" on a terminal), else a hint naming the command (not
+ * under `--json`). Only tables missing guards are scanned. False when an install was refused.
  */
 export async function guardsAfterMigrate(
   host: GuardCommandHost,
+  config: FieldsealConfig,
   options: { model?: string; install: boolean; json: boolean },
-): Promise<void> {
-  if (options.json && !options.install) return;
-  await host.withConfig(async (config) => {
-    const ready: string[] = [];
-    for (const t of (await guardStatus(config, { model: options.model, violations: false })).tables) {
-      if (t.missing.length === 0) continue;
-      const [checked] = (await guardStatus(config, { model: t.model })).tables;
-      if (checked && checked.violations.length === 0) ready.push(t.model);
-    }
-    if (ready.length === 0) return;
-    const names = ready.join(', ');
-    const install =
-      options.install ||
-      (host.interactive && (await confirm(`${names}: 100% encrypted. Install database guards now?`)));
-    if (!install) {
-      host.err(
-        `hint: ${names} ${ready.length > 1 ? 'are' : 'is'} 100% encrypted; \`fieldseal guard install\` (or migrate --install-guards) makes the database refuse plaintext there\n`,
-      );
-      return;
-    }
-    for (const model of ready) {
-      const report = await installGuards(config, { model });
-      host.err(`guard install:\n${report.tables.map((r) => guardStatusText(r, r.changed)).join('\n')}\n`);
-      if (!report.ok) host.setExit(EXIT.incomplete);
-    }
-  });
+): Promise<boolean> {
+  if (options.json && !options.install) return true;
+  const ready: string[] = [];
+  for (const t of (await guardStatus(config, { model: options.model, violations: false })).tables) {
+    if (t.missing.length === 0) continue;
+    const [checked] = (await guardStatus(config, { model: t.model })).tables;
+    if (checked && checked.violations.length === 0) ready.push(t.model);
+  }
+  if (ready.length === 0) return true;
+  const names = ready.join(', ');
+  const install =
+    options.install ||
+    (host.interactive && (await confirm(`${names}: 100% encrypted. Install database guards now?`)));
+  if (!install) {
+    host.err(
+      `hint: ${names} ${ready.length > 1 ? 'are' : 'is'} 100% encrypted; \`fieldseal guard install\` (or migrate --install-guards) makes the database refuse plaintext there\n`,
+    );
+    return true;
+  }
+  let ok = true;
+  for (const model of ready) {
+    const report = await installGuards(config, { model });
+    host.err(`guard install:\n${report.tables.map((r) => guardStatusText(r, r.changed)).join('\n')}\n`);
+    ok &&= report.ok;
+  }
+  return ok;
 }
 
 /** For `verify` (text mode): a warning per table whose guards are missing, on stderr; the exit code is unchanged. */
 export async function warnMissingGuards(
   host: GuardCommandHost,
+  config: FieldsealConfig,
   options: { model?: string; json: boolean },
 ): Promise<void> {
   if (options.json) return;
-  await host.withConfig(async (config) => {
-    const { tables } = await guardStatus(config, { model: options.model, violations: false });
-    for (const t of tables.filter((each) => each.missing.length > 0))
-      host.err(
-        `warning: ${t.model} (${t.table}) lacks ${t.missing.length} of ${t.expected.length} database guards; nothing in the database stops plaintext written past fieldseal (fieldseal guard status)\n`,
-      );
-  });
+  const { tables } = await guardStatus(config, { model: options.model, violations: false });
+  for (const t of tables.filter((each) => each.missing.length > 0))
+    host.err(
+      `warning: ${t.model} (${t.table}) lacks ${t.missing.length} of ${t.expected.length} database guards; nothing in the database stops plaintext written past fieldseal (fieldseal guard status)\n`,
+    );
 }

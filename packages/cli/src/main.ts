@@ -169,14 +169,17 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--install-guards', 'install the database guards of every table that ends 100% encrypted')
     .action(async (o) => {
       await runJobCommand(o.decrypt ? 'decrypt' : 'migrate', o, (config, common) =>
-        migrate(config, { ...common, decrypt: o.decrypt === true }),
+        migrate(config, { ...common, decrypt: o.decrypt === true }).then(async (report) => {
+          // On the same config: it is loaded once per command (a config may consume its secrets).
+          if (o.decrypt || o.dryRun) return report;
+          const guarded = await guardsAfterMigrate(guardHost, config, {
+            model: o.model,
+            install: o.installGuards === true,
+            json: globals().json === true,
+          });
+          return guarded ? report : { ...report, ok: false };
+        }),
       );
-      if (!o.decrypt && !o.dryRun)
-        await guardsAfterMigrate(guardHost, {
-          model: o.model,
-          install: o.installGuards === true,
-          json: globals().json === true,
-        });
     });
 
   jobCommand(program.command('rotate').description("re-wrap every row's data key under another master key"))
@@ -205,6 +208,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
             progress.start(total, 0);
           },
           onBatch: (rows) => progress.add(rows),
+        }).then(async (result) => {
+          await warnMissingGuards(guardHost, config, { model: o.model, json: globals().json === true });
+          return result;
         }),
       );
       progress.stop();
@@ -219,7 +225,6 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         .join('\n');
       print(report, `verify: ${report.ok ? 'OK' : 'FAILED'}\n${text}`);
       setExit(report.ok ? EXIT.ok : EXIT.incomplete);
-      await warnMissingGuards(guardHost, { model: o.model, json: globals().json === true });
     });
 
   program

@@ -52,7 +52,7 @@ describe('fieldseal guard, migrate and verify (subprocess, SQLite)', () => {
 
   it('migrate hints at the guards; verify warns while they are missing', async () => {
     const migrated = await runCli(['migrate', '--model', 'Customer'], env);
-    expect(migrated.code).toBe(0);
+    expect(migrated.code, migrated.stderr + migrated.stdout).toBe(0);
     expect(migrated.stderr).toContain('hint: Customer is 100% encrypted; `fieldseal guard install`');
     const verified = await runCli(['verify', '--model', 'Customer'], env);
     expect(verified.code).toBe(0);
@@ -61,7 +61,7 @@ describe('fieldseal guard, migrate and verify (subprocess, SQLite)', () => {
 
   it('migrate --install-guards installs them; guard status --json exits 0; migrate --decrypt removes them first', async () => {
     const migrated = await runCli(['migrate', '--install-guards', '--model', 'Customer'], env);
-    expect(migrated.code).toBe(0);
+    expect(migrated.code, migrated.stderr + migrated.stdout).toBe(0);
     expect(migrated.stderr).toContain('guard install:');
     const status = await runCli(['--json', 'guard', 'status', '--model', 'Customer'], env);
     expect(status.code).toBe(0);

@@ -60,7 +60,20 @@ export function buildAad(place: ValuePlace, flags: number, version: FormatVersio
   const scoped = (flags & FLAG_SCOPED) !== 0;
   if (!rowBound && !scoped) return base;
   const parts = [base];
-  if (rowBound) parts.push(lengthPrefixed(String(place.rowId)));
+  if (rowBound) parts.push(rowIdSuffix(String(place.rowId)));
   if (scoped) parts.push(lengthPrefixed(place.tenant ?? ''));
   return Buffer.concat(parts);
+}
+
+// The columns of one row share its row-id suffix, and a row's values are encrypted (or
+// decrypted) one after the other: remember the last one. Only read (copied) by the caller.
+let lastRowId: string | undefined;
+let lastSuffix: Buffer = Buffer.alloc(0);
+
+function rowIdSuffix(rowId: string): Buffer {
+  if (rowId !== lastRowId) {
+    lastSuffix = lengthPrefixed(rowId);
+    lastRowId = rowId;
+  }
+  return lastSuffix;
 }

@@ -114,6 +114,35 @@ export function deriveRowKey(dataKey: Uint8Array, salt: Uint8Array): DerivedData
   return key;
 }
 
+// Row keys of existing rows, recalled while their data key lives: a read, then an update, of one
+// row derive its key once instead of three HMACs per call. Keyed weakly by the data key object (a
+// cached key's entries live as long as the cache keeps it; an uncached key's vanish with it) and
+// by the salt's bytes; bounded per data key (dropped all at once when full); zero-filled when the
+// data key is wiped, and `assertUsable` still refuses them.
+const MAX_REMEMBERED_ROWS = 512;
+const rowKeys = new WeakMap<Uint8Array, Map<string, DerivedDataKey>>();
+
+/**
+ * {@link deriveRowKey} for a row that already exists (a read or an update), remembering the
+ * result for the next call on the same row with the same data key object.
+ */
+export function rememberedRowKey(dataKey: Uint8Array, salt: Uint8Array): DerivedDataKey {
+  const id = asBuffer(salt).toString('latin1');
+  const known = rowKeys.get(dataKey)?.get(id);
+  if (known) {
+    known.assertUsable();
+    return known;
+  }
+  const key = deriveRowKey(dataKey, salt);
+  let byRow = rowKeys.get(dataKey);
+  if (!byRow) {
+    byRow = new Map();
+    rowKeys.set(dataKey, byRow);
+  } else if (byRow.size >= MAX_REMEMBERED_ROWS) byRow.clear();
+  byRow.set(id, key);
+  return key;
+}
+
 /**
  * Zero-fills a plaintext data key and what was derived from it, and refuses any later use of
  * it or of keys derived from it. Best effort: JavaScript may have copied the bytes (e.g. inside
@@ -124,6 +153,11 @@ export function wipeDataKey(dataKey: Uint8Array): void {
   if (known) {
     known.encryptionKey.fill(0);
     derivedV1.delete(dataKey);
+  }
+  const rows = rowKeys.get(dataKey);
+  if (rows) {
+    for (const key of rows.values()) key.encryptionKey.fill(0);
+    rowKeys.delete(dataKey);
   }
   const state = states.get(dataKey);
   if (state) state.wiped = true;

@@ -17,7 +17,7 @@ import {
   KeyringError,
 } from './errors.js';
 import { assertEncryptable, decryptValueWith, encryptValue, type PlaintextValue } from './field-cipher.js';
-import { type DerivedDataKey, deriveDataKey, deriveRowKey } from './key-derivation.js';
+import { type DerivedDataKey, deriveDataKey, deriveRowKey, rememberedRowKey } from './key-derivation.js';
 import type { Keyring } from './keyring.js';
 import {
   type RowKeyGuard,
@@ -257,7 +257,7 @@ export class RowEnvelope {
     );
     const text = input.dataKey as string;
     if (split.salt !== undefined) {
-      const values = encryptColumns(input, deriveRowKey(plaintextKey, split.salt));
+      const values = encryptColumns(input, rememberedRowKey(plaintextKey, split.salt));
       return {
         values,
         dataKey: text,
@@ -303,7 +303,7 @@ export class RowEnvelope {
     const plaintextKey = await this.#keyringCall(row.location, () =>
       keyring.decryptDataKey(wrapped.encryptedKey, this.contextFor(input.table, input.tenant)),
     );
-    this.#decryptColumns(input, row, plaintextKey, split.salt);
+    this.#decryptColumns(input, row, plaintextKey, split.salt, true);
     return row.out;
   }
 
@@ -313,6 +313,9 @@ export class RowEnvelope {
    * cached share it. Results are in input order. Fails as a whole on the first bad row.
    */
   async decryptRows(inputs: readonly DecryptRowInput[]): Promise<DecryptedRow[]> {
+    // One row (a find by id or by a unique index): nothing to group, so skip the grouping maps,
+    // the per-group closures and Promise.all. Same checks, same errors as the batch.
+    if (inputs.length === 1) return [await this.decryptRow(inputs[0] as DecryptRowInput)];
     const rows = inputs.map((input) => this.#prepareRead(input));
     // Rows needing a key, grouped by context (table and tenant) and wrapped key (the column text
     // after the row salt): rows written while a key was cached share it, so groups are few.
@@ -423,6 +426,7 @@ export class RowEnvelope {
     row: PreparedRead,
     dataKey: Uint8Array,
     salt: Buffer | undefined,
+    remember = false,
   ): void {
     const { table, rowId, tenant } = input;
     let v1: DerivedDataKey | undefined;
@@ -434,7 +438,8 @@ export class RowEnvelope {
         return v1;
       }
       if (salt === undefined) return undefined;
-      v2 ??= deriveRowKey(dataKey, salt);
+      // One row at a time (a find, an update) recalls its key; a batch of rows would only churn.
+      v2 ??= remember ? rememberedRowKey(dataKey, salt) : deriveRowKey(dataKey, salt);
       return v2;
     };
     for (const column of row.encrypted) {

@@ -161,15 +161,25 @@ describe('guardViolationOf', () => {
     expect(guardViolationOf(maria, places)).toMatchObject({ column: 'email_hash', kind: 'blind-index' });
   });
 
-  it('finds the driver error inside a wrapper (Prisma: cause or meta) and keeps it as cause', () => {
-    const driver = new Error('CHECK constraint failed: fieldseal_guard_customers_email');
+  it('finds the driver error inside a wrapper (Prisma: cause or meta), and keeps nothing of it (pg details hold the row)', () => {
+    const driver = Object.assign(
+      new Error(
+        'new row for relation "customers" violates check constraint "fieldseal_guard_customers_email"',
+      ),
+      {
+        code: '23514',
+        constraint: 'fieldseal_guard_customers_email',
+        detail: 'Failing row contains (7, plain@example.com, null)',
+      },
+    );
     const wrapped = Object.assign(new Error('Invalid `prisma.customer.create()` invocation'), {
       meta: { driverAdapterError: { cause: driver } },
     });
     const error = guardViolationOf(wrapped, places);
     expect(error).toBeInstanceOf(GuardViolationError);
     expect(isGuardViolationError(error)).toBe(true);
-    expect(error?.cause).toBe(wrapped);
+    expect(error?.cause).toBeUndefined();
+    expect(JSON.stringify(error, Object.getOwnPropertyNames(error))).not.toContain('plain@example.com');
     expect(error?.message).toContain('table "customers", column "email"');
   });
 

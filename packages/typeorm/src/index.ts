@@ -13,4 +13,3 @@ export {
 } from './errors.js';
 export { type FieldEncryption, type FieldEncryptionOptions, fieldEncryption } from './field-encryption.js';
 export { sqlExecutor, storedTables } from './stored-tables.js';
-export type { EncryptedValueType } from './value-codec.js';

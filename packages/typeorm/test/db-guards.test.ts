@@ -162,6 +162,17 @@ describe.each(DIALECTS)('TypeORM with database guards on %s', (dialect) => {
         constraint: 'fieldseal_guard_user_ssn',
       });
       expect((error as Error).message).not.toContain('555-66-7777');
+      // Nowhere in the error, however deep (PostgreSQL's driver error names the failing row's values).
+      const seen = new Set<unknown>();
+      const deep = (v: unknown): string => {
+        if (typeof v === 'string') return v;
+        if (v === null || typeof v !== 'object' || seen.has(v)) return '';
+        seen.add(v);
+        return Object.getOwnPropertyNames(v)
+          .map((k) => deep((v as Record<string, unknown>)[k]))
+          .join('\n');
+      };
+      expect(deep(error)).not.toContain('555-66-7777');
       expect((await rawRows(db, 'user')).length).toBe(before);
     } finally {
       await stale.destroy();

@@ -72,7 +72,9 @@ function guardNameIn(node: Record<string, unknown>): string | undefined {
 /**
  * Recognises a write refused by a fieldseal guard in an error from pg, mariadb/mysql2,
  * better-sqlite3 or Prisma (which wraps the driver's error in `cause` or `meta`), and returns
- * the typed error to throw instead (the original is its `cause`); `undefined` for anything else.
+ * the typed error to throw instead; `undefined` for anything else. The driver's error is not
+ * kept as `cause`: PostgreSQL's carries the refused row's values (`Failing row contains (…)`),
+ * which are exactly the plaintext the guard kept out.
  * `places` (from {@link guardPlaces}) names the table and column of each guard.
  */
 export function guardViolationOf(
@@ -95,7 +97,7 @@ export function guardViolationOf(
   };
   const name = visit(error, 0);
   if (name === undefined) return undefined;
-  return new GuardViolationError(name, places?.get(name) ?? placeByName(name, places), { cause: error });
+  return new GuardViolationError(name, places?.get(name) ?? placeByName(name, places));
 }
 
 /**
