@@ -2,12 +2,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import generatorHelper from '@prisma/generator-helper';
 import { metadataFromDmmf } from './annotations.js';
+import { clientImportPath, uniqueHelpersSource, uniqueLookups } from './unique-helpers.js';
 
 // A CommonJS package whose named exports Node's ESM loader cannot see.
 const { generatorHandler } = generatorHelper;
 
 // The `fieldseal-prisma` generator: `generator fieldseal { provider = "fieldseal-prisma" }`.
-// It writes metadata.ts (and metadata.json for plain JavaScript) into its output directory.
+// It writes metadata.ts (and metadata.json for plain JavaScript) into its output directory, and
+// unique.ts (typed unique-where helpers for encrypted fields) when it finds the app's Prisma client.
 generatorHandler({
   onManifest: () => ({ prettyName: 'fieldseal encryption metadata', defaultOutput: './generated/fieldseal' }),
   onGenerate: async (options) => {
@@ -29,5 +31,10 @@ generatorHandler({
     await mkdir(output, { recursive: true });
     await writeFile(join(output, 'metadata.ts'), ts);
     await writeFile(join(output, 'metadata.json'), `${json}\n`);
+    const clientImport = clientImportPath(options.generator, options.otherGenerators, output);
+    if (clientImport !== undefined) {
+      const lookups = uniqueLookups(options.dmmf.datamodel, metadata);
+      await writeFile(join(output, 'unique.ts'), uniqueHelpersSource(lookups, clientImport, header));
+    }
   },
 });
