@@ -137,9 +137,12 @@ export async function migrate(
   if (first) {
     try {
       // Fails here, before any write, when the key service is down or the master key unusable.
-      const probe = await prepared.keyring.generateDataKey(prepared.ctx.envelope.contextFor(bindingOf(first)), {
-        encryptions: 1,
-      });
+      const probe = await prepared.keyring.generateDataKey(
+        prepared.ctx.envelope.contextFor(bindingOf(first)),
+        {
+          encryptions: 1,
+        },
+      );
       keyId = probe.keyId;
     } catch (cause) {
       throw keyringUnavailable(cause, 'cannot make a data key');

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // Prisma generator entry: `generator fieldseal { provider = "fieldseal-prisma" }`.
-import "../dist/generate/generator.js";
+import '../dist/generate/generator.js';
