@@ -103,10 +103,14 @@ describe.each(['sqlite', 'postgres', 'mariadb'] as const)('TypeORM tables on %s'
           { field: 'age', column: 'age', output: 'text' },
         ],
       });
-      // Legacy rows, written before encryption (numbers as the text the adapter would encode).
-      const repo = plain.getRepository(Member);
+      // Legacy rows, written before encryption (numbers as the text the adapter would encode), in
+      // raw SQL: TypeORM itself refuses to write an @Encrypted entity without fieldEncryption().
+      const table =
+        dialect === 'postgres' ? `"${(ns.options as { schema: string }).schema}".members` : 'members';
       for (let i = 1; i <= 120; i++)
-        await repo.insert({ email: ` Member${i}@Example.COM`, age: null, dataKey: null, emailIndex: null });
+        await plain.query(`INSERT INTO ${table} (email) VALUES (${dialect === 'postgres' ? '$1' : '?'})`, [
+          ` Member${i}@Example.COM`,
+        ]);
       await plain.query(
         dialect === 'mariadb'
           ? "UPDATE members SET age = CONCAT('4', id)"

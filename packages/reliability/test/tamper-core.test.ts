@@ -300,7 +300,7 @@ describe('tampering through core (LocalKeyring)', () => {
       ['fs10 value', { email: `fs10:${email.slice(4)}` }, row.dataKey, 'DecryptionError:unsupported-version'],
       [
         'unknown flag bit',
-        { email: flipTextBody(email, 'fs2:', 0, 2) },
+        { email: flipTextBody(email, 'fs2:', 0, 3) },
         row.dataKey,
         'DecryptionError:malformed-value',
       ],

@@ -1,4 +1,10 @@
-import { type BlindIndex, isKeyringError, KeyringError, type RowEnvelope } from '@fieldseal/core';
+import {
+  type BlindIndex,
+  isKeyringError,
+  KeyringError,
+  type RowEnvelope,
+  wipeDataKey,
+} from '@fieldseal/core';
 
 /**
  * Rethrows a failure to open the blind-index key so it says which key it was and who uses it
@@ -30,6 +36,8 @@ export async function selfCheck(
   const expected = Buffer.from(made.plaintextKey);
   const opened = Buffer.from(await envelope.keyring.decryptDataKey(made.encryptedKey, context));
   const same = expected.equals(opened);
+  // The probe key was made for this check alone and is owned by no cache: wipe every copy.
+  wipeDataKey(made.plaintextKey);
   expected.fill(0);
   opened.fill(0);
   if (!same)
