@@ -53,8 +53,10 @@ printTable(
   })),
 );
 const stats = keyring.stats();
+// Keys made past the cache (`bypasses`: the adapter's start-up self-check probe) are not row keys.
+const rowKeysMade = stats.keyringCalls.generate - stats.bypasses;
 console.log(
-  `Data-key cache: ${stats.hits} hits, ${stats.misses} misses, ${stats.keyringCalls.generate} data keys made, ` +
+  `Data-key cache: ${stats.hits} hits, ${stats.misses} misses, ${rowKeysMade} data keys made for rows, ` +
     `${stats.keyringCalls.decrypt} unwrapped by the master key (${PEOPLE.length} rows written and read).`,
 );
 console.log(
@@ -62,7 +64,7 @@ console.log(
 );
 
 if (args.includes('--check')) {
-  const problems = checkDemo(result, stats.keyringCalls.generate);
+  const problems = checkDemo(result, rowKeysMade);
   if (problems.length > 0) {
     console.error(`CHECK FAILED:\n- ${problems.join('\n- ')}`);
     process.exitCode = 1;

@@ -97,7 +97,7 @@ export function validateConfig(config: unknown, source: string): FieldsealConfig
   try {
     assertEncryptionNames(c.encryptionNames);
   } catch (error) {
-    if (error instanceof ConfigError) fail('encryptionNames', `is invalid: ${error.message}`);
+    if (isConfigError(error)) fail('encryptionNames', `is invalid: ${error.message}`);
     throw error;
   }
   const names = c.encryptionNames;

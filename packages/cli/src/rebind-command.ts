@@ -63,7 +63,7 @@ export function rebindCommand(host: GuardCommandHost, json: () => boolean): Comm
             ...(o.to === undefined ? {} : { to: o.to }),
             batch: o.batch,
             dryRun: o.dryRun === true,
-            onStart: (rows) => progress.start(rows, 0),
+            onStart: (rows) => progress.expect(rows, 0),
             onBatch: (rows) => progress.add(rows),
             shouldStop: () => stopping,
           }),
