@@ -41,8 +41,9 @@ export interface CachingKeyringOptions {
 }
 
 /** Options with defaults applied and every value checked. */
-export type ResolvedOptions = Required<Omit<CachingKeyringOptions, 'onEvent'>> &
-  Pick<CachingKeyringOptions, 'onEvent'>;
+export type ResolvedOptions = Required<Omit<CachingKeyringOptions, 'onEvent'>> & {
+  readonly onEvent: CachingKeyringOptions['onEvent'] | undefined;
+};
 
 /** A value for an error message: numbers as they are, anything else by its type (never converted). */
 function describe(value: unknown): string {

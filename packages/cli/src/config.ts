@@ -24,7 +24,7 @@ export interface FieldsealConfig {
   /** The app's keyring, usually a `CachingKeyring` around a KMS or local keyring. */
   readonly keyring: Keyring;
   /** The wrapped blind-index key (`fsk1:…`). Required when a table has blind-index columns. */
-  readonly blindIndexKey?: string;
+  readonly blindIndexKey?: string | undefined;
   /** Bytes kept per blind-index value, 8–32. Defaults to 16, as in the adapters. */
   readonly blindIndexBytes?: number;
   /** Pairs added to every data key's encryption context, as in the adapter. Defaults to none. */

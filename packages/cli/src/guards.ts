@@ -104,7 +104,7 @@ async function statusOf(executor: SqlExecutor, tg: TableGuards, count = true): P
 /** Options of {@link guardStatus}. */
 export interface GuardStatusOptions {
   /** Only this model (or table). Defaults to every configured model. */
-  readonly model?: string;
+  readonly model?: string | undefined;
   /** Count the rows breaking each guard (one scan per guard). Defaults to true. */
   readonly violations?: boolean;
 }
@@ -132,7 +132,7 @@ export interface GuardChangeReport {
  */
 export async function installGuards(
   config: FieldsealConfig,
-  options: { model?: string } = {},
+  options: { model?: string | undefined } = {},
 ): Promise<GuardChangeReport> {
   const executor = config.executor;
   const tables: GuardChangeReport['tables'][number][] = [];
@@ -196,7 +196,7 @@ export async function addGuards(
 /** Removes every guard of each table (e.g. before `migrate --decrypt`). */
 export async function removeGuards(
   config: FieldsealConfig,
-  options: { model?: string } = {},
+  options: { model?: string | undefined } = {},
 ): Promise<GuardChangeReport> {
   const executor = config.executor;
   const tables: GuardChangeReport['tables'][number][] = [];
@@ -225,7 +225,7 @@ export async function removeGuards(
  */
 export async function guardSql(
   config: FieldsealConfig,
-  options: { model?: string; remove?: boolean } = {},
+  options: { model?: string | undefined; remove?: boolean } = {},
 ): Promise<string> {
   const parts: string[] = [];
   for (const tg of guardsOf(config, options.model)) {

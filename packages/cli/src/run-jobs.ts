@@ -67,7 +67,7 @@ export interface JobSpec {
   /** True for a row this job still has to change (dry-run count, and the check after the run). */
   readonly pending: (table: StoredTable, row: Record<string, unknown>) => boolean;
   /** Only the key and data-key columns are needed to decide `pending`. */
-  readonly keysOnly?: boolean;
+  readonly keysOnly?: boolean | undefined;
   /** SQL selecting a superset of the pending rows, so the scans read only candidates. */
   readonly candidates?: (access: TableAccess) => string;
 }

@@ -80,7 +80,7 @@ async function loadCachingKeyring(
     const mod = (await import(path)) as CachingKeyringModule;
     return { keyring: new mod.CachingKeyring(inner, { maxAge: 3_600_000, maxUses: 2 ** 32 }) };
   } catch (error) {
-    return { why: error instanceof Error ? error.message.split('\n')[0] : String(error) };
+    return { why: error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error) };
   }
 }
 

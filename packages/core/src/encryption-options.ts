@@ -17,7 +17,7 @@ export interface FieldEncryptionBaseOptions {
    * and kept with your configuration; changing it makes every stored index stale. Required
    * when any blind index is declared.
    */
-  readonly blindIndexKey?: string;
+  readonly blindIndexKey?: string | undefined;
   /** Bytes of HMAC-SHA-256 kept per blind-index value, 8–32. Defaults to 16 (32 hex characters). */
   readonly blindIndexBytes?: number;
   /**

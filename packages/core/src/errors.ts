@@ -11,7 +11,7 @@ export interface ErrorLocation {
 /** Options accepted by every fieldseal error. */
 export interface FieldsealErrorOptions {
   readonly cause?: unknown;
-  readonly location?: ErrorLocation;
+  readonly location?: ErrorLocation | undefined;
 }
 
 /** Formats a location as it is appended to error messages: ` (table "T", column "C", row 1)`. */

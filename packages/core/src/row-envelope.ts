@@ -81,7 +81,7 @@ export interface EncryptRowInput {
    * gets `fieldseal:tenant` and every value is bound to the tenant (flag `scoped`), so a value
    * or data key moved to another tenant's row fails; `keyringFor(tenant)` picks the keyring.
    */
-  readonly tenant?: string;
+  readonly tenant?: string | undefined;
 }
 
 /** What to write: the ciphertext of each column and the row's data-key column. */
@@ -113,7 +113,7 @@ export interface DecryptRowInput {
   /** Overrides the envelope's read mode. */
   readonly readMode?: ReadMode;
   /** The row's tenant, exactly as given when it was written (see {@link EncryptRowInput.tenant}). */
-  readonly tenant?: string;
+  readonly tenant?: string | undefined;
 }
 
 /**

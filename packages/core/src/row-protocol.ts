@@ -9,7 +9,7 @@ export interface RowKeyRead<Id> {
    * The row's tenant column, for models scoped to a tenant: a port that reads it lets one
    * operation write rows of several tenants. Overrides `WriteToRowsInput.tenant`.
    */
-  readonly tenant?: string;
+  readonly tenant?: string | undefined;
 }
 
 /**
@@ -69,7 +69,7 @@ export interface WriteToRowsInput<Id> {
   /** Per column `text` or `binary`; see `EncryptRowInput.output`. */
   readonly output?: EncryptRowInput['output'];
   /** The rows' tenant, when every row has the same one; see `EncryptRowInput.tenant` and `RowKeyRead.tenant`. */
-  readonly tenant?: string;
+  readonly tenant?: string | undefined;
 }
 
 /** What `writeToRows` did. */

@@ -181,7 +181,7 @@ describe('decryptRow fuzz', () => {
       };
       const row = await envelope.encryptRow({
         table: 'User',
-        rowId: rowId <= 2 ? rowId : undefined,
+        ...(rowId <= 2 ? { rowId } : {}),
         values: plain,
       });
       sources.push({

@@ -35,10 +35,12 @@ export async function sealInsert(runtime: Runtime, plan: EntityPlan, builder: In
   const copies = await Promise.all(originals.map((valueSet) => sealRow(runtime, plan, valueSet)));
   const valuesSet = map.valuesSet;
   const insertColumns = map.insertColumns;
-  map.valuesSet = Array.isArray(valuesSet) ? copies : copies[0];
+  (map as { valuesSet?: ObjectLiteral | ObjectLiteral[] | undefined }).valuesSet = Array.isArray(valuesSet)
+    ? copies
+    : copies[0];
   if (insertColumns.length > 0) map.insertColumns = withManaged(plan, insertColumns);
   return (result: InsertResult | undefined): void => {
-    map.valuesSet = valuesSet;
+    (map as { valuesSet?: ObjectLiteral | ObjectLiteral[] | undefined }).valuesSet = valuesSet;
     map.insertColumns = insertColumns;
     if (!result) return;
     copies.forEach((copy, i) => {

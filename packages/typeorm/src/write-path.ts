@@ -139,7 +139,7 @@ async function withListeners<T>(
     throw leaving(builder.connection, error);
   } finally {
     if (owned) {
-      (builder as { queryRunner?: QueryRunner }).queryRunner = undefined;
+      (builder as { queryRunner?: QueryRunner | undefined }).queryRunner = undefined;
       await queryRunner.release();
     }
   }

@@ -184,14 +184,14 @@ describe.each(DIALECTS)('CRUD on %s', (dialect) => {
     expect((await users().find({ where: { name }, order: { id: 'ASC' } })).map((u) => u.email)).toEqual(
       emails,
     );
-    expect((await users().findOne({ where: { email: emails[1] } }))?.id).toBe(saved[1]?.id);
-    expect((await users().findBy({ email: emails[0]?.toUpperCase() })).map((u) => u.id)).toEqual([
+    expect((await users().findOne({ where: { email: emails[1] as string } }))?.id).toBe(saved[1]?.id);
+    expect((await users().findBy({ email: emails[0]?.toUpperCase() as string })).map((u) => u.id)).toEqual([
       saved[0]?.id,
     ]);
     const [found, count] = await users().findAndCount({ where: { email: In(emails) } });
     expect(count).toBe(2);
     expect(found.map((u) => u.email).sort()).toEqual([...emails].sort());
-    expect(await users().countBy({ email: emails[0] })).toBe(1);
+    expect(await users().countBy({ email: emails[0] as string })).toBe(1);
     expect(await users().existsBy({ email: `absent-${seq}@example.com` })).toBe(false);
   });
 

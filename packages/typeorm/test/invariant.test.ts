@@ -49,7 +49,7 @@ describe.each(DIALECTS)('per-row data-key invariant on %s', (dialect) => {
     expect(new Set(saved.map((u) => u.dataKey)).size).toBe(20);
     await users().update({ name: 'g1' }, { ssn: 'bulk-1' });
     await users().update({ id: In(saved.slice(0, 7).map((u) => u.id)) }, { ssn: 'shared-ssn' });
-    const one = await users().findOneByOrFail({ id: saved[10]?.id });
+    const one = await users().findOneByOrFail({ id: saved[10]?.id as number });
     one.email = 'changed@example.com';
     await users().save(one);
     await users().updateAll({ name: 'all' });

@@ -19,7 +19,7 @@ export interface RequestParams {
   clientMethod: string;
   args?: unknown;
   dataPath: unknown[];
-  transaction?: TransactionInfo;
+  transaction?: TransactionInfo | undefined;
   unpacker?: unknown;
   [key: string]: unknown;
 }

@@ -83,8 +83,7 @@ export async function openDatabase(dialect: DialectName): Promise<TestDatabase> 
   } else {
     const config = mysqlConfig();
     const admin = await mariadb.createConnection({
-      ...config,
-      database: undefined,
+      ...withoutDatabase(config),
       multipleStatements: true,
     });
     try {
@@ -100,7 +99,7 @@ export async function openDatabase(dialect: DialectName): Promise<TestDatabase> 
         ...(omit ? { omit } : {}),
       }) as unknown as BaseClient;
     cleanup = async () => {
-      const drop = await mariadb.createConnection({ ...config, database: undefined });
+      const drop = await mariadb.createConnection(withoutDatabase(config));
       await drop.query(`DROP DATABASE \`${name}\``);
       await drop.end();
     };
@@ -131,6 +130,12 @@ export async function openDatabase(dialect: DialectName): Promise<TestDatabase> 
       await cleanup();
     },
   };
+}
+
+/** The connection settings without a default database (to create or drop one). */
+function withoutDatabase<T extends { database?: string }>(config: T): Omit<T, 'database'> {
+  const { database: _database, ...rest } = config;
+  return rest;
 }
 
 function mysqlConfig(): { host: string; port: number; user: string; password: string; database?: string } {
