@@ -1,3 +1,4 @@
+import { wrappedPartOf } from '@fieldseal/core';
 import type { KmsCounts } from '../kms-env.js';
 import type { RowValues } from '../rows.js';
 import type { CacheSetting } from '../settings.js';
@@ -56,6 +57,11 @@ export const NO_KMS: KmsCounts = Object.freeze({
 /** Tallies equal strings: rows per data key from a list of data-key column values. */
 export function tally(values: Iterable<string | null>): number[] {
   const counts = new Map<string, number>();
-  for (const value of values) if (value !== null) counts.set(value, (counts.get(value) ?? 0) + 1);
+  for (const value of values) {
+    if (value === null) continue;
+    // Format v2 columns differ per row (the row salt); rows share a data key when the wrapped part does.
+    const key = value.startsWith('fsk') ? wrappedPartOf(value) : value;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
   return [...counts.values()];
 }
