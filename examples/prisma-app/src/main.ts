@@ -46,8 +46,8 @@ try {
     emailIndex: stored?.emailIndex,
     dataKey: `${stored?.dataKey.slice(0, 20)}…`,
   });
-  assert.match(stored?.email ?? '', /^fs1:/);
-  assert.match(stored?.ssn ?? '', /^fs1:/);
+  assert.match(stored?.email ?? '', /^fs2:/);
+  assert.match(stored?.ssn ?? '', /^fs2:/);
 
   // 3. Lookup by email: rewritten to the blind-index column, no decryption of the table.
   const found = await prisma.user.findFirst({ where: { email }, include: { posts: true } });

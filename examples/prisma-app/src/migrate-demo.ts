@@ -95,7 +95,7 @@ try {
   const raw = new Database(file, { readonly: true });
   const plaintextLeft = raw
     .prepare(
-      `SELECT COUNT(*) AS n FROM "User" WHERE email NOT LIKE 'fs1:%' OR (ssn IS NOT NULL AND ssn NOT LIKE 'fs1:%')`,
+      `SELECT COUNT(*) AS n FROM "User" WHERE email NOT LIKE 'fs2:%' OR (ssn IS NOT NULL AND ssn NOT LIKE 'fs2:%')`,
     )
     .get() as { n: number };
   raw.close();
