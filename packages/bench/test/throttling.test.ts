@@ -21,7 +21,6 @@ describe('fieldseal bench under a KMS request quota', () => {
     // fast or slow this machine is; every other row's request is throttled.
     expect(off?.errors).toBeGreaterThan(0);
     expect(off?.rows).toBeLessThanOrEqual(20 + Math.ceil(20 * seconds) + 1);
-    expect((off?.rows ?? 0) + (off?.errors ?? 0)).toBe(200);
     expect(off?.throttles).toBe(off?.errors);
     expect(off?.firstError).toBe('throttled');
     expect(off?.kmsCalls).toBe((off?.rows ?? 0) + (off?.errors ?? 0));
