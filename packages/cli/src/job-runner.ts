@@ -154,18 +154,17 @@ export async function runJob(
           const lost = new Set((await writeAll(tx, plan.writes)).map(String));
           // Rows the app changed since they were read are re-read (from just before the first of
           // them) unless they keep changing; then they are reported and passed.
+          // Counted here, recorded after the commit: the executor may run this callback again.
           const retry = new Set<string>();
-          for (const key of lost) {
-            const count = (retries.get(key) ?? 0) + 1;
-            retries.set(key, count);
-            if (count <= (options.maxRetries ?? 5)) retry.add(key);
-          }
+          for (const key of lost)
+            if ((retries.get(key) ?? 0) + 1 <= (options.maxRetries ?? 5)) retry.add(key);
           let cut = rows.length;
           if (retry.size > 0) cut = rows.findIndex((row) => retry.has(keyOf(row)));
           const next = cut === 0 ? after : (rows[cut - 1] as Record<string, unknown>)[access.key];
           await leases.checkpoint(tx, job, access.name, lease, owner, next, cut);
           return { lost, retry, cut, next };
         });
+        for (const key of outcome.lost) retries.set(key, (retries.get(key) ?? 0) + 1);
         const before = new Set(rows.slice(0, outcome.cut).map(keyOf));
         const written = plan.writes.filter((w) => !outcome.lost.has(String(w.key))).length;
         for (const key of outcome.lost) if (!outcome.retry.has(key)) result.conflicts.push(key);

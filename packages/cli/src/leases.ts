@@ -253,6 +253,9 @@ export class LeaseTable {
   async adopt(job: string, tbl: string): Promise<void> {
     const now = this.#now();
     await this.executor.transaction(async (tx) => {
+      // SQLite: take the write lock before reading, so two processes starting together queue
+      // instead of deadlocking on the upgrade from a read lock (SQLITE_BUSY without waiting).
+      if (tx.dialect === 'sqlite') await tx.execute(`UPDATE ${this.name} SET done = done WHERE 1 = 0`);
       const p = new Params(tx.dialect);
       const live = await tx.query<{ job: string; chunk: unknown; owner: unknown; expires_at: unknown }>(
         `SELECT job, chunk, owner, expires_at FROM ${this.name} WHERE tbl = ${p.add(tbl)} AND job <> ${p.add(job)} AND expires_at >= ${p.add(now)} AND ((chunk >= 0 AND done = 0 AND owner IS NOT NULL) OR chunk = ${p.add(PLAN_MARKER)})`,

@@ -1,6 +1,6 @@
 import type { StoredTable } from '@fieldseal/core';
 import type { FieldsealConfig } from './config.js';
-import { CliError } from './errors.js';
+import { CliError, databaseError } from './errors.js';
 import { emptyResult, MAX_LISTED, runJob, type TableResult } from './job-runner.js';
 import { LeaseTable } from './leases.js';
 import type { RowWork } from './row-work.js';
@@ -119,6 +119,15 @@ export async function scanPending(
   }
 }
 
+/** Makes `job` the table's only job and plans its chunks (once, whichever worker comes first). */
+async function prepareJob(leases: LeaseTable, job: string, access: TableAccess) {
+  await leases.ensure();
+  await leases.adopt(job, access.name);
+  const rows = await access.count();
+  const planned = await leases.plan(job, access);
+  return { rows, planned };
+}
+
 /**
  * Runs one job over each table: a dry run only counts; a real run makes the job the table's
  * only job, runs it to the end from its checkpoints, then scans the table once more and counts
@@ -150,10 +159,9 @@ export async function runJobs(
       continue;
     }
     const leases = leaseTableFor(config, access, options);
-    await leases.ensure();
-    await leases.adopt(spec.job, access.name);
-    const rows = await access.count();
-    const planned = await leases.plan(spec.job, access);
+    const { rows, planned } = await prepareJob(leases, spec.job, access).catch((cause: unknown) => {
+      throw databaseError(cause, `starting ${spec.command} of ${model}`, access.table.table);
+    });
     options.onStart?.({ model, rows, done: planned.rowsDone });
     const result = await runJob(spec.job, access, spec.workFor(access.table), leases, {
       batch,
@@ -161,6 +169,8 @@ export async function runJobs(
       ...(options.onBatch ? { onBatch: options.onBatch } : {}),
       ...(options.onWait ? { onWait: options.onWait } : {}),
       ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+    }).catch((cause: unknown) => {
+      throw databaseError(cause, `running ${spec.command} on ${model}`, access.table.table);
     });
     if (!options.shouldStop?.()) {
       const left = await scanPending(access, spec, Math.max(batch, 5_000));

@@ -63,7 +63,7 @@ describe.each(JOB_DIALECTS)('4 concurrent migrate processes on %s, one SIGKILLed
     const results = await Promise.all(runs.map((run) => run.done));
     expect(results[0]?.signal).toBe('SIGKILL');
     const survivors = results.slice(1).map((run) => {
-      expect(run.code, run.stderr).toBe(0);
+      expect(run.code, `${run.stderr}\n${run.stdout}`).toBe(0);
       return JSON.parse(run.stdout);
     });
     // Each survivor did part of the work; no survivor's write ever lost a race with another's.
