@@ -38,9 +38,15 @@ export function guardStatusText(t: GuardTableStatus, changed?: readonly string[]
 
 /** `fieldseal guard status | install | remove | sql`. */
 export function guardCommand(host: GuardCommandHost): Command {
-  const guard = new Command('guard').description(
-    'database guards: CHECK constraints refusing anything but fieldseal ciphertext in encrypted columns',
-  );
+  // A command added with addCommand inherits none of the program's settings (usage errors would
+  // exit 1 and print to the real stderr): set them here, before the subcommands copy them.
+  const guard = new Command('guard')
+    .exitOverride()
+    .configureOutput({ writeOut: host.out, writeErr: host.err })
+    .showHelpAfterError()
+    .description(
+      'database guards: CHECK constraints refusing anything but fieldseal ciphertext in encrypted columns',
+    );
   guard
     .command('status')
     .description(
