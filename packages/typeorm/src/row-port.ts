@@ -1,5 +1,5 @@
 import type { GuardedRowWrite, RowKeyGuard, RowKeyPort, RowKeyRead } from '@fieldseal/core';
-import type { ObjectLiteral, QueryRunner } from 'typeorm';
+import type { ObjectLiteral, QueryRunner, UpdateQueryBuilder } from 'typeorm';
 import { type EntityPlan, rowIdOf } from './entity-plan.js';
 import { managedOf } from './insert-path.js';
 import type { Runtime } from './runtime.js';
@@ -17,11 +17,15 @@ export interface TypeormRowPort extends RowKeyPort<ObjectLiteral> {
 }
 
 /**
- * Reads ids and data keys of the update's rows with the builder's own WHERE (or of given
- * ids), with `FOR UPDATE` on PostgreSQL and MariaDB, inside a transaction it opens when none
- * is active; writes one `UPDATE … WHERE <id> AND <key guard>` per row with the update's
- * plain columns. The guard compares a prefix with `substr(…) =`, never `LIKE` (base64url
- * text contains `_`).
+ * Reads ids and data keys of the update's rows with the builder's own WHERE (or of given ids,
+ * still within that WHERE), then writes one `UPDATE … WHERE <the update's WHERE> AND <id> AND
+ * <key guard>` per row with the update's plain columns. No lock and no transaction of its own
+ * for one row: the statement re-checks the caller's WHERE and the row's key identity, and a miss
+ * makes the protocol read the row again (a row that stopped matching drops out, as if this update
+ * had run after the change). Several rows are written in one transaction (opened when none is
+ * active) so the update stays all-or-nothing; inside a caller's transaction the read locks the
+ * rows (`FOR UPDATE` on PostgreSQL and MariaDB). The guard compares a prefix with `substr(…) =`,
+ * never `LIKE` (base64url text contains `_`).
  */
 export function rowPort(
   runtime: Runtime,
@@ -34,7 +38,7 @@ export function rowPort(
 ): TypeormRowPort {
   const driver = queryRunner.connection.driver;
   const type = queryRunner.connection.options.type;
-  const lock = type === 'postgres' || type === 'mysql' || type === 'mariadb' ? ' FOR UPDATE' : '';
+  const canLock = type === 'postgres' || type === 'mysql' || type === 'mariadb';
   const primary = plan.metadata.primaryColumns;
   const q = (name: string) => driver.escape(name);
   const dataKey = q(plan.dataKey.column);
@@ -71,30 +75,28 @@ export function rowPort(
       return rows;
     },
     async readKeys(ids) {
-      await begin();
       const columns = [
         ...primary.map((c, i) => `${q(c.databaseName)} AS ${q(`fs_pk${i}`)}`),
         `${dataKey} AS ${q('fs_dk')}`,
       ].join(', ');
       const from = builder.getTableName(builder.getMainTableName());
-      let where: string;
-      let parameters: ObjectLiteral;
-      if (ids === undefined) {
-        where = builder.replacePropertyNamesForTheWholeQuery(builder.createWhereExpression());
-        parameters = builder.getParameters();
-      } else {
-        if (ids.length === 0) return [];
-        parameters = {};
-        where = ` WHERE ${ids
-          .map((id, i) => {
-            const parts = primary.map((c, j) => {
-              parameters[`fs_id_${i}_${j}`] = c.getEntityValue(id);
-              return `${q(c.databaseName)} = :fs_id_${i}_${j}`;
-            });
-            return `(${parts.join(' AND ')})`;
-          })
-          .join(' OR ')}`;
+      if (ids !== undefined && ids.length === 0) return [];
+      // The update's own WHERE, always: a row re-read after a miss must still match it.
+      const own = builder.replacePropertyNamesForTheWholeQuery(builder.createWhereExpression()).trim();
+      const conditions = own === '' ? [] : [`(${own.replace(/^WHERE\s+/i, '')})`];
+      const parameters: ObjectLiteral = { ...builder.getParameters() };
+      if (ids !== undefined) {
+        const byId = ids.map((id, i) => {
+          const parts = primary.map((c, j) => {
+            parameters[`fs_id_${i}_${j}`] = c.getEntityValue(id);
+            return `${q(c.databaseName)} = :fs_id_${i}_${j}`;
+          });
+          return `(${parts.join(' AND ')})`;
+        });
+        conditions.push(`(${byId.join(' OR ')})`);
       }
+      const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
+      const lock = canLock && queryRunner.isTransactionActive ? ' FOR UPDATE' : '';
       const [sql, bound] = driver.escapeQueryWithParameters(
         `SELECT ${columns} FROM ${from}${where}${lock}`,
         parameters,
@@ -103,17 +105,20 @@ export function rowPort(
       return rows.map(toRead);
     },
     async write(writes) {
+      // One row: one statement, atomic on its own. Several: all or none, like TypeORM's UPDATE.
+      if (writes.length > 1) await begin();
       const hits: boolean[] = [];
       for (const write of writes) {
         const set = rowValues(plan, plain, indexes, write);
-        const update = queryRunner.manager
-          .createQueryBuilder()
-          .update(plan.metadata.target)
+        // A clone of the caller's builder keeps its WHERE (and parameters); the id and the key
+        // guard are added to it, with parameter names of their own.
+        const update = (builder as unknown as UpdateQueryBuilder<ObjectLiteral>)
+          .clone()
+          .setQueryRunner(queryRunner)
           .set(set)
           .callListeners(false)
           .updateEntity(saving && builder.expressionMap.updateEntity);
-        if (saving) update.whereEntity(write.id);
-        else update.whereInIds(write.id);
+        if (!saving) update.andWhereInIds(write.id);
         const [condition, parameters] = guardSql(dataKey, write.guard);
         update.andWhere(condition, parameters);
         const result = await update.execute();
