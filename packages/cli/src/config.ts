@@ -10,7 +10,6 @@ import {
   type StoredTable,
 } from '@fieldseal/core';
 import { CliError } from './errors.js';
-import { retryingExecutor } from './transient.js';
 
 /**
  * What `fieldseal.config.ts` exports (as `export default defineConfig({...})`): the app's own
@@ -94,10 +93,7 @@ export function validateConfig(config: unknown, source: string): FieldsealConfig
   if (c.close !== undefined && typeof c.close !== 'function') fail('close', 'must be a function');
   if (c.leaseTable !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(c.leaseTable))
     fail('leaseTable', 'must be a plain identifier');
-  // Several processes share a job (and the app writes beside them): a busy database or a
-  // deadlock victim is retried, not reported as a failure of the run.
-  const withRetry = { ...(c as FieldsealConfig), executor: retryingExecutor(c.executor as SqlExecutor) };
-  if (c.encryptionNames === undefined) return withRetry;
+  if (c.encryptionNames === undefined) return c as FieldsealConfig;
   try {
     assertEncryptionNames(c.encryptionNames);
   } catch (error) {
@@ -110,7 +106,7 @@ export function validateConfig(config: unknown, source: string): FieldsealConfig
       ? { ...t, binding: names[t.table] as string }
       : t,
   );
-  return { ...withRetry, tables };
+  return { ...(c as FieldsealConfig), tables };
 }
 
 /** The tables a command works on: all of them, or the one `--model` names (by model or table name). */

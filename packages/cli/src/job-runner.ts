@@ -33,6 +33,11 @@ export interface TableResult {
   guardMisses: number;
   /** Chunks this process took over from a worker whose lease expired (crashed or stalled). */
   takenOver: number;
+  /**
+   * Chunks this process lost to another worker because it could not renew its lease in time (a
+   * stalled process); the batch in flight was rolled back and the other worker resumes it.
+   */
+  leasesLost: number;
   conflicts: string[];
   /** Rows skipped with an error (the first {@link MAX_LISTED} of them; `problemCount` counts all). */
   problems: RowProblem[];
@@ -61,6 +66,7 @@ export function emptyResult(model: string): TableResult {
     written: 0,
     guardMisses: 0,
     takenOver: 0,
+    leasesLost: 0,
     conflicts: [],
     problems: [],
     problemCount: 0,
@@ -120,6 +126,12 @@ export async function runJob(
       try {
         await chunk(lease, owner);
       } catch (error) {
+        // Too slow to renew (an overloaded machine, a long pause): the chunk is another
+        // worker's now and our batch was rolled back. Not a failure of the run: claim another.
+        if (error instanceof CliError && error.code === 'lease-lost') {
+          result.leasesLost++;
+          continue;
+        }
         aborted = true;
         throw error;
       }

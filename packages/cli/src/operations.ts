@@ -27,6 +27,7 @@ import {
 } from './row-work.js';
 import { type JobOptions, type JobReport, positive, runJobs } from './run-jobs.js';
 import { TableAccess } from './table-access.js';
+import { retryingExecutor } from './transient.js';
 import { isV1Row, upgradeWork } from './upgrade-work.js';
 import { type StatusResult, statusOfTable, type VerifyResult, verifyTable } from './verify.js';
 
@@ -54,7 +55,10 @@ async function prepare(
   } catch (cause) {
     throw new CliError('database-unreachable', `Cannot reach the database: ${detailOf(cause)}`, { cause });
   }
-  const accesses = tables.map((table) => new TableAccess(config.executor, table));
+  // Several processes share a job (and the app writes beside them): a busy database or a
+  // deadlock victim is retried, not reported as a failure of the run.
+  const executor = retryingExecutor(config.executor);
+  const accesses = tables.map((table) => new TableAccess(executor, table));
   for (const access of accesses) await access.check();
   const keyring = withLocalErrors(config.keyring);
   const envelope = new RowEnvelope({

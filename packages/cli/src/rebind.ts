@@ -14,6 +14,7 @@ import { CliError, databaseError, keyringUnavailable } from './errors.js';
 import { blindIndexOf, isOutage, type RowProblem } from './row-work.js';
 import { nullSafeEquals, Params } from './sql-dialect.js';
 import { TableAccess } from './table-access.js';
+import { retryingExecutor } from './transient.js';
 
 /** Options of {@link rebind}. */
 export interface RebindOptions {
@@ -92,7 +93,7 @@ export async function rebind(config: FieldsealConfig, options: RebindOptions): P
     throw new CliError('usage', `--from and --to are both "${to}"; nothing would move (see docs/rebind.md)`);
   const batch = options.batch ?? 500;
   if (!Number.isInteger(batch) || batch < 1) throw new CliError('usage', '--batch must be at least 1');
-  const access = new TableAccess(config.executor, table);
+  const access = new TableAccess(retryingExecutor(config.executor), table);
   await access.check();
   const envelope = new RowEnvelope({
     keyring: config.keyring,
@@ -140,7 +141,7 @@ export async function rebind(config: FieldsealConfig, options: RebindOptions): P
       report.stopped = true;
       break;
     }
-    const rows = await access.readBatch(config.executor, { lo: null, hi: null, after }, batch);
+    const rows = await access.readBatch(access.executor, { lo: null, hi: null, after }, batch);
     if (rows.length === 0) break;
     await mover.batch(rows);
     report.scanned += rows.length;

@@ -117,3 +117,45 @@ describe.each(DIALECTS)('app writes during migrate on %s', (dialect) => {
     expect((await strict.customer.findUnique({ where: { id: 149 } }))?.ssn).toBe(customer(149).ssn);
   });
 });
+
+describe.each(DIALECTS)('a worker that loses its lease on %s', (dialect) => {
+  let db: TestDb | undefined;
+  afterEach(async () => {
+    await db?.drop();
+  });
+
+  it('rolls its batch back, leaves the chunk to its new owner and carries on: the run still ends done', async () => {
+    db = await openDb(dialect);
+    const open = db;
+    await insertCustomers(open, 600);
+    const ph = (i: number) => (open.dialect === 'postgres' ? `$${i}` : '?');
+    let calls = 0;
+    // Mid-batch, another worker takes the chunk over (as if this process had stalled past its
+    // lease) and then dies without finishing it.
+    const stalling: Keyring = {
+      name: keyring.name,
+      generateDataKey: async (context) => {
+        if (++calls === 250)
+          await open.sql(
+            `UPDATE ${open.t('fieldseal_leases')} SET owner = ${ph(1)}, expires_at = ${ph(2)} WHERE chunk >= 0 AND done = 0 AND owner IS NOT NULL`,
+            ['elsewhere:1:thief', Date.now() + 1_500],
+          );
+        return keyring.generateDataKey(context);
+      },
+      decryptDataKey: (key, context) => keyring.decryptDataKey(key, context),
+      keyIdOf: (key) => keyring.keyIdOf(key),
+    };
+    const report = await migrate(open.config(stalling, { blindIndexKey }), {
+      model: 'Customer',
+      batch: 100,
+      leaseSeconds: 1,
+    });
+    expect(report.ok).toBe(true);
+    expect(report.tables[0]).toMatchObject({ leasesLost: 1, remaining: 0 });
+    expect(report.tables[0]?.takenOver).toBeGreaterThanOrEqual(1);
+    const result = await verify(open.config(keyring, { blindIndexKey }), { model: 'Customer' });
+    expect(result.tables[0]).toMatchObject({ rows: 600, encrypted: 600, plaintext: 0, undecryptable: 0 });
+    const app = open.client.$extends(fieldEncryption({ keyring, metadata, blindIndexKey }));
+    expect(await readChecksum(app)).toEqual({ checksum: expectedChecksum(600), rows: 600 });
+  });
+});
