@@ -1,7 +1,7 @@
 // End-to-end through the built binary with the TypeScript fixture config: loaded through tsx,
 // it has its own copy of @fieldseal/core, so its errors are not this copy's classes.
 import { BlindIndex, LocalKeyring } from '@fieldseal/core';
-import { testDialects } from '@fieldseal/test-databases';
+import { testDialects } from '@fieldseal/test-databases/dialects';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, insertCustomers, openDb, type TestDb } from './helpers/db.js';
 import { runCli } from './helpers/run-cli.js';
