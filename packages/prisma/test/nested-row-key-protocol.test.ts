@@ -1,0 +1,267 @@
+import { isWriteConflictError, parseDataKey, RowEnvelope, rewrapRowDataKey } from '@fieldseal/core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DIALECTS, openDatabase, type TestDatabase } from './helpers/databases.js';
+import { type EncryptedClient, extendedClient, keyring } from './helpers/fixture.js';
+import { expectRowInvariant } from './helpers/invariant.js';
+
+// Nested writes into existing child rows race a key change (rotation's re-wrap: same key, new
+// column text; or a delete) between fieldseal's read of the child rows' keys and the write. The
+// hook below sees that read (a child key read: it selects `dataKey` and filters by the parent)
+// and changes the rows right after it: from another connection on PostgreSQL and MariaDB (in a
+// transaction fieldseal opens), through the app's own interactive transaction on SQLite (which
+// lets one writer at a time in). Every check is on the stored rows, with raw SQL.
+
+type Tx = { $executeRawUnsafe(sql: string): Promise<number> };
+type KeyRead = { id: number; dataKey: string };
+
+describe.each(DIALECTS)('nested writes racing a key change on %s', (dialect) => {
+  let db: TestDatabase;
+  let prisma: EncryptedClient;
+  beforeAll(async () => {
+    db = await openDatabase(dialect);
+    prisma = extendedClient(db);
+  });
+  afterAll(async () => db?.drop());
+  beforeEach(async () => {
+    for (const table of ['Comment', 'Post', 'Profile', 'User'])
+      await db.execute(`DELETE FROM ${db.t(table)}`);
+  });
+
+  let tx: Tx | undefined;
+  const execute = (sql: string) => (tx ? tx.$executeRawUnsafe(sql).then(() => {}) : db.execute(sql));
+
+  /** Re-wraps a row's data key as `fieldseal rotate` does: same key and salt, new column text. */
+  const rewrap = async (table: string, row: KeyRead): Promise<string> => {
+    const stored = parseDataKey(row.dataKey);
+    const context = new RowEnvelope({ keyring }).contextFor(table);
+    const rewrapped = await keyring.reEncryptDataKey(stored.encryptedKey, context, {
+      destinationKeyId: stored.keyId,
+    });
+    const text = rewrapRowDataKey(stored, rewrapped);
+    expect(text).not.toBe(row.dataKey);
+    await execute(`UPDATE ${db.t(table)} SET ${db.q('dataKey')} = '${text}' WHERE ${db.q('id')} = ${row.id}`);
+    return text;
+  };
+
+  /**
+   * The client with a hook on child key reads. `change` runs on the rows each read returned;
+   * `reReads`: also on the protocol's re-reads of missed rows (by id), not only on first reads.
+   * (On MariaDB a missed guarded UPDATE keeps its row lock under REPEATABLE READ, so a change
+   * from another connection there would wait for the transaction: first reads only.)
+   */
+  const racing = (
+    table: string,
+    change: (rows: KeyRead[]) => Promise<void>,
+    options: { times: number; reReads?: boolean },
+  ) => {
+    let left = options.times;
+    return prisma.$extends({
+      query: {
+        $allModels: {
+          async $allOperations({ model, args, query }) {
+            const result = await query(args);
+            const { select, where } = args as { select?: Record<string, unknown>; where?: unknown };
+            const text = JSON.stringify(where ?? {});
+            const reRead = text.includes('"in":');
+            if (model === table && select?.dataKey && text.includes('"is":') && left > 0)
+              if (!reRead || (options.reReads && dialect !== 'mysql')) {
+                left--;
+                await change((Array.isArray(result) ? result : [result]) as KeyRead[]);
+              }
+            return result;
+          },
+        },
+      },
+    });
+  };
+
+  /** Runs `work` as the app would: in the app's interactive transaction on SQLite (see above). */
+  const run = async <T>(client: ReturnType<typeof racing>, work: (c: typeof client) => Promise<T>) => {
+    if (dialect !== 'sqlite') return work(client);
+    return client.$transaction(async (t) => {
+      tx = t as unknown as Tx;
+      try {
+        return await work(t as unknown as typeof client);
+      } finally {
+        tx = undefined;
+      }
+    });
+  };
+
+  const author = async () =>
+    prisma.user.create({
+      data: {
+        email: 'a@x.io',
+        posts: {
+          create: [
+            { title: 'x', body: 'old1' },
+            { title: 'x', body: 'old2' },
+            { title: 'x', body: 'old3' },
+            { title: 'y', body: 'other' },
+          ],
+        },
+      },
+      include: { posts: { orderBy: { id: 'asc' } } },
+    });
+  const posts = async () => (await expectRowInvariant(db, 'Post')) as (KeyRead & { body: string })[];
+
+  it('nested updateMany over 3 child rows re-wrapped after the key read writes all 3', async () => {
+    const user = await author();
+    const rotated = new Map<number, string>();
+    const client = racing(
+      'Post',
+      async (rows) => {
+        for (const row of rows) rotated.set(Number(row.id), await rewrap('Post', row));
+      },
+      { times: 1 },
+    );
+    const updated = await run(client, (c) =>
+      c.user.update({
+        where: { id: user.id },
+        data: {
+          name: 'N',
+          posts: { updateMany: { where: { title: 'x' }, data: { body: 'new', title: 'x2' } } },
+        },
+        include: { posts: { orderBy: { id: 'asc' } } },
+      }),
+    );
+    expect(rotated.size).toBe(3);
+    expect(updated.name).toBe('N');
+    expect(updated.posts.map((post) => [post.title, post.body])).toEqual([
+      ['x2', 'new'],
+      ['x2', 'new'],
+      ['x2', 'new'],
+      ['y', 'other'],
+    ]);
+    // At rest: each value opens under its own row's key column, which is the rotated text.
+    const stored = await posts();
+    expect(stored.map((post) => post.body)).toEqual(['new', 'new', 'new', 'other']);
+    for (const [id, text] of rotated) expect(stored.find((post) => post.id === id)?.dataKey).toBe(text);
+  });
+
+  it('nested update and to-one update of rows re-wrapped after the key read succeed', async () => {
+    const user = await author();
+    await prisma.profile.create({ data: { bio: 'b0', user: { connect: { id: user.id } } } });
+    const [first] = user.posts;
+    const rotated = new Map<string, string>();
+    const change = (table: string) => async (rows: KeyRead[]) => {
+      for (const row of rows) rotated.set(`${table}:${row.id}`, await rewrap(table, row));
+    };
+    const updated = await run(racing('Post', change('Post'), { times: 1 }), (c) =>
+      c.user.update({
+        where: { id: user.id },
+        data: { posts: { update: { where: { id: first?.id as number }, data: { body: 'edited' } } } },
+        include: { posts: { orderBy: { id: 'asc' } } },
+      }),
+    );
+    expect(updated.posts[0]?.body).toBe('edited');
+    const profiled = await run(racing('Profile', change('Profile'), { times: 1 }), (c) =>
+      c.user.update({
+        where: { id: user.id },
+        data: { profile: { update: { bio: 'b1', avatar: new Uint8Array([7]) } } },
+        include: { profile: true },
+      }),
+    );
+    expect(profiled.profile).toMatchObject({ bio: 'b1', avatar: new Uint8Array([7]) });
+    expect(rotated.size).toBe(2);
+    const stored = await posts();
+    expect(stored.find((post) => post.id === first?.id)).toMatchObject({
+      body: 'edited',
+      dataKey: rotated.get(`Post:${first?.id}`),
+    });
+    const [profile] = await expectRowInvariant(db, 'Profile');
+    expect(profile).toMatchObject({ bio: 'b1', dataKey: [...rotated.values()][1] });
+  });
+
+  it('nested upsert: the update branch lands under the re-wrapped key; a row deleted after the read is created', async () => {
+    const user = await author();
+    const [first, second] = user.posts;
+    let rotated: string | undefined;
+    const updated = await run(
+      racing(
+        'Post',
+        async ([row]) => {
+          rotated = await rewrap('Post', row as KeyRead);
+        },
+        { times: 1 },
+      ),
+      (c) =>
+        c.user.update({
+          where: { id: user.id },
+          data: {
+            posts: {
+              upsert: {
+                where: { id: first?.id as number },
+                create: { title: 'never', body: 'never' },
+                update: { body: 'upserted' },
+              },
+            },
+          },
+          include: { posts: { orderBy: { id: 'asc' } } },
+        }),
+    );
+    expect(updated.posts.map((post) => post.body)).toEqual(['upserted', 'old2', 'old3', 'other']);
+    expect((await posts()).find((post) => post.id === first?.id)?.dataKey).toBe(rotated);
+    const deleted = async ([row]: KeyRead[]) =>
+      execute(`DELETE FROM ${db.t('Post')} WHERE ${db.q('id')} = ${(row as KeyRead).id}`);
+    const created = await run(racing('Post', deleted, { times: 1 }), (c) =>
+      c.user.update({
+        where: { id: user.id },
+        data: {
+          posts: {
+            upsert: {
+              where: { id: second?.id as number },
+              create: { title: 'fresh', body: 'created' },
+              update: { body: 'never' },
+            },
+          },
+        },
+        include: { posts: { orderBy: { id: 'asc' } } },
+      }),
+    );
+    expect(created.posts.map((post) => post.body)).toEqual(['upserted', 'old3', 'other', 'created']);
+    const stored = await posts();
+    expect(stored.map((post) => post.body)).toEqual(['upserted', 'old3', 'other', 'created']);
+    expect(stored.some((post) => post.id === second?.id)).toBe(false);
+  });
+
+  it('a nested update of a row deleted after the key read fails with record-not-found and writes nothing', async () => {
+    const user = await author();
+    const [first] = user.posts;
+    const deleted = async ([row]: KeyRead[]) =>
+      execute(`DELETE FROM ${db.t('Post')} WHERE ${db.q('id')} = ${(row as KeyRead).id}`);
+    const error = await run(racing('Post', deleted, { times: 1 }), (c) =>
+      c.user.update({
+        where: { id: user.id },
+        data: {
+          name: 'never',
+          posts: { update: { where: { id: first?.id as number }, data: { body: 'x' } } },
+        },
+      }),
+    ).catch((e: unknown) => e);
+    expect((error as { code?: string }).code).toBe('P2025');
+    expect((await db.rows('User'))[0]?.name).toBeNull();
+    expect((await posts()).map((post) => post.body)).not.toContain('x');
+  });
+
+  it('child keys that change before every write end in WriteConflictError, with nothing written', async () => {
+    const user = await author();
+    const client = racing(
+      'Post',
+      async (rows) => {
+        for (const row of rows) await rewrap('Post', row);
+      },
+      { times: 100, reReads: true },
+    );
+    const error = await run(client, (c) =>
+      c.user.update({
+        where: { id: user.id },
+        data: { name: 'never', posts: { updateMany: { where: { title: 'x' }, data: { body: 'never' } } } },
+      }),
+    ).catch((e: unknown) => e);
+    expect(isWriteConflictError(error), String(error)).toBe(true);
+    expect(String(error)).toContain('Post');
+    expect((await db.rows('User'))[0]?.name).toBeNull();
+    expect((await posts()).map((post) => post.body)).toEqual(['old1', 'old2', 'old3', 'other']);
+  });
+});
