@@ -225,6 +225,29 @@ describe.each(DIALECTS)('nested writes racing a key change on %s', (dialect) => 
     expect(stored.some((post) => post.id === second?.id)).toBe(false);
   });
 
+  it("an upsert's update branch: its nested updateMany over re-wrapped rows writes all 3", async () => {
+    const user = await author();
+    let count = 0;
+    const client = racing(
+      'Post',
+      async (rows) => {
+        for (const row of rows) await rewrap('Post', row);
+        count += rows.length;
+      },
+      { times: 1 },
+    );
+    await run(client, (c) =>
+      c.user.upsert({
+        where: { id: user.id },
+        create: { email: 'never@x.io' },
+        update: { ssn: 's', posts: { updateMany: { where: { title: 'x' }, data: { body: 'up' } } } },
+      }),
+    );
+    expect(count).toBe(3);
+    expect((await posts()).map((post) => post.body)).toEqual(['up', 'up', 'up', 'other']);
+    expect((await expectRowInvariant(db, 'User'))[0]).toMatchObject({ ssn: 's', email: 'a@x.io' });
+  });
+
   it('a nested update of a row deleted after the key read fails with record-not-found and writes nothing', async () => {
     const user = await author();
     const [first] = user.posts;

@@ -209,4 +209,18 @@ describe.each(DIALECTS)('nested writes on %s', (dialect) => {
     expect((await prisma.user.findUniqueOrThrow({ where: { id: author.id } })).name).toBeNull();
     await invariantEverywhere();
   });
+  it('a nested updateMany gives a legacy child row (plaintext, no data key) a key of its own', async () => {
+    const user = await prisma.user.create({ data: { email: 'a@x.io' } });
+    await db.execute(
+      `INSERT INTO ${db.t('Post')} (${db.q('title')}, ${db.q('body')}, ${db.q('authorId')}) VALUES ('legacy', 'plain-body', ${user.id})`,
+    );
+    await prisma.user.update({
+      where: { id: user.id },
+      data: { posts: { updateMany: { where: { title: 'legacy' }, data: { body: 'sealed' } } } },
+    });
+    const [post] = await expectRowInvariant(db, 'Post');
+    expect(post).toMatchObject({ title: 'legacy', body: 'sealed' });
+    expect(String(post?.dataKey)).toMatch(/^fsk2:/);
+    expect(JSON.stringify(await db.rows('Post'))).not.toContain('plain-body');
+  });
 });
