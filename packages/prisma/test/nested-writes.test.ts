@@ -223,4 +223,17 @@ describe.each(DIALECTS)('nested writes on %s', (dialect) => {
     expect(String(post?.dataKey)).toMatch(/^fsk2:/);
     expect(JSON.stringify(await db.rows('Post'))).not.toContain('plain-body');
   });
+  it('a nested to-one update of a field with a blind index keeps the index in step', async () => {
+    const post = await prisma.post.create({
+      data: { title: 't', body: 'b', author: { create: { email: 'old@x.io', name: 'n' } } },
+    });
+    await prisma.post.update({
+      where: { id: post.id },
+      data: { author: { update: { email: 'New@X.io', name: 'm' } } },
+    });
+    const found = await prisma.user.findUnique({ where: { email: 'new@x.io' } as never });
+    expect(found).toMatchObject({ email: 'New@X.io', name: 'm' });
+    expect(await prisma.user.findFirst({ where: { email: 'old@x.io' } })).toBeNull();
+    await invariantEverywhere();
+  });
 });
