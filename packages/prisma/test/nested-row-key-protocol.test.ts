@@ -265,6 +265,22 @@ describe.each(DIALECTS)('nested writes racing a key change on %s', (dialect) => 
     expect((error as { code?: string }).code).toBe('P2025');
     expect((await db.rows('User'))[0]?.name).toBeNull();
     expect((await posts()).map((post) => post.body)).not.toContain('x');
+    // A nested updateMany leaves the deleted row out and writes the others whole.
+    const before = await posts();
+    const matched = before.filter((post) => post.title === 'x').length;
+    await run(
+      racing('Post', async ([row]) => deleted([row as KeyRead]), { times: 1 }),
+      (c) =>
+        c.user.update({
+          where: { id: user.id },
+          data: { posts: { updateMany: { where: { title: 'x' }, data: { title: 'z', body: 'new' } } } },
+        }),
+    );
+    const after = (await posts()) as unknown as { title: string; body: string }[];
+    expect(after).toHaveLength(before.length - 1);
+    expect(after.filter((post) => post.title !== 'y').map((post) => [post.title, post.body])).toEqual(
+      Array.from({ length: matched - 1 }, () => ['z', 'new']),
+    );
   });
 
   it('child keys that change before every write end in WriteConflictError, with nothing written', async () => {

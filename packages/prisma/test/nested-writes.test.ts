@@ -236,4 +236,25 @@ describe.each(DIALECTS)('nested writes on %s', (dialect) => {
     expect(await prisma.user.findFirst({ where: { email: 'old@x.io' } })).toBeNull();
     await invariantEverywhere();
   });
+  it('a nested updateMany matches the rows there when the call starts, not one created in the same call', async () => {
+    const user = await prisma.user.create({
+      data: { email: 'a@x.io', posts: { create: { title: 'x', body: 'b1' } } },
+    });
+    const updated = await prisma.user.update({
+      where: { id: user.id },
+      data: {
+        posts: {
+          create: { title: 'x', body: 'created' },
+          updateMany: { where: { title: 'x' }, data: { title: 'z', body: 'u' } },
+        },
+      },
+      include: { posts: { orderBy: { id: 'asc' } } },
+    });
+    // Each row whole: the old one fully updated, the new one as created (no title without body).
+    expect(updated.posts.map((post) => [post.title, post.body])).toEqual([
+      ['z', 'u'],
+      ['x', 'created'],
+    ]);
+    await invariantEverywhere();
+  });
 });
