@@ -103,7 +103,8 @@ describe.each(DIALECTS)('nested writes racing a key change on %s', (dialect) => 
       },
       include: { posts: { orderBy: { id: 'asc' } } },
     });
-  const posts = async () => (await expectRowInvariant(db, 'Post')) as (KeyRead & { body: string })[];
+  const posts = async () =>
+    (await expectRowInvariant(db, 'Post')) as (KeyRead & { body: string; title: string })[];
 
   it('nested updateMany over 3 child rows re-wrapped after the key read writes all 3', async () => {
     const user = await author();
@@ -276,7 +277,7 @@ describe.each(DIALECTS)('nested writes racing a key change on %s', (dialect) => 
           data: { posts: { updateMany: { where: { title: 'x' }, data: { title: 'z', body: 'new' } } } },
         }),
     );
-    const after = (await posts()) as unknown as { title: string; body: string }[];
+    const after = await posts();
     expect(after).toHaveLength(before.length - 1);
     expect(after.filter((post) => post.title !== 'y').map((post) => [post.title, post.body])).toEqual(
       Array.from({ length: matched - 1 }, () => ['z', 'new']),
