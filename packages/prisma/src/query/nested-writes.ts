@@ -147,9 +147,9 @@ export class NestedWrites {
     item: unknown,
     related: Record<string, unknown> | undefined,
   ): Promise<unknown> {
-    if (!isPlainObject(item) || !isPlainObject(item.data)) return item;
+    if (!isPlainObject(item)) return item;
     const where = rewriteWhere(this.#ctx, child, item.where);
-    if (!this.#parent.needsKeys(child, item.data)) {
+    if (!this.#parent.needsKeys(child, item.data) || !isPlainObject(item.data)) {
       await this.#parent.writeWithoutKeys(child, item.data);
       return { ...item, where };
     }
