@@ -1,92 +1,34 @@
-import { isWriteConflictError, parseDataKey, RowEnvelope, rewrapRowDataKey } from '@fieldseal/core';
+import { isWriteConflictError } from '@fieldseal/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DIALECTS, openDatabase, type TestDatabase } from './helpers/databases.js';
-import { type EncryptedClient, extendedClient, keyring } from './helpers/fixture.js';
+import { type EncryptedClient, extendedClient } from './helpers/fixture.js';
 import { expectRowInvariant } from './helpers/invariant.js';
+import { type KeyRead, keyRace } from './helpers/key-race.js';
 
 // Nested writes into existing child rows race a key change (rotation's re-wrap: same key, new
-// column text; or a delete) between fieldseal's read of the child rows' keys and the write. The
-// hook below sees that read (a child key read: it selects `dataKey` and filters by the parent)
-// and changes the rows right after it: from another connection on PostgreSQL and MariaDB (in a
-// transaction fieldseal opens), through the app's own interactive transaction on SQLite (which
-// lets one writer at a time in). Every check is on the stored rows, with raw SQL.
-
-type Tx = { $executeRawUnsafe(sql: string): Promise<number> };
-type KeyRead = { id: number; dataKey: string };
+// column text; or a delete) between fieldseal's read of the child rows' keys and the write
+// (helpers/key-race.ts): from another connection on PostgreSQL and MariaDB (in a transaction
+// fieldseal opens unless said otherwise), through the app's own interactive transaction on SQLite
+// (which lets one writer at a time in). Every check is on the stored rows, with raw SQL.
 
 describe.each(DIALECTS)('nested writes racing a key change on %s', (dialect) => {
   let db: TestDatabase;
   let prisma: EncryptedClient;
+  let race: ReturnType<typeof keyRace>;
   beforeAll(async () => {
     db = await openDatabase(dialect);
     prisma = extendedClient(db);
+    race = keyRace(db, prisma);
   });
   afterAll(async () => db?.drop());
   beforeEach(async () => {
     for (const table of ['Comment', 'Post', 'Profile', 'User'])
       await db.execute(`DELETE FROM ${db.t(table)}`);
   });
-
-  let tx: Tx | undefined;
-  const execute = (sql: string) => (tx ? tx.$executeRawUnsafe(sql).then(() => {}) : db.execute(sql));
-
-  /** Re-wraps a row's data key as `fieldseal rotate` does: same key and salt, new column text. */
-  const rewrap = async (table: string, row: KeyRead): Promise<string> => {
-    const stored = parseDataKey(row.dataKey);
-    const context = new RowEnvelope({ keyring }).contextFor(table);
-    const rewrapped = await keyring.reEncryptDataKey(stored.encryptedKey, context, {
-      destinationKeyId: stored.keyId,
-    });
-    const text = rewrapRowDataKey(stored, rewrapped);
-    expect(text).not.toBe(row.dataKey);
-    await execute(`UPDATE ${db.t(table)} SET ${db.q('dataKey')} = '${text}' WHERE ${db.q('id')} = ${row.id}`);
-    return text;
-  };
-
-  /**
-   * The client with a hook on child key reads. `change` runs on the rows each read returned;
-   * `reReads`: also on the protocol's re-reads of missed rows (by id), not only on first reads.
-   * (On MariaDB a missed guarded UPDATE keeps its row lock under REPEATABLE READ, so a change
-   * from another connection there would wait for the transaction: first reads only.)
-   */
-  const racing = (
-    table: string,
-    change: (rows: KeyRead[]) => Promise<void>,
-    options: { times: number; reReads?: boolean },
-  ) => {
-    let left = options.times;
-    return prisma.$extends({
-      query: {
-        $allModels: {
-          async $allOperations({ model, args, query }) {
-            const result = await query(args);
-            const { select, where } = args as { select?: Record<string, unknown>; where?: unknown };
-            const text = JSON.stringify(where ?? {});
-            const reRead = text.includes('"in":');
-            if (model === table && select?.dataKey && text.includes('"is":') && left > 0)
-              if (!reRead || (options.reReads && dialect !== 'mysql')) {
-                left--;
-                await change((Array.isArray(result) ? result : [result]) as KeyRead[]);
-              }
-            return result;
-          },
-        },
-      },
-    });
-  };
-
-  /** Runs `work` as the app would: in the app's interactive transaction on SQLite (see above). */
-  const run = async <T>(client: ReturnType<typeof racing>, work: (c: typeof client) => Promise<T>) => {
-    if (dialect !== 'sqlite') return work(client);
-    return client.$transaction(async (t) => {
-      tx = t as unknown as Tx;
-      try {
-        return await work(t as unknown as typeof client);
-      } finally {
-        tx = undefined;
-      }
-    });
-  };
+  const execute = (sql: string) => race.execute(sql);
+  const rewrap = (table: string, row: KeyRead) => race.rewrap(table, row);
+  const racing: ReturnType<typeof keyRace>['racing'] = (...args) => race.racing(...args);
+  const run: ReturnType<typeof keyRace>['run'] = (...args) => race.run(...args);
 
   const author = async () =>
     prisma.user.create({
@@ -139,6 +81,35 @@ describe.each(DIALECTS)('nested writes racing a key change on %s', (dialect) => 
     expect(stored.map((post) => post.body)).toEqual(['new', 'new', 'new', 'other']);
     for (const [id, text] of rotated) expect(stored.find((post) => post.id === id)?.dataKey).toBe(text);
   });
+
+  // In the app's own interactive transaction fieldseal cannot retry the transaction: PostgreSQL's
+  // re-read (READ COMMITTED) sees the rotation and the retry lands; MariaDB's re-reads see the
+  // transaction's first snapshot, so the call ends in WriteConflictError and the app retries.
+  if (dialect !== 'sqlite')
+    it("in the app's transaction, a rotation from another connection: all 3 written, or WriteConflictError", async () => {
+      const user = await author();
+      const client = racing('Post', async (rows) => Promise.all(rows.map((row) => rewrap('Post', row))), {
+        times: 1,
+      });
+      const outcome = await run(
+        client,
+        (c) =>
+          c.user.update({
+            where: { id: user.id },
+            data: { name: 'N', posts: { updateMany: { where: { title: 'x' }, data: { body: 'new' } } } },
+          }),
+        true,
+      ).catch((e: unknown) => e);
+      const stored = await posts();
+      if (dialect === 'postgresql') {
+        expect(outcome).toMatchObject({ name: 'N' });
+        expect(stored.map((post) => post.body)).toEqual(['new', 'new', 'new', 'other']);
+      } else {
+        expect(isWriteConflictError(outcome), String(outcome)).toBe(true);
+        expect(stored.map((post) => post.body)).toEqual(['old1', 'old2', 'old3', 'other']);
+        expect((await db.rows('User'))[0]?.name).toBeNull();
+      }
+    });
 
   it('nested update and to-one update of rows re-wrapped after the key read succeed', async () => {
     const user = await author();
