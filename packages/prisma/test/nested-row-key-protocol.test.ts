@@ -255,6 +255,25 @@ describe.each(DIALECTS)('nested writes racing a key change on %s', (dialect) => 
     );
   });
 
+  it('a nested updateMany leaves out a row that stopped matching after the key read', async () => {
+    const user = await author();
+    const retitle = async ([row]: KeyRead[]) =>
+      execute(`UPDATE ${db.t('Post')} SET ${db.q('title')} = 'q' WHERE ${db.q('id')} = ${row?.id}`);
+    await run(racing('Post', retitle, { times: 1 }), (c) =>
+      c.user.update({
+        where: { id: user.id },
+        data: { posts: { updateMany: { where: { title: 'x' }, data: { title: 'z', body: 'new' } } } },
+      }),
+    );
+    const stored = (await posts()).map((post) => [post.title, post.body]);
+    expect(stored).toEqual([
+      ['q', 'old1'],
+      ['z', 'new'],
+      ['z', 'new'],
+      ['y', 'other'],
+    ]);
+  });
+
   it('child keys that change before every write end in WriteConflictError, with nothing written', async () => {
     const user = await author();
     const client = racing(
