@@ -209,4 +209,52 @@ describe.each(DIALECTS)('nested writes on %s', (dialect) => {
     expect((await prisma.user.findUniqueOrThrow({ where: { id: author.id } })).name).toBeNull();
     await invariantEverywhere();
   });
+  it('a nested updateMany gives a legacy child row (plaintext, no data key) a key of its own', async () => {
+    const user = await prisma.user.create({ data: { email: 'a@x.io' } });
+    await db.execute(
+      `INSERT INTO ${db.t('Post')} (${db.q('title')}, ${db.q('body')}, ${db.q('authorId')}) VALUES ('legacy', 'plain-body', ${user.id})`,
+    );
+    await prisma.user.update({
+      where: { id: user.id },
+      data: { posts: { updateMany: { where: { title: 'legacy' }, data: { body: 'sealed' } } } },
+    });
+    const [post] = await expectRowInvariant(db, 'Post');
+    expect(post).toMatchObject({ title: 'legacy', body: 'sealed' });
+    expect(String(post?.dataKey)).toMatch(/^fsk2:/);
+    expect(JSON.stringify(await db.rows('Post'))).not.toContain('plain-body');
+  });
+  it('a nested to-one update of a field with a blind index keeps the index in step', async () => {
+    const post = await prisma.post.create({
+      data: { title: 't', body: 'b', author: { create: { email: 'old@x.io', name: 'n' } } },
+    });
+    await prisma.post.update({
+      where: { id: post.id },
+      data: { author: { update: { email: 'New@X.io', name: 'm' } } },
+    });
+    const found = await prisma.user.findUnique({ where: { email: 'new@x.io' } as never });
+    expect(found).toMatchObject({ email: 'New@X.io', name: 'm' });
+    expect(await prisma.user.findFirst({ where: { email: 'old@x.io' } })).toBeNull();
+    await invariantEverywhere();
+  });
+  it('a nested updateMany matches the rows there when the call starts, not one created in the same call', async () => {
+    const user = await prisma.user.create({
+      data: { email: 'a@x.io', posts: { create: { title: 'x', body: 'b1' } } },
+    });
+    const updated = await prisma.user.update({
+      where: { id: user.id },
+      data: {
+        posts: {
+          create: { title: 'x', body: 'created' },
+          updateMany: { where: { title: 'x' }, data: { title: 'z', body: 'u' } },
+        },
+      },
+      include: { posts: { orderBy: { id: 'asc' } } },
+    });
+    // Each row whole: the old one fully updated, the new one as created (no title without body).
+    expect(updated.posts.map((post) => [post.title, post.body])).toEqual([
+      ['z', 'u'],
+      ['x', 'created'],
+    ]);
+    await invariantEverywhere();
+  });
 });

@@ -58,15 +58,3 @@ export function relatedRowsFilter(
   const back = schema.backRelation(model, relation) as Relation; // checked when the extension is built
   return { [back.field]: back.list ? { some: parentFilter } : { is: parentFilter } };
 }
-
-/** Rows grouped by the value of their data-key column (`null` for legacy rows with none). */
-export function groupByDataKey(model: ModelInfo, rows: readonly KeyRow[]): Map<string | null, KeyRow[]> {
-  const groups = new Map<string | null, KeyRow[]>();
-  for (const row of rows) {
-    const key = (row[model.dataKey as string] ?? null) as string | null;
-    const group = groups.get(key);
-    if (group) group.push(row);
-    else groups.set(key, [row]);
-  }
-  return groups;
-}

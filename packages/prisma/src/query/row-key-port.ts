@@ -14,6 +14,12 @@ export interface RowKeyPortOptions {
   /** At most this many rows (updateMany's `limit`). */
   readonly take?: number;
   /**
+   * Re-read missed rows within `where` too (not by id alone): a row that no longer matches the
+   * operation's filter is then left out (reported vanished) instead of retried until
+   * `WriteConflictError`. Nested writes use it: their filter includes "belongs to this parent".
+   */
+  readonly rereadWithinWhere?: boolean;
+  /**
    * Runs one write with `where` (the operation's filter, the row's id and its key guard) and
    * `data` (the operation's plain data with the row's ciphertext and data key). Resolves to
    * `undefined` when no row matched.
@@ -65,7 +71,12 @@ export function prismaRowKeyPort(
     results,
     where: options.where,
     async readKeys(ids) {
-      const where = ids === undefined ? options.where : idsFilter(model, ids);
+      const where =
+        ids === undefined
+          ? options.where
+          : options.rereadWithinWhere
+            ? withConditions(options.where, [idsFilter(model, ids)])
+            : idsFilter(model, ids);
       const action = ids === undefined ? options.read : 'findMany';
       const take = ids === undefined && options.take !== undefined ? { take: options.take } : {};
       const found = await runner.run(model, action, { where, select: keySelect(model), ...take });

@@ -175,7 +175,8 @@ export async function upsert(ctx: QueryContext, model: ModelInfo, call: Call): P
         await runner.proceed({ ...attempt, where: guardWhere(model, port.where, fresh) }),
       );
     },
-    (code) => code === 'P2002',
+    // Also a write conflict, as for update (nested writes of the update branch included).
+    (code) => code === 'P2002' || retryConflict(code),
   );
 }
 
