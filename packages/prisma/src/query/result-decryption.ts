@@ -61,6 +61,25 @@ function readInput(shape: ResultShape, row: Record<string, unknown>): DecryptRow
   };
 }
 
+/**
+ * Puts plaintext the adapter already holds (what it just wrote, and what it decrypted before
+ * writing) into one returned row of `shape` (relations not followed), then removes the fields
+ * fieldseal added to the selection. A returned encrypted field without plaintext is a bug, not a gap.
+ */
+export function fillPlaintext(
+  shape: ResultShape,
+  row: Record<string, unknown>,
+  plain: Readonly<Record<string, unknown>>,
+): void {
+  for (const field of shape.model.encrypted.values()) {
+    if (!(field.name in row)) continue;
+    if (!(field.column in plain))
+      throw new Error(`@fieldseal/prisma: no plaintext for ${shape.model.name}.${field.name} (bug)`);
+    row[field.name] = plain[field.column];
+  }
+  strip(shape, row);
+}
+
 function strip(shape: ResultShape, row: Record<string, unknown>): void {
   for (const field of shape.strip) delete row[field];
 }

@@ -13,6 +13,10 @@ export interface RowKeyPortOptions {
   readonly read: 'findUnique' | 'findMany';
   /** At most this many rows (updateMany's `limit`). */
   readonly take?: number;
+  /** More fields to read with each row's id and data key (e.g. the encrypted values a result returns). */
+  readonly readAlso?: Readonly<Record<string, true>>;
+  /** Sees the rows as read (with `readAlso`), before the protocol does; may throw to stop the write. */
+  readonly onRead?: (rows: readonly KeyRow[]) => Promise<void>;
   /**
    * Runs one write with `where` (the operation's filter, the row's id and its key guard) and
    * `data` (the operation's plain data with the row's ciphertext and data key). Resolves to
@@ -68,8 +72,11 @@ export function prismaRowKeyPort(
       const where = ids === undefined ? options.where : idsFilter(model, ids);
       const action = ids === undefined ? options.read : 'findMany';
       const take = ids === undefined && options.take !== undefined ? { take: options.take } : {};
-      const found = await runner.run(model, action, { where, select: keySelect(model), ...take });
-      return remember((Array.isArray(found) ? found : found ? [found] : []) as KeyRow[]);
+      const select = options.readAlso ? { ...options.readAlso, ...keySelect(model) } : keySelect(model);
+      const found = await runner.run(model, action, { where, select, ...take });
+      const rows = (Array.isArray(found) ? found : found ? [found] : []) as KeyRow[];
+      await options.onRead?.(rows);
+      return remember(rows);
     },
     async write(writes: readonly GuardedRowWrite<KeyRow>[]) {
       const hits: boolean[] = [];

@@ -1,0 +1,205 @@
+import { type DecryptRowInput, type RowValues, WriteConflictError } from '@fieldseal/core';
+import type { ModelInfo } from '../setup/encryption-schema.js';
+import { providerOf } from '../setup/stored-tables.js';
+import { isPlainObject, type QueryContext } from './context.js';
+import { NOT_READ, WriteEncryptor } from './data-encryptor.js';
+import { fillPlaintext, rowIdOf } from './result-decryption.js';
+import { lowerFirst, type ResultShape } from './result-shape.js';
+import type { KeyRow } from './row-filters.js';
+import { type PrismaRowKeyPort, prismaRowKeyPort, withConditions } from './row-key-port.js';
+import { type Call, QueryRunner } from './transaction.js';
+import { outputs } from './write-shapes.js';
+
+// `update` of one row by a unique where in two statements and no transaction, where Prisma's
+// `update` is one `UPDATE … WHERE … RETURNING` (PostgreSQL, SQLite): read the row's id, data
+// key and the encrypted values the result returns; decrypt those now; write with Prisma's
+// `update`, its where guarded on the data key and on the ciphertext read. The row it returns is
+// the row as written, and nothing is decrypted after the write commits: an error still means
+// "not written". MySQL's `update` selects the row again after the UPDATE and reports it even when
+// the guarded UPDATE changed nothing, so MySQL keeps the transactional path.
+
+const ATTEMPTS = 3;
+
+/**
+ * True when `update` can take the one-statement path: outside any transaction (in the app's,
+ * its statements are the app's to batch), a top-level call (not a fluent one), no nested writes
+ * and no relations in the result (their rows would be decrypted after the commit), on a database
+ * whose `update` returns the row it changed in the same statement.
+ */
+export function canUpdateInOneStatement(
+  model: ModelInfo,
+  call: Call,
+  shape: ResultShape | undefined,
+): boolean {
+  const { params, args } = call;
+  if (params.transaction !== undefined || params.dataPath.length > 0 || model.dataKey === undefined)
+    return false;
+  if (shape && shape.relations.size > 0) return false;
+  if (!isPlainObject(args.data) || Object.keys(args.data).some((key) => model.relations.has(key))) return false;
+  if (!isPlainObject(args.where) || (isPlainObject(args.select) && args.select._count)) return false;
+  return returnsInOneStatement(call.client);
+}
+
+const dialects = new WeakMap<object, boolean>();
+
+function returnsInOneStatement(client: unknown): boolean {
+  if (typeof client !== 'object' || client === null) return false;
+  let known = dialects.get(client);
+  if (known === undefined) {
+    const dialect = providerOf(client);
+    known = dialect === 'postgres' || dialect === 'sqlite';
+    dialects.set(client, known);
+  }
+  return known;
+}
+
+/** The state of the one row, as last read: its stored encrypted values (to guard on) and their plaintext. */
+interface ReadRow {
+  stored: Record<string, unknown>;
+  plain: Record<string, unknown>;
+}
+
+/**
+ * Runs `update` on the one-statement path (see {@link canUpdateInOneStatement}). Encrypted values
+ * go through core's row-key protocol (`envelope.writeToRows`, which re-reads and retries a guard
+ * that missed); an update of plain fields only retries a missed guard the same way. A row that is
+ * gone ends in Prisma's own "record not found" (P2025), with nothing written.
+ */
+export async function updateInOneStatement(
+  ctx: QueryContext,
+  model: ModelInfo,
+  call: Call,
+  shape: ResultShape | undefined,
+): Promise<unknown> {
+  const { where: appWhere, data: appData, ...selection } = call.args;
+  const where = appWhere as Record<string, unknown>;
+  const data = appData as Record<string, unknown>;
+  const runner = QueryRunner.direct(call.query, call.params);
+  const writer = new WriteEncryptor(ctx);
+  const encrypting = writer.needsKeys(model, data);
+  const values: RowValues = encrypting ? await writer.prepareRowUpdate(model, data, where) : {};
+  if (!encrypting) await writer.update(model, data, NOT_READ, where);
+  // The encrypted fields the result returns and this write leaves as they are: read, decrypted and guarded.
+  const kept = returnedEncrypted(ctx, model, call.args).filter(
+    (field) => values[model.encrypted.get(field)?.column as string] === undefined,
+  );
+  let current: ReadRow | undefined;
+  const port = prismaRowKeyPort(model, runner, {
+    where,
+    read: 'findUnique',
+    readAlso: Object.fromEntries(kept.map((field) => [field, true])),
+    onRead: async ([row]) => {
+      current = row ? await decryptKept(ctx, model, kept, row) : undefined;
+    },
+    write: async (guarded, encrypted) => {
+      const read = current as ReadRow;
+      const guards = Object.entries(read.stored).map(([field, value]) => ({ [field]: value }));
+      try {
+        return await runner.run(model, 'update', {
+          ...selection,
+          where: withConditions(guarded, guards),
+          data: { ...data, ...encrypted },
+        });
+      } catch (error) {
+        if ((error as { code?: unknown }).code === 'P2025') return undefined; // the guard missed
+        throw error;
+      }
+    },
+  });
+  const [row] = await port.readKeys();
+  if (row) {
+    if (encrypting) await ctx.envelope.writeToRows({ ...protocolInput(model, values), port, known: [row] });
+    else await writePlain(model, port, row);
+  }
+  const [written] = port.results as Record<string, unknown>[];
+  // No row, or it vanished between read and write: Prisma's own "record not found", nothing written.
+  if (!written || !current) return runner.run(model, 'update', { ...selection, where: nothing(model, where), data });
+  if (shape) fillPlaintext(shape, written, { ...current.plain, ...writtenPlaintext(values) });
+  return written;
+}
+
+/** A plain-fields update, guarded on the row's data key as read; a miss re-reads and retries. */
+async function writePlain(model: ModelInfo, port: PrismaRowKeyPort, first: { id: KeyRow; dataKey: string | null }) {
+  let row: typeof first | undefined = first;
+  for (let attempt = 1; row; attempt++) {
+    const guard = row.dataKey === null ? { kind: 'absent' as const } : { kind: 'exact' as const, text: row.dataKey };
+    const [hit] = await port.write([{ id: row.id, guard, values: {}, dataKey: undefined }]);
+    if (hit) return;
+    if (attempt >= ATTEMPTS) {
+      throw new WriteConflictError(
+        `the row changed between read and write ${ATTEMPTS} times in a row; nothing was written — retry the operation`,
+        { location: { table: model.table, rowId: rowIdOf(model.idFields, row.id) ?? '?' } },
+      );
+    }
+    [row] = await port.readKeys([row.id]);
+  }
+}
+
+/** Decrypts the kept encrypted values of a row as read, before anything is written. */
+async function decryptKept(
+  ctx: QueryContext,
+  model: ModelInfo,
+  kept: readonly string[],
+  row: KeyRow,
+): Promise<ReadRow> {
+  const stored: Record<string, unknown> = {};
+  const values: Record<string, unknown> = {};
+  for (const field of kept) {
+    stored[field] = row[field] ?? null;
+    values[model.encrypted.get(field)?.column as string] = row[field] ?? null;
+  }
+  if (kept.length === 0) return { stored, plain: {} };
+  const rowId = rowIdOf(model.idFields, row);
+  const input: DecryptRowInput = {
+    table: model.table,
+    values: values as DecryptRowInput['values'],
+    dataKey: row[model.dataKey as string],
+    ...(rowId === undefined ? {} : { rowId }),
+  };
+  return { stored, plain: await ctx.envelope.decryptRow(input) };
+}
+
+/** The encrypted fields the operation's result holds (its `select`, else every field not omitted). */
+function returnedEncrypted(ctx: QueryContext, model: ModelInfo, args: Record<string, unknown>): string[] {
+  const fields = [...model.encrypted.keys()];
+  if (isPlainObject(args.select)) {
+    const select = args.select;
+    return fields.filter((field) => Boolean(select[field]));
+  }
+  const omit = isPlainObject(args.omit) ? args.omit : undefined;
+  const globalOmit = ctx.globalOmit?.[lowerFirst(model.name)];
+  return fields.filter(
+    (field) => !(omit?.[field] === true || (globalOmit?.[field] === true && omit?.[field] !== false)),
+  );
+}
+
+/** The plaintext this write stored, by column (bytes copied, as a decryption returns them). */
+function writtenPlaintext(values: RowValues): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [column, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    out[column] = value instanceof Uint8Array ? Buffer.from(value) : value;
+  }
+  return out;
+}
+
+/** The input of `envelope.writeToRows` for one model's values. */
+export function protocolInput(model: ModelInfo, values: RowValues) {
+  return {
+    table: model.table,
+    values,
+    idOf: (id: Record<string, unknown>) => rowIdOf(model.idFields, id) ?? JSON.stringify(id),
+    output: outputs(model),
+  };
+}
+
+/** True when `values` writes at least one encrypted column. */
+export function hasValues(values: RowValues): boolean {
+  return Object.values(values).some((value) => value !== undefined);
+}
+
+/** A where no row matches: the data-key column both null and not null. */
+export function nothing(model: ModelInfo, where: Record<string, unknown>): Record<string, unknown> {
+  const column = model.dataKey as string;
+  return withConditions(where, [{ [column]: null }, { NOT: { [column]: null } }]);
+}
