@@ -35,7 +35,8 @@ export function canUpdateInOneStatement(
   if (params.transaction !== undefined || params.dataPath.length > 0 || model.dataKey === undefined)
     return false;
   if (shape && shape.relations.size > 0) return false;
-  if (!isPlainObject(args.data) || Object.keys(args.data).some((key) => model.relations.has(key))) return false;
+  if (!isPlainObject(args.data) || Object.keys(args.data).some((key) => model.relations.has(key)))
+    return false;
   if (!isPlainObject(args.where) || (isPlainObject(args.select) && args.select._count)) return false;
   return returnsInOneStatement(call.client);
 }
@@ -77,8 +78,10 @@ export async function updateInOneStatement(
   const runner = QueryRunner.direct(call.query, call.params);
   const writer = new WriteEncryptor(ctx);
   const encrypting = writer.needsKeys(model, data);
-  const values: RowValues = encrypting ? await writer.prepareRowUpdate(model, data, where) : {};
-  if (!encrypting) await writer.update(model, data, NOT_READ, where);
+  // Written fields: encrypted later by the protocol, or (nothing to encrypt) cleared to null now.
+  const values: RowValues = encrypting
+    ? await writer.prepareRowUpdate(model, data, where)
+    : await clearedFields(writer, model, data, where);
   // The encrypted fields the result returns and this write leaves as they are: read, decrypted and guarded.
   const kept = returnedEncrypted(ctx, model, call.args).filter(
     (field) => values[model.encrypted.get(field)?.column as string] === undefined,
@@ -113,16 +116,41 @@ export async function updateInOneStatement(
   }
   const [written] = port.results as Record<string, unknown>[];
   // No row, or it vanished between read and write: Prisma's own "record not found", nothing written.
-  if (!written || !current) return runner.run(model, 'update', { ...selection, where: nothing(model, where), data });
+  if (!written || !current)
+    return runner.run(model, 'update', { ...selection, where: nothing(model, where), data });
   if (shape) fillPlaintext(shape, written, { ...current.plain, ...writtenPlaintext(values) });
   return written;
 }
 
+/** Prepares an update that encrypts nothing; returns the encrypted columns it sets to null. */
+async function clearedFields(
+  writer: WriteEncryptor,
+  model: ModelInfo,
+  data: Record<string, unknown>,
+  where: Record<string, unknown>,
+): Promise<RowValues> {
+  await writer.update(model, data, NOT_READ, where);
+  const cleared: Record<string, null> = {};
+  for (const field of model.encrypted.values()) {
+    const value = data[field.name];
+    if (value === undefined) continue;
+    if (value !== null && !(isPlainObject(value) && value.set === null))
+      throw new Error(`@fieldseal/prisma: ${model.name}.${field.name} written without encryption (bug)`);
+    cleared[field.column] = null;
+  }
+  return cleared;
+}
+
 /** A plain-fields update, guarded on the row's data key as read; a miss re-reads and retries. */
-async function writePlain(model: ModelInfo, port: PrismaRowKeyPort, first: { id: KeyRow; dataKey: string | null }) {
+async function writePlain(
+  model: ModelInfo,
+  port: PrismaRowKeyPort,
+  first: { id: KeyRow; dataKey: string | null },
+) {
   let row: typeof first | undefined = first;
   for (let attempt = 1; row; attempt++) {
-    const guard = row.dataKey === null ? { kind: 'absent' as const } : { kind: 'exact' as const, text: row.dataKey };
+    const guard =
+      row.dataKey === null ? { kind: 'absent' as const } : { kind: 'exact' as const, text: row.dataKey };
     const [hit] = await port.write([{ id: row.id, guard, values: {}, dataKey: undefined }]);
     if (hit) return;
     if (attempt >= ATTEMPTS) {
