@@ -1,7 +1,12 @@
-import { type DecryptRowInput, type RowValues, WriteConflictError } from '@fieldseal/core';
+import {
+  type DecryptRowInput,
+  isWriteConflictError,
+  type RowValues,
+  WriteConflictError,
+} from '@fieldseal/core';
 import type { ModelInfo } from '../setup/encryption-schema.js';
 import { providerOf } from '../setup/stored-tables.js';
-import { isPlainObject, type QueryContext } from './context.js';
+import { cloneArgs, isPlainObject, type QueryContext } from './context.js';
 import { NOT_READ, WriteEncryptor } from './data-encryptor.js';
 import { fillPlaintext, rowIdOf } from './result-decryption.js';
 import { lowerFirst, type ResultShape } from './result-shape.js';
@@ -19,6 +24,9 @@ import { outputs } from './write-shapes.js';
 // the guarded UPDATE changed nothing, so MySQL keeps the transactional path.
 
 const ATTEMPTS = 3;
+
+/** What {@link updateInOneStatement} returns when the row kept changing under it: nothing was written. */
+export const CONTENDED: unique symbol = Symbol('contended');
 
 /**
  * True when `update` can take the one-statement path: outside any transaction (in the app's,
@@ -64,7 +72,8 @@ interface ReadRow {
  * Runs `update` on the one-statement path (see {@link canUpdateInOneStatement}). Encrypted values
  * go through core's row-key protocol (`envelope.writeToRows`, which re-reads and retries a guard
  * that missed); an update of plain fields only retries a missed guard the same way. A row that is
- * gone ends in Prisma's own "record not found" (P2025), with nothing written.
+ * gone ends in Prisma's own "record not found" (P2025), with nothing written. After 3 missed
+ * passes it returns {@link CONTENDED} (nothing written) for the caller to take the transactional path.
  */
 export async function updateInOneStatement(
   ctx: QueryContext,
@@ -72,7 +81,8 @@ export async function updateInOneStatement(
   call: Call,
   shape: ResultShape | undefined,
 ): Promise<unknown> {
-  const { where: appWhere, data: appData, ...selection } = call.args;
+  // A copy: on contention the app's arguments go to the transactional path untouched.
+  const { where: appWhere, data: appData, ...selection } = cloneArgs(call.args);
   const where = appWhere as Record<string, unknown>;
   const data = appData as Record<string, unknown>;
   const runner = QueryRunner.direct(call.query, call.params);
@@ -110,9 +120,15 @@ export async function updateInOneStatement(
     },
   });
   const [row] = await port.readKeys();
-  if (row) {
-    if (encrypting) await ctx.envelope.writeToRows({ ...protocolInput(model, values), port, known: [row] });
-    else await writePlain(model, port, row);
+  try {
+    if (row && encrypting)
+      await ctx.envelope.writeToRows({ ...protocolInput(model, values), port, known: [row] });
+    else if (row) await writePlain(model, port, row);
+  } catch (error) {
+    // Other writers kept changing the row (its key, or a value it returns): the transactional path
+    // waits on the row's lock instead of racing it. Nothing was written here.
+    if (isWriteConflictError(error)) return CONTENDED;
+    throw error;
   }
   const [written] = port.results as Record<string, unknown>[];
   // No row, or it vanished between read and write: Prisma's own "record not found", nothing written.

@@ -2,6 +2,7 @@ import type { ModelInfo } from '../setup/encryption-schema.js';
 import type { QueryContext } from './context.js';
 import { NOT_READ, WriteEncryptor } from './data-encryptor.js';
 import {
+  CONTENDED,
   canUpdateInOneStatement,
   hasValues,
   nothing,
@@ -31,8 +32,10 @@ export async function update(ctx: QueryContext, model: ModelInfo, call: Call): P
   const plainOnly = new WriteEncryptor(ctx);
   const needsKeys = plainOnly.needsKeys(model, args.data);
   // Prisma's own single statement when nothing returned needs decrypting and no key is needed.
-  if ((needsKeys || shape) && canUpdateInOneStatement(model, call, shape))
-    return updateInOneStatement(ctx, model, call, shape);
+  if ((needsKeys || shape) && canUpdateInOneStatement(model, call, shape)) {
+    const result = await updateInOneStatement(ctx, model, call, shape);
+    if (result !== CONTENDED) return result;
+  }
   if (!needsKeys) {
     await plainOnly.update(model, args.data, NOT_READ, args.where as Record<string, unknown>);
     return writeAndDecrypt(ctx, call, shape, args);
