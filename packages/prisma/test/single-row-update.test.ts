@@ -168,15 +168,24 @@ describe.each(DIALECTS)('update of one row on %s', (dialect) => {
     });
 
   it('the row deleted and inserted again under a new key between read and write: written under the new key', async () => {
-    const { id } = await client().user.create({ data: { email: 'again@x.io', ssn: 'first' } });
-    const prisma = racing(async () => {
-      await db.execute(`DELETE FROM ${db.t('User')} WHERE ${db.q('id')} = ${id}`);
-      await client().user.create({ data: { id, email: 'again@x.io', ssn: 'second', name: 'New' } });
-    });
-    const updated = await prisma.user.update({ where: { id }, data: { email: 'third@x.io' } });
-    expect(updated).toMatchObject({ id, email: 'third@x.io', ssn: 'second', name: 'New' });
-    const [plain] = (await expectRowInvariant(db, 'User', kms.keyring)).filter((each) => each.id === id);
-    expect(plain).toMatchObject({ email: 'third@x.io', ssn: 'second' });
+    // With the result's encrypted values (guarded too) and without (the data-key guard alone).
+    for (const [n, select] of [undefined, { id: true, name: true }].entries()) {
+      const { id } = await client().user.create({ data: { email: `again${n}@x.io`, ssn: 'first' } });
+      const prisma = racing(async () => {
+        await db.execute(`DELETE FROM ${db.t('User')} WHERE ${db.q('id')} = ${id}`);
+        await client().user.create({ data: { id, email: `again${n}@x.io`, ssn: 'second', name: 'New' } });
+      });
+      const updated = await prisma.user.update({
+        where: { id },
+        data: { email: `third${n}@x.io` },
+        ...(select ? { select } : {}),
+      });
+      expect(updated).toMatchObject(
+        select ? { id, name: 'New' } : { id, email: `third${n}@x.io`, ssn: 'second', name: 'New' },
+      );
+      const [plain] = (await expectRowInvariant(db, 'User', kms.keyring)).filter((each) => each.id === id);
+      expect(plain).toMatchObject({ email: `third${n}@x.io`, ssn: 'second' });
+    }
   });
 
   it("the row deleted between read and write: Prisma's own P2025, nothing written", async () => {
