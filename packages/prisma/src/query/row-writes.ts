@@ -3,12 +3,12 @@ import type { QueryContext } from './context.js';
 import { NOT_READ, WriteEncryptor } from './data-encryptor.js';
 import {
   CONTENDED,
-  canUpdateInOneStatement,
+  canWriteInOneStatement,
   hasValues,
   nothing,
   protocolInput,
-  updateInOneStatement,
-} from './one-statement-update.js';
+  writeInOneStatement,
+} from './one-statement-write.js';
 import { decryptResult } from './result-decryption.js';
 import { prepareSelection, shapeAtPath } from './result-shape.js';
 import { guardWhere } from './row-filters.js';
@@ -21,7 +21,7 @@ import { type Call, type QueryRunner, retriedTransaction, writeAndDecrypt } from
 
 /**
  * `update` of one row by a unique where. On PostgreSQL and SQLite, outside a transaction and
- * without nested writes, it takes two statements (see one-statement-update.ts). Otherwise the guarded write is an `updateMany` of the scalar
+ * without nested writes, it takes two statements (see one-statement-write.ts). Otherwise the guarded write is an `updateMany` of the scalar
  * data (its count is the database's own: Prisma's MySQL `update` re-selects the row and reports
  * it even when the guarded UPDATE changed nothing); nested writes and the returned row follow
  * by the row's id, in the same transaction.
@@ -32,8 +32,8 @@ export async function update(ctx: QueryContext, model: ModelInfo, call: Call): P
   const plainOnly = new WriteEncryptor(ctx);
   const needsKeys = plainOnly.needsKeys(model, args.data);
   // Prisma's own single statement when nothing returned needs decrypting and no key is needed.
-  if ((needsKeys || shape) && canUpdateInOneStatement(model, call, shape)) {
-    const result = await updateInOneStatement(ctx, model, call, shape);
+  if ((needsKeys || shape) && canWriteInOneStatement(model, call, shape)) {
+    const result = await writeInOneStatement(ctx, model, call, shape);
     if (result !== CONTENDED) return result;
   }
   if (!needsKeys) {

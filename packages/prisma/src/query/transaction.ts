@@ -88,7 +88,7 @@ export class QueryRunner {
 
   /**
    * A runner outside any transaction: each query it runs commits on its own. Only for writes that
-   * are one statement (see `updateInOneStatement`).
+   * are one statement (see `writeInOneStatement`).
    */
   static direct(query: QueryFunction, params: RequestParams): QueryRunner {
     return new QueryRunner(query, params, undefined);

@@ -15,26 +15,26 @@ import { type PrismaRowKeyPort, prismaRowKeyPort, withConditions } from './row-k
 import { type Call, QueryRunner } from './transaction.js';
 import { outputs } from './write-shapes.js';
 
-// `update` of one row by a unique where in two statements and no transaction, where Prisma's
-// `update` is one `UPDATE … WHERE … RETURNING` (PostgreSQL, SQLite): read the row's id, data
-// key and the encrypted values the result returns; decrypt those now; write with Prisma's
-// `update`, its where guarded on the data key and on the ciphertext read. The row it returns is
+// `update` or `delete` of one row by a unique where in two statements and no transaction, where
+// Prisma's are one `UPDATE|DELETE … WHERE … RETURNING` (PostgreSQL, SQLite): read the row's id,
+// data key and the encrypted values the result returns; decrypt those now; write with Prisma's own
+// operation, its where guarded on the data key and on the ciphertext read. The row it returns is
 // the row as written, and nothing is decrypted after the write commits: an error still means
 // "not written". MySQL's `update` selects the row again after the UPDATE and reports it even when
 // the guarded UPDATE changed nothing, so MySQL keeps the transactional path.
 
 const ATTEMPTS = 3;
 
-/** What {@link updateInOneStatement} returns when the row kept changing under it: nothing was written. */
+/** What {@link writeInOneStatement} returns when the row kept changing under it: nothing was written. */
 export const CONTENDED: unique symbol = Symbol('contended');
 
 /**
- * True when `update` can take the one-statement path: outside any transaction (in the app's,
- * its statements are the app's to batch), a top-level call (not a fluent one), no nested writes
- * and no relations in the result (their rows would be decrypted after the commit), on a database
- * whose `update` returns the row it changed in the same statement.
+ * True when `update` or `delete` can take the one-statement path: outside any transaction (in
+ * the app's, its statements are the app's to batch), a top-level call (not a fluent one), no
+ * nested writes and no relations in the result (their rows would be decrypted after the commit),
+ * on a database whose `update`/`delete` returns the row in the same statement.
  */
-export function canUpdateInOneStatement(
+export function canWriteInOneStatement(
   model: ModelInfo,
   call: Call,
   shape: ResultShape | undefined,
@@ -43,8 +43,10 @@ export function canUpdateInOneStatement(
   if (params.transaction !== undefined || params.dataPath.length > 0 || model.dataKey === undefined)
     return false;
   if (shape && shape.relations.size > 0) return false;
-  if (!isPlainObject(args.data) || Object.keys(args.data).some((key) => model.relations.has(key)))
-    return false;
+  if (params.action === 'update') {
+    if (!isPlainObject(args.data) || Object.keys(args.data).some((key) => model.relations.has(key)))
+      return false;
+  } else if (params.action !== 'delete') return false;
   if (!isPlainObject(args.where) || (isPlainObject(args.select) && args.select._count)) return false;
   return returnsInOneStatement(call.client);
 }
@@ -69,13 +71,13 @@ interface ReadRow {
 }
 
 /**
- * Runs `update` on the one-statement path (see {@link canUpdateInOneStatement}). Encrypted values
+ * Runs `update` or `delete` on the one-statement path (see {@link canWriteInOneStatement}). Encrypted values
  * go through core's row-key protocol (`envelope.writeToRows`, which re-reads and retries a guard
  * that missed); an update of plain fields only retries a missed guard the same way. A row that is
  * gone ends in Prisma's own "record not found" (P2025), with nothing written. After 3 missed
  * passes it returns {@link CONTENDED} (nothing written) for the caller to take the transactional path.
  */
-export async function updateInOneStatement(
+export async function writeInOneStatement(
   ctx: QueryContext,
   model: ModelInfo,
   call: Call,
@@ -83,15 +85,19 @@ export async function updateInOneStatement(
 ): Promise<unknown> {
   // A copy: on contention the app's arguments go to the transactional path untouched.
   const { where: appWhere, data: appData, ...selection } = cloneArgs(call.args);
+  const action = call.params.action as 'update' | 'delete';
   const where = appWhere as Record<string, unknown>;
-  const data = appData as Record<string, unknown>;
+  const data = appData as Record<string, unknown> | undefined;
   const runner = QueryRunner.direct(call.query, call.params);
   const writer = new WriteEncryptor(ctx);
-  const encrypting = writer.needsKeys(model, data);
+  const encrypting = data !== undefined && writer.needsKeys(model, data);
   // Written fields: encrypted later by the protocol, or (nothing to encrypt) cleared to null now.
-  const values: RowValues = encrypting
-    ? await writer.prepareRowUpdate(model, data, where)
-    : await clearedFields(writer, model, data, where);
+  const values: RowValues = !data
+    ? {}
+    : encrypting
+      ? await writer.prepareRowUpdate(model, data, where)
+      : await clearedFields(writer, model, data, where);
+  const dataOf = (encrypted: Record<string, unknown>) => (data ? { data: { ...data, ...encrypted } } : {});
   // The encrypted fields the result returns and this write leaves as they are: read, decrypted and guarded.
   const kept = returnedEncrypted(ctx, model, call.args).filter(
     (field) => values[model.encrypted.get(field)?.column as string] === undefined,
@@ -108,10 +114,10 @@ export async function updateInOneStatement(
       const read = current as ReadRow;
       const guards = Object.entries(read.stored).map(([field, value]) => ({ [field]: value }));
       try {
-        return await runner.run(model, 'update', {
+        return await runner.run(model, action, {
           ...selection,
           where: withConditions(guarded, guards),
-          data: { ...data, ...encrypted },
+          ...dataOf(encrypted),
         });
       } catch (error) {
         if ((error as { code?: unknown }).code === 'P2025') return undefined; // the guard missed
@@ -133,7 +139,7 @@ export async function updateInOneStatement(
   const [written] = port.results as Record<string, unknown>[];
   // No row, or it vanished between read and write: Prisma's own "record not found", nothing written.
   if (!written || !current)
-    return runner.run(model, 'update', { ...selection, where: nothing(model, where), data });
+    return runner.run(model, action, { ...selection, where: nothing(model, where), ...dataOf({}) });
   if (shape) fillPlaintext(shape, written, { ...current.plain, ...writtenPlaintext(values) });
   return written;
 }
@@ -157,7 +163,7 @@ async function clearedFields(
   return cleared;
 }
 
-/** A plain-fields update, guarded on the row's data key as read; a miss re-reads and retries. */
+/** A plain-fields update or a delete, guarded on the row's data key as read; a miss re-reads and retries. */
 async function writePlain(
   model: ModelInfo,
   port: PrismaRowKeyPort,
