@@ -12,7 +12,7 @@ import {
 import { decryptResult } from './result-decryption.js';
 import { prepareSelection, shapeAtPath } from './result-shape.js';
 import { guardWhere } from './row-filters.js';
-import { prismaRowKeyPort, withConditions } from './row-key-port.js';
+import { prismaRowKeyPort } from './row-key-port.js';
 import { type Call, type QueryRunner, retriedTransaction, writeAndDecrypt } from './transaction.js';
 
 // Writes into existing rows. Encrypted values go through core's row-key protocol
