@@ -238,6 +238,22 @@ describe.each(DIALECTS)('update of one row on %s', (dialect) => {
     }
   });
 
+  it('bytes: a kept binary value is guarded and returned as read, a written one as written', async () => {
+    const prisma = client();
+    const user = await prisma.user.create({ data: { email: 'bytes@x.io' } });
+    const avatar = new Uint8Array([0, 1, 2, 250, 255]);
+    const { id } = await prisma.profile.create({ data: { bio: 'b1', avatar, userId: user.id } });
+    const updated = await prisma.profile.update({ where: { id }, data: { bio: 'b2' } });
+    expect(updated.bio).toBe('b2');
+    expect(Buffer.from(updated.avatar as Uint8Array).equals(Buffer.from(avatar))).toBe(true);
+    const next = new Uint8Array([9, 8, 7]);
+    const again = await prisma.profile.update({ where: { id }, data: { avatar: next } });
+    expect(again.bio).toBe('b2');
+    expect(Buffer.from(again.avatar as Uint8Array).equals(Buffer.from(next))).toBe(true);
+    const [plain] = (await expectRowInvariant(db, 'Profile', kms.keyring)).filter((each) => each.id === id);
+    expect(plain?.bio).toBe('b2');
+  });
+
   it('a damaged value the result returns: the encrypted-field update fails and writes nothing', async () => {
     const { id } = await client().user.create({ data: { email: 'dmg@x.io', ssn: 'intact' } });
     const email = String((await row(id))?.email);

@@ -8,7 +8,7 @@ import type { ModelInfo } from '../setup/encryption-schema.js';
 import { providerOf } from '../setup/stored-tables.js';
 import { cloneArgs, isPlainObject, type QueryContext } from './context.js';
 import { NOT_READ, WriteEncryptor } from './data-encryptor.js';
-import { fillPlaintext, rowIdOf } from './result-decryption.js';
+import { decryptResult, fillPlaintext, rowIdOf } from './result-decryption.js';
 import { lowerFirst, type ResultShape } from './result-shape.js';
 import type { KeyRow } from './row-filters.js';
 import { type PrismaRowKeyPort, prismaRowKeyPort, withConditions } from './row-key-port.js';
@@ -140,7 +140,9 @@ export async function writeInOneStatement(
   // No row, or it vanished between read and write: Prisma's own "record not found", nothing written.
   if (!written || !current)
     return runner.run(model, action, { ...selection, where: nothing(model, where), ...dataOf({}) });
-  if (shape) fillPlaintext(shape, written, { ...current.plain, ...writtenPlaintext(values) });
+  // (A returned field not foreseen by `returnedEncrypted` is decrypted here instead: never returned as ciphertext.)
+  if (shape && !fillPlaintext(shape, written, { ...current.plain, ...writtenPlaintext(values) }))
+    return decryptResult(ctx, shape, written);
   return written;
 }
 
