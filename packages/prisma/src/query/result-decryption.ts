@@ -61,6 +61,24 @@ function readInput(shape: ResultShape, row: Record<string, unknown>): DecryptRow
   };
 }
 
+/**
+ * Puts plaintext the adapter already holds (what it just wrote, and what it decrypted before
+ * writing) into one returned row of `shape` (relations not followed), then removes the fields
+ * fieldseal added to the selection. Returns false, leaving the row untouched, when the row holds
+ * an encrypted field `plain` lacks (the caller then decrypts the row instead).
+ */
+export function fillPlaintext(
+  shape: ResultShape,
+  row: Record<string, unknown>,
+  plain: Readonly<Record<string, unknown>>,
+): boolean {
+  const fields = [...shape.model.encrypted.values()].filter((field) => field.name in row);
+  if (fields.some((field) => !(field.column in plain))) return false;
+  for (const field of fields) row[field.name] = plain[field.column];
+  strip(shape, row);
+  return true;
+}
+
 function strip(shape: ResultShape, row: Record<string, unknown>): void {
   for (const field of shape.strip) delete row[field];
 }

@@ -13,6 +13,10 @@ export interface RowKeyPortOptions {
   readonly read: 'findUnique' | 'findMany';
   /** At most this many rows (updateMany's `limit`). */
   readonly take?: number;
+  /** More fields to read with each row's id and data key (e.g. the encrypted values a result returns). */
+  readonly readAlso?: Readonly<Record<string, true>>;
+  /** Sees the rows as read (with `readAlso`), before the protocol does; may throw to stop the write. */
+  readonly onRead?: (rows: readonly KeyRow[]) => Promise<void>;
   /**
    * Re-read missed rows within `where` too (not by id alone): a row that no longer matches the
    * operation's filter is then left out (reported vanished) instead of retried until
@@ -79,8 +83,11 @@ export function prismaRowKeyPort(
             : idsFilter(model, ids);
       const action = ids === undefined ? options.read : 'findMany';
       const take = ids === undefined && options.take !== undefined ? { take: options.take } : {};
-      const found = await runner.run(model, action, { where, select: keySelect(model), ...take });
-      return remember((Array.isArray(found) ? found : found ? [found] : []) as KeyRow[]);
+      const select = options.readAlso ? { ...options.readAlso, ...keySelect(model) } : keySelect(model);
+      const found = await runner.run(model, action, { where, select, ...take });
+      const rows = (Array.isArray(found) ? found : found ? [found] : []) as KeyRow[];
+      await options.onRead?.(rows);
+      return remember(rows);
     },
     async write(writes: readonly GuardedRowWrite<KeyRow>[]) {
       const hits: boolean[] = [];

@@ -1,20 +1,27 @@
-import type { RowValues } from '@fieldseal/core';
 import type { ModelInfo } from '../setup/encryption-schema.js';
 import type { QueryContext } from './context.js';
 import { NOT_READ, WriteEncryptor } from './data-encryptor.js';
-import { decryptResult, rowIdOf } from './result-decryption.js';
+import {
+  CONTENDED,
+  canWriteInOneStatement,
+  hasValues,
+  nothing,
+  protocolInput,
+  writeInOneStatement,
+} from './one-statement-write.js';
+import { decryptResult } from './result-decryption.js';
 import { prepareSelection, shapeAtPath } from './result-shape.js';
 import { guardWhere } from './row-filters.js';
-import { prismaRowKeyPort, withConditions } from './row-key-port.js';
+import { prismaRowKeyPort } from './row-key-port.js';
 import { type Call, type QueryRunner, retriedTransaction, writeAndDecrypt } from './transaction.js';
-import { outputs } from './write-shapes.js';
 
 // Writes into existing rows. Encrypted values go through core's row-key protocol
 // (`envelope.writeToRows`): read each row's data key in the operation's transaction, encrypt
 // under it, write with a guard on the key, re-read and retry the rows whose guard missed.
 
 /**
- * `update` of one row by a unique where. The guarded write is an `updateMany` of the scalar
+ * `update` of one row by a unique where. On PostgreSQL and SQLite, outside a transaction and
+ * without nested writes, it takes two statements (see one-statement-write.ts). Otherwise the guarded write is an `updateMany` of the scalar
  * data (its count is the database's own: Prisma's MySQL `update` re-selects the row and reports
  * it even when the guarded UPDATE changed nothing); nested writes and the returned row follow
  * by the row's id, in the same transaction.
@@ -23,7 +30,13 @@ export async function update(ctx: QueryContext, model: ModelInfo, call: Call): P
   const { args } = call;
   const shape = shapeAtPath(prepareSelection(ctx, model, args), call.params.dataPath);
   const plainOnly = new WriteEncryptor(ctx);
-  if (!plainOnly.needsKeys(model, args.data)) {
+  const needsKeys = plainOnly.needsKeys(model, args.data);
+  // Prisma's own single statement when nothing returned needs decrypting and no key is needed.
+  if ((needsKeys || shape) && canWriteInOneStatement(model, call, shape)) {
+    const result = await writeInOneStatement(ctx, model, call, shape);
+    if (result !== CONTENDED) return result;
+  }
+  if (!needsKeys) {
     await plainOnly.update(model, args.data, NOT_READ, args.where as Record<string, unknown>);
     return writeAndDecrypt(ctx, call, shape, args);
   }
@@ -178,25 +191,6 @@ export async function upsert(ctx: QueryContext, model: ModelInfo, call: Call): P
     // Also a write conflict, as for update (nested writes of the update branch included).
     (code) => code === 'P2002' || retryConflict(code),
   );
-}
-
-function protocolInput(model: ModelInfo, values: RowValues) {
-  return {
-    table: model.table,
-    values,
-    idOf: (id: Record<string, unknown>) => rowIdOf(model.idFields, id) ?? JSON.stringify(id),
-    output: outputs(model),
-  };
-}
-
-function hasValues(values: RowValues): boolean {
-  return Object.values(values).some((value) => value !== undefined);
-}
-
-/** A where no row matches: the data-key column both null and not null. */
-function nothing(model: ModelInfo, where: Record<string, unknown>): Record<string, unknown> {
-  const column = model.dataKey as string;
-  return withConditions(where, [{ [column]: null }, { NOT: { [column]: null } }]);
 }
 
 /**

@@ -86,6 +86,14 @@ export class QueryRunner {
     }, options);
   }
 
+  /**
+   * A runner outside any transaction: each query it runs commits on its own. Only for writes that
+   * are one statement (see `writeInOneStatement`).
+   */
+  static direct(query: QueryFunction, params: RequestParams): QueryRunner {
+    return new QueryRunner(query, params, undefined);
+  }
+
   /** Another query (on any model) in the same transaction. */
   run(model: ModelInfo, action: string, args: Record<string, unknown>): Promise<unknown> {
     const jsModelName = lowerFirst(model.name);

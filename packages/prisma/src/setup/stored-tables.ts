@@ -77,7 +77,8 @@ type TransactionClient = PrismaRawClient & {
   $transaction?: <T>(fn: (tx: PrismaRawClient) => Promise<T>, options?: object) => Promise<T>;
 };
 
-function providerOf(client: object): SqlDialect | undefined {
+/** The database of a Prisma Client (its driver adapter's provider), or `undefined` when it does not say. */
+export function providerOf(client: object): SqlDialect | undefined {
   const c = client as {
     _engineConfig?: { activeProvider?: string; adapter?: { provider?: string } };
     _activeProvider?: string;

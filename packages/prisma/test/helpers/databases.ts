@@ -25,7 +25,7 @@ export interface TestDatabase {
   /** A client without the extension, for raw SQL checks. */
   readonly raw: BaseClient;
   /** A new client on this database (each test file extends its own). */
-  client(options?: { omit?: Record<string, Record<string, boolean>> }): BaseClient;
+  client(options?: ClientOptions): BaseClient;
   /** Raw rows of a table, as stored (ciphertext). */
   rows(table: string): Promise<Record<string, unknown>[]>;
   /** Runs raw SQL (UPDATE/DELETE) on the stored rows. */
@@ -37,6 +37,12 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+/** Options of a test client: the client's `omit`, and Prisma's `log` (to count statements). */
+export interface ClientOptions {
+  omit?: Record<string, Record<string, boolean>>;
+  log?: { emit: 'event'; level: 'query' }[];
+}
+
 export const DIALECTS: readonly DialectName[] = testDialects(['sqlite', 'postgresql', 'mysql'], ['sqlite']);
 
 const PG_URL = process.env.FIELDSEAL_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
@@ -46,17 +52,17 @@ const MYSQL_URL = process.env.FIELDSEAL_MYSQL_URL ?? 'mariadb://root@127.0.0.1:3
 export async function openDatabase(dialect: DialectName): Promise<TestDatabase> {
   const name = `fs_prisma_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   const clients: BaseClient[] = [];
-  let make: (omit?: Record<string, Record<string, boolean>>) => BaseClient;
+  let make: (options?: ClientOptions) => BaseClient;
   let cleanup: () => Promise<void>;
   if (dialect === 'sqlite') {
     const file = join(tmpdir(), `${name}.db`);
     const db = new Database(file);
     for (const sql of createTables('sqlite')) db.exec(sql);
     db.close();
-    make = (omit) =>
+    make = (options) =>
       new SqliteClient({
         adapter: new PrismaBetterSqlite3({ url: `file:${file}` }),
-        ...(omit ? { omit } : {}),
+        ...options,
       });
     cleanup = async () => rmSync(file, { force: true });
   } else if (dialect === 'postgresql') {
@@ -69,10 +75,10 @@ export async function openDatabase(dialect: DialectName): Promise<TestDatabase> 
     } finally {
       await admin.end();
     }
-    make = (omit) =>
+    make = (options) =>
       new PgClient({
         adapter: new PrismaPg({ connectionString: PG_URL }, { schema: name }),
-        ...(omit ? { omit } : {}),
+        ...options,
       }) as unknown as BaseClient;
     cleanup = async () => {
       const drop = new pg.Client({ connectionString: PG_URL });
@@ -93,10 +99,10 @@ export async function openDatabase(dialect: DialectName): Promise<TestDatabase> 
     } finally {
       await admin.end();
     }
-    make = (omit) =>
+    make = (options) =>
       new MysqlClient({
         adapter: new PrismaMariaDb({ ...config, database: name, connectionLimit: 5 }),
-        ...(omit ? { omit } : {}),
+        ...options,
       }) as unknown as BaseClient;
     cleanup = async () => {
       const drop = await mariadb.createConnection(withoutDatabase(config));
@@ -104,8 +110,8 @@ export async function openDatabase(dialect: DialectName): Promise<TestDatabase> 
       await drop.end();
     };
   }
-  const client = (options?: { omit?: Record<string, Record<string, boolean>> }) => {
-    const created = make(options?.omit);
+  const client = (options?: ClientOptions) => {
+    const created = make(options);
     clients.push(created);
     return created;
   };
