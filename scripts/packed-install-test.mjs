@@ -1,7 +1,7 @@
 // The packed-install test: what users install from npm, installed the way they install it.
 // Packs every public package, `npm install`s the tarballs into a fresh app outside the workspace
 // (npm, not pnpm) and runs there: a Prisma app (ESM), a TypeORM app (ESM and CommonJS), both on
-// SQLite; `fieldseal --help`, `fieldseal status` and `fieldseal bench` without @fieldseal/bench;
+// SQLite; per-tenant branch keys with a shredded tenant; `fieldseal --help`, `fieldseal status` and `fieldseal bench` without @fieldseal/bench;
 // two installed copies of @fieldseal/core with the cache's decrypt grace period; and the number of
 // packages `npm i @fieldseal/cli` adds to an empty folder.
 //
@@ -81,6 +81,7 @@ writeFileSync(
         '@fieldseal/prisma': tgz('prisma'),
         '@fieldseal/typeorm': tgz('typeorm'),
         '@fieldseal/cli': tgz('cli'),
+        '@fieldseal/branch-keys': tgz('branch-keys'),
         '@prisma/client': '7.10.0',
         '@prisma/adapter-better-sqlite3': '7.10.0',
         'better-sqlite3': '^12.6.2',
@@ -107,10 +108,12 @@ run(process.execPath, ['generate.mjs'], app, env);
 const prismaOut = run(join(nodeBin, 'tsx'), ['prisma-app.ts'], app, env);
 const esmOut = run(process.execPath, ['typeorm-app.mjs'], app, env);
 const cjsOut = run(process.execPath, ['typeorm-app.cjs'], app, env);
+const branchKeysOut = run(process.execPath, ['branch-keys-app.mjs'], app, env);
 for (const [name, out] of [
   ['prisma', prismaOut],
   ['typeorm esm', esmOut],
   ['typeorm cjs', cjsOut],
+  ['branch-keys', branchKeysOut],
 ]) {
   if (!out.includes('OK')) throw new Error(`the ${name} app did not print OK`);
 }
