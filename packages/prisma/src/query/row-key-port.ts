@@ -3,6 +3,7 @@ import type { ModelInfo } from '../setup/encryption-schema.js';
 import { isPlainObject } from './context.js';
 import { rowIdOf } from './result-decryption.js';
 import { idFilter, idsFilter, type KeyRow, keySelect } from './row-filters.js';
+import { tenantAfterUpdate, tenantInput, tenantOfRow } from './tenant-scope.js';
 import type { QueryRunner } from './transaction.js';
 
 /** How one operation reads its rows and makes one guarded write, in Prisma terms. */
@@ -29,6 +30,11 @@ export interface RowKeyPortOptions {
    * `undefined` when no row matched.
    */
   readonly write: (where: Record<string, unknown>, data: Record<string, unknown>) => Promise<unknown>;
+  /**
+   * The operation's plain data: a tenant-scoped row it would move to another tenant is refused
+   * as soon as it is read, and a row without a data key gets one bound to the tenant it will have.
+   */
+  readonly changes?: Record<string, unknown>;
 }
 
 /** A {@link RowKeyPort} for one Prisma operation, and what its writes returned. */
@@ -61,7 +67,8 @@ export function prismaRowKeyPort(
       const text = (row[dataKey] ?? null) as string | null;
       const id = idFilter(model, row);
       columnTexts.set(keyOf(id), text);
-      return { id, dataKey: text };
+      const read = { dataKey: text, tenant: tenantOfRow(model, row), rowId: keyOf(id) };
+      return { id, dataKey: text, ...tenantInput(tenantAfterUpdate(model, options.changes, read)) };
     });
   const guardFilter = (id: KeyRow, guard: RowKeyGuard): Record<string, unknown> => {
     if (guard.kind === 'absent') return { [dataKey]: null };
