@@ -3,6 +3,7 @@ import type { ObjectLiteral, QueryRunner, UpdateQueryBuilder } from 'typeorm';
 import { type EntityPlan, rowIdOf } from './entity-plan.js';
 import { managedOf } from './insert-path.js';
 import type { Runtime } from './runtime.js';
+import { tenantAfterUpdate, tenantInput, tenantText } from './tenant-scope.js';
 import type { UpdateBuilder } from './update-path.js';
 import { checkFits, copyValueSet, sealed } from './value-sets.js';
 
@@ -35,6 +36,7 @@ export function rowPort(
   plain: ObjectLiteral,
   indexes: ObjectLiteral,
   saving: boolean,
+  changes: ObjectLiteral,
 ): TypeormRowPort {
   const driver = queryRunner.connection.driver;
   const type = queryRunner.connection.options.type;
@@ -56,14 +58,18 @@ export function rowPort(
     primary.forEach((column, i) => {
       column.setEntityValue(id, driver.prepareHydratedValue(row[`fs_pk${i}`], column));
     });
-    return { id, dataKey: (row.fs_dk as string | null | undefined) ?? null };
+    const dataKey = (row.fs_dk as string | null | undefined) ?? null;
+    if (!plan.tenant) return { id, dataKey };
+    const read = { dataKey, tenant: tenantText(row.fs_tn), rowId: idOf(id) };
+    return { id, dataKey, ...tenantInput(tenantAfterUpdate(plan, changes, read)) };
   };
 
   return {
     generatedMaps,
     idOf,
     known() {
-      if (!saving) return undefined;
+      // A tenant-scoped row is always read: its tenant is checked and bound as stored.
+      if (!saving || plan.tenant) return undefined;
       const rows: RowKeyRead<ObjectLiteral>[] = [];
       for (const entity of builder.expressionMap.whereEntities as ObjectLiteral[]) {
         const id = plan.metadata.getEntityIdMap(entity);
@@ -78,6 +84,7 @@ export function rowPort(
       const columns = [
         ...primary.map((c, i) => `${q(c.databaseName)} AS ${q(`fs_pk${i}`)}`),
         `${dataKey} AS ${q('fs_dk')}`,
+        ...(plan.tenant ? [`${q(plan.tenant.column)} AS ${q('fs_tn')}`] : []),
       ].join(', ');
       const from = builder.getTableName(builder.getMainTableName());
       if (ids !== undefined && ids.length === 0) return [];
