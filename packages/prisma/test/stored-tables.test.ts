@@ -15,6 +15,7 @@ describe('storedTables(metadata)', () => {
       'BenchRow',
       'Invoice',
       'InvoiceLine',
+      'Doc',
     ]);
     expect(tables[0]).toEqual({
       model: 'User',

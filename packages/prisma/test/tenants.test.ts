@@ -246,6 +246,53 @@ describe.each(DIALECTS)('tenant scope (/// @tenant) on %s', (dialect) => {
     expect((await raw('InvoiceLine', l7.id)).shard).toBe(7);
   });
 
+  it('a tenant that is a relation’s foreign key: set directly it works; through the relation it is refused', async () => {
+    await prisma.org.createMany({ data: [{ id: 'acme' }, { id: 'globex' }] });
+    const doc = await prisma.doc.create({ data: { orgId: 'acme', secret: 'plans' } });
+    expect(keyIdOf((await raw('Doc', doc.id)).dataKey)).toBe('key-acme');
+    const refused: (() => Promise<unknown>)[] = [
+      // Through the relation, fieldseal cannot see the tenant the row will get.
+      () => prisma.doc.create({ data: { org: { connect: { id: 'acme' } }, secret: 's' } }),
+      () => prisma.org.update({ where: { id: 'acme' }, data: { docs: { create: { secret: 's' } } } }),
+      () => prisma.doc.update({ where: { id: doc.id }, data: { org: { connect: { id: 'globex' } } } }),
+      () => prisma.doc.update({ where: { id: doc.id }, data: { orgId: 'globex' } }),
+    ];
+    for (const attempt of refused) {
+      const error = await attempt().catch((e: unknown) => e);
+      expect(isUnsupportedOperationError(error)).toBe(true);
+      expect((error as Error).message).toContain('Doc.orgId');
+    }
+    expect(await db.rows('Doc')).toHaveLength(1);
+    expect((await raw('Doc', doc.id)).orgId).toBe('acme');
+    const read = await prisma.org.findUniqueOrThrow({
+      where: { id: 'acme' },
+      include: { docs: { select: { secret: true } } },
+    });
+    expect(read.docs).toEqual([{ secret: 'plans' }]);
+  });
+
+  it('omit of the tenant and an interactive transaction still bind and open each row by its tenant', async () => {
+    const a = await prisma.invoice.create({ data: { tenantId: 'globex', memo: 'omit me' } });
+    expect(
+      await prisma.invoice.findUniqueOrThrow({
+        where: { id: a.id },
+        omit: { tenantId: true, dataKey: true },
+      }),
+    ).toEqual({
+      id: a.id,
+      memo: 'omit me',
+      note: null,
+    });
+    const b = await prisma.$transaction(async (tx) => {
+      const created = await tx.invoice.create({ data: { tenantId: 'acme', memo: 'in tx' } });
+      await tx.invoice.update({ where: { id: a.id }, data: { note: 'tx note' } });
+      return created;
+    });
+    expect(keyIdOf((await raw('Invoice', b.id)).dataKey)).toBe('key-acme');
+    expect(keyIdOf((await raw('Invoice', a.id)).dataKey)).toBe('key-globex');
+    expect((await single.invoice.findUniqueOrThrow({ where: { id: a.id } })).note).toBe('tx note');
+  });
+
   it('storedTables names the tenant column, for the CLI', () => {
     const tables = storedTables(metadata);
     expect(tables.find((table) => table.model === 'Invoice')?.tenantColumn).toBe('tenantId');

@@ -12,6 +12,8 @@ const TABLES: Record<DialectName, readonly string[]> = {
     'CREATE TABLE "Audit" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "action" TEXT NOT NULL)',
     'CREATE TABLE "Invoice" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "tenantId" TEXT NOT NULL, "memo" TEXT NOT NULL, "note" TEXT, "dataKey" TEXT)',
     'CREATE TABLE "InvoiceLine" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "shard" INTEGER NOT NULL, "text" TEXT NOT NULL, "dataKey" TEXT, "invoiceId" INTEGER NOT NULL REFERENCES "Invoice"("id") ON DELETE RESTRICT)',
+    'CREATE TABLE "Org" ("id" TEXT PRIMARY KEY)',
+    'CREATE TABLE "Doc" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "orgId" TEXT NOT NULL REFERENCES "Org"("id") ON DELETE RESTRICT, "secret" TEXT NOT NULL, "dataKey" TEXT)',
   ],
   postgresql: [
     'CREATE TABLE "User" ("id" SERIAL PRIMARY KEY, "email" TEXT NOT NULL, "emailIndex" TEXT UNIQUE, "ssn" TEXT, "name" TEXT, "dataKey" TEXT)',
@@ -21,6 +23,8 @@ const TABLES: Record<DialectName, readonly string[]> = {
     'CREATE TABLE "Audit" ("id" SERIAL PRIMARY KEY, "action" TEXT NOT NULL)',
     'CREATE TABLE "Invoice" ("id" SERIAL PRIMARY KEY, "tenantId" TEXT NOT NULL, "memo" TEXT NOT NULL, "note" TEXT, "dataKey" TEXT)',
     'CREATE TABLE "InvoiceLine" ("id" SERIAL PRIMARY KEY, "shard" INTEGER NOT NULL, "text" TEXT NOT NULL, "dataKey" TEXT, "invoiceId" INTEGER NOT NULL REFERENCES "Invoice"("id"))',
+    'CREATE TABLE "Org" ("id" TEXT PRIMARY KEY)',
+    'CREATE TABLE "Doc" ("id" SERIAL PRIMARY KEY, "orgId" TEXT NOT NULL REFERENCES "Org"("id"), "secret" TEXT NOT NULL, "dataKey" TEXT)',
   ],
   mysql: [
     'CREATE TABLE `User` (`id` INT AUTO_INCREMENT PRIMARY KEY, `email` TEXT NOT NULL, `emailIndex` VARCHAR(64) UNIQUE, `ssn` TEXT, `name` VARCHAR(191), `dataKey` TEXT)',
@@ -30,6 +34,8 @@ const TABLES: Record<DialectName, readonly string[]> = {
     'CREATE TABLE `Audit` (`id` INT AUTO_INCREMENT PRIMARY KEY, `action` VARCHAR(191) NOT NULL)',
     'CREATE TABLE `Invoice` (`id` INT AUTO_INCREMENT PRIMARY KEY, `tenantId` VARCHAR(191) NOT NULL, `memo` TEXT NOT NULL, `note` TEXT, `dataKey` TEXT)',
     'CREATE TABLE `InvoiceLine` (`id` INT AUTO_INCREMENT PRIMARY KEY, `shard` INT NOT NULL, `text` TEXT NOT NULL, `dataKey` TEXT, `invoiceId` INT NOT NULL, FOREIGN KEY (`invoiceId`) REFERENCES `Invoice`(`id`))',
+    'CREATE TABLE `Org` (`id` VARCHAR(191) PRIMARY KEY)',
+    'CREATE TABLE `Doc` (`id` INT AUTO_INCREMENT PRIMARY KEY, `orgId` VARCHAR(191) NOT NULL, `secret` TEXT NOT NULL, `dataKey` TEXT, FOREIGN KEY (`orgId`) REFERENCES `Org`(`id`))',
   ],
 };
 
