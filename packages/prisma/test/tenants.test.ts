@@ -293,6 +293,53 @@ describe.each(DIALECTS)('tenant scope (/// @tenant) on %s', (dialect) => {
     expect((await single.invoice.findUniqueOrThrow({ where: { id: a.id } })).note).toBe('tx note');
   });
 
+  it('fluent relation reads, delete and the …AndReturn operations open each row by its own tenant', async () => {
+    const invoice = await prisma.invoice.create({
+      data: {
+        tenantId: 'globex',
+        memo: 'fluent',
+        lines: {
+          create: [
+            { shard: 7, text: 'f7' },
+            { shard: 8, text: 'f8' },
+          ],
+        },
+      },
+    });
+    const lines = await prisma.invoice
+      .findUniqueOrThrow({ where: { id: invoice.id } })
+      .lines({ orderBy: { id: 'asc' } });
+    expect(lines.map((line) => line.text)).toEqual(['f7', 'f8']);
+    if (dialect !== 'mysql') {
+      // Prisma has no createManyAndReturn / updateManyAndReturn on MySQL.
+      const made = await prisma.invoice.createManyAndReturn({
+        data: [
+          { tenantId: 'acme', memo: 'r1' },
+          { tenantId: 'globex', memo: 'r2' },
+        ],
+        select: { id: true, memo: true },
+      });
+      expect(made.map((row) => row.memo)).toEqual(['r1', 'r2']);
+      const changed = await prisma.invoice.updateManyAndReturn({
+        where: { id: { in: made.map((row) => row.id) } },
+        data: { note: 'returned' },
+        select: { memo: true, note: true },
+      });
+      expect(changed.map((row) => [row.memo, row.note]).sort()).toEqual([
+        ['r1', 'returned'],
+        ['r2', 'returned'],
+      ]);
+      for (const row of made) {
+        const stored = await raw('Invoice', row.id);
+        expect(keyIdOf(stored.dataKey)).toBe(`key-${stored.tenantId}`);
+      }
+    }
+    await prisma.invoiceLine.deleteMany({ where: { invoiceId: invoice.id } });
+    expect(await prisma.invoice.delete({ where: { id: invoice.id }, select: { memo: true } })).toEqual({
+      memo: 'fluent',
+    });
+  });
+
   it('storedTables names the tenant column, for the CLI', () => {
     const tables = storedTables(metadata);
     expect(tables.find((table) => table.model === 'Invoice')?.tenantColumn).toBe('tenantId');

@@ -208,6 +208,35 @@ describe.each(DIALECTS)('tenant scope (@Tenant()) on %s', (dialect) => {
     ]);
   });
 
+  it('upsert() and a QueryBuilder select without the tenant column keep each row bound to its tenant', async () => {
+    const a = await invoices().save(invoices().create({ tenantId: 'globex', memo: 'u0' }));
+    const result = await invoices().upsert(
+      [
+        { id: a.id, tenantId: 'globex', memo: 'u1' },
+        { id: 900_001, tenantId: 'acme', memo: 'u-new' },
+      ],
+      ['id'],
+    );
+    // A generated id is not taken from the entity: the new row gets the next one.
+    const fresh = Number(result.identifiers[1]?.id);
+    for (const id of [a.id, fresh]) {
+      const r = await row('invoice', id);
+      expect(keyIdOf(r.dataKey)).toBe(`key-${r.tenantId}`);
+      expect(flagsOf(r.memo) & 0x04).toBe(0x04);
+    }
+    const moved = await invoices()
+      .upsert([{ id: a.id, tenantId: 'acme', memo: 'u2' }], ['id'])
+      .catch((e: unknown) => e);
+    expect(isUnsupportedOperationError(moved)).toBe(true);
+    const read = await invoices()
+      .createQueryBuilder('i')
+      .select(['i.id', 'i.memo'])
+      .where('i.id IN (:...ids)', { ids: [a.id, fresh] })
+      .orderBy('i.id')
+      .getMany();
+    expect(read.map((i) => i.memo)).toEqual(['u1', 'u-new']);
+  });
+
   it('storedTables names the tenant column, for the CLI', () => {
     const tables = storedTables(db.dataSource);
     expect(tables.find((t) => t.model === 'Invoice')?.tenantColumn).toBe('tenantId');
