@@ -60,6 +60,9 @@ export function prismaRowKeyPort(
 ): PrismaRowKeyPort {
   const dataKey = model.dataKey as string;
   const columnTexts = new Map<string, string | null>();
+  // The tenant each row had when read: the write is guarded on it too, so a tenant changed in
+  // between makes it miss (and the re-read row is encrypted for its new tenant, or refused).
+  const tenants = new Map<string, unknown>();
   const results: unknown[] = [];
   const keyOf = (row: KeyRow) => String(rowIdOf(model.idFields, row));
   const remember = (rows: readonly KeyRow[]): RowKeyRead<KeyRow>[] =>
@@ -67,6 +70,7 @@ export function prismaRowKeyPort(
       const text = (row[dataKey] ?? null) as string | null;
       const id = idFilter(model, row);
       columnTexts.set(keyOf(id), text);
+      if (model.tenant) tenants.set(keyOf(id), row[model.tenant] ?? null);
       const read = { dataKey: text, tenant: tenantOfRow(model, row), rowId: keyOf(id) };
       return { id, dataKey: text, ...tenantInput(tenantAfterUpdate(model, options.changes, read)) };
     });
@@ -101,7 +105,9 @@ export function prismaRowKeyPort(
       for (const write of writes) {
         const data: Record<string, unknown> = { ...fieldsOf(model, write.values) };
         if (write.dataKey !== undefined) data[dataKey] = write.dataKey;
-        const where = withConditions(options.where, [write.id, guardFilter(write.id, write.guard)]);
+        const tenant =
+          model.tenant === undefined ? undefined : { [model.tenant]: tenants.get(keyOf(write.id)) };
+        const where = withConditions(options.where, [write.id, guardFilter(write.id, write.guard), tenant]);
         const result = await options.write(where, data);
         hits.push(result !== undefined);
         if (result !== undefined) results.push(result);
