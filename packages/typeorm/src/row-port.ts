@@ -53,6 +53,7 @@ export function rowPort(
     opened = true;
   };
   const idOf = (id: ObjectLiteral) => rowIdOf(plan, id) as string | number;
+  const tenantsRead = new Map<string, unknown>();
   const toRead = (row: ObjectLiteral): RowKeyRead<ObjectLiteral> => {
     const id: ObjectLiteral = {};
     primary.forEach((column, i) => {
@@ -60,6 +61,8 @@ export function rowPort(
     });
     const dataKey = (row.fs_dk as string | null | undefined) ?? null;
     if (!plan.tenant) return { id, dataKey };
+    // The write is guarded on the tenant as read, too: one changed in between makes it miss.
+    tenantsRead.set(String(idOf(id)), row.fs_tn ?? null);
     const read = { dataKey, tenant: tenantText(row.fs_tn), rowId: idOf(id) };
     return { id, dataKey, ...tenantInput(tenantAfterUpdate(plan, changes, read)) };
   };
@@ -128,6 +131,12 @@ export function rowPort(
         if (!saving) update.andWhereInIds(write.id);
         const [condition, parameters] = guardSql(dataKey, write.guard);
         update.andWhere(condition, parameters);
+        if (plan.tenant) {
+          const tenant = tenantsRead.get(String(idOf(write.id)));
+          const column = q(plan.tenant.column);
+          if (tenant === null || tenant === undefined) update.andWhere(`${column} IS NULL`);
+          else update.andWhere(`${column} = :fs_tenant`, { fs_tenant: tenant });
+        }
         const result = await update.execute();
         hits.push(result.affected === 1);
         if (result.affected === 1 && saving)
