@@ -34,6 +34,12 @@ export interface FieldEncryptionBaseOptions {
    * Defaults to none: every table is bound to its own name. See docs/rebind.md.
    */
   readonly encryptionNames?: EncryptionNames;
+  /**
+   * The keyring of a tenant's rows (e.g. a customer's own KMS key), for models with a tenant
+   * column (Prisma `/// @tenant`, TypeORM `@TenantColumn()`): called with each row's tenant as
+   * text. Cache what it returns. Defaults to `keyring` for every tenant. See docs/tenants.md.
+   */
+  readonly keyringFor?: (tenant: string) => Keyring | Promise<Keyring>;
 }
 
 /** The {@link RowEnvelope} the options describe (checks keyring, read mode and context). */
@@ -46,6 +52,7 @@ export function envelopeFor(options: FieldEncryptionBaseOptions): RowEnvelope {
     keyring: options.keyring,
     ...(options.readMode ? { readMode: options.readMode } : {}),
     ...(options.encryptionContext ? { encryptionContext: options.encryptionContext } : {}),
+    ...(options.keyringFor === undefined ? {} : { keyringFor: options.keyringFor }),
   };
   if (options.encryptionNames === undefined) return new RowEnvelope(envelopeOptions);
   return new NamedRowEnvelope({ ...envelopeOptions, encryptionNames: options.encryptionNames });

@@ -7,7 +7,16 @@ import { metadata } from './helpers/fixture.js';
 describe('storedTables(metadata)', () => {
   it('lists each model with encrypted fields under the names the extension binds', () => {
     const tables = storedTables(metadata);
-    expect(tables.map((t) => t.model)).toEqual(['User', 'Post', 'Comment', 'Profile', 'BenchRow']);
+    expect(tables.map((t) => t.model)).toEqual([
+      'User',
+      'Post',
+      'Comment',
+      'Profile',
+      'BenchRow',
+      'Invoice',
+      'InvoiceLine',
+      'Doc',
+    ]);
     expect(tables[0]).toEqual({
       model: 'User',
       table: 'User',

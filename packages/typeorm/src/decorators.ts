@@ -31,6 +31,8 @@ export interface ClassDeclarations {
   readonly encrypted: Map<string, { readonly options: EncryptedOptions; readonly designType: unknown }>;
   readonly indexes: Map<string, { readonly source: string; readonly options: BlindIndexDecoratorOptions }>;
   dataKey?: string;
+  /** Properties marked `@Tenant()` (one is allowed; more are reported when the entity is planned). */
+  readonly tenants: Set<string>;
 }
 
 // Keyed by class constructor. Module-level, as TypeORM's own metadata storage is: decorators
@@ -41,7 +43,7 @@ function forClass(target: object): ClassDeclarations {
   const ctor = (target as { constructor: object }).constructor;
   let found = declarations.get(ctor);
   if (!found) {
-    found = { encrypted: new Map(), indexes: new Map() };
+    found = { encrypted: new Map(), indexes: new Map(), tenants: new Set() };
     declarations.set(ctor, found);
   }
   return found;
@@ -107,5 +109,21 @@ export function DataKeyColumn(options: ColumnOptions = {}): PropertyDecorator {
   return (target, property) => {
     forClass(target).dataKey = String(property);
     column(target, property);
+  };
+}
+
+/**
+ * Marks a plain column (a string or integer, beside its own `@Column()`) as the row's tenant:
+ * its value, as text, scopes the row's data key and every encrypted value to the tenant, so a
+ * value or data key moved to another tenant's row fails, and the `keyringFor(tenant)` option
+ * picks the keyring of each tenant's rows. A new row needs a tenant; an update that would move a
+ * row holding encrypted values to another tenant is refused. See docs/tenants.md.
+ *
+ * @example
+ * @Tenant() @Column({ type: 'varchar', length: 64 }) tenantId!: string;
+ */
+export function Tenant(): PropertyDecorator {
+  return (target, property) => {
+    forClass(target).tenants.add(String(property));
   };
 }

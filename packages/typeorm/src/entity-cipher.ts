@@ -15,6 +15,7 @@ import {
 import type { ObjectLiteral } from 'typeorm';
 import type { EncryptedField, EntityPlan } from './entity-plan.js';
 import { inEntity } from './errors.js';
+import { requireTenant, tenantInput } from './tenant-scope.js';
 
 /** What to write for the encrypted part of a row: properties to set, by property name. */
 export interface EncryptedWrite {
@@ -66,7 +67,12 @@ export class EntityCipher {
     const plaintext = this.encode(plan, source, rowId);
     const output: Record<string, 'text' | 'binary'> = {};
     for (const field of plan.encrypted.values()) output[field.column] = field.output;
-    const input = { table: plan.table, values: plaintext, output };
+    const input = {
+      table: plan.table,
+      values: plaintext,
+      output,
+      ...tenantInput(requireTenant(plan, source)),
+    };
     let sealed: { values: Record<string, unknown>; dataKey: string; isNewKey?: boolean };
     try {
       sealed =
@@ -101,7 +107,7 @@ export class EntityCipher {
    * them, unwrapping each distinct data key once. Legacy plaintext passes in tolerant mode.
    */
   async decryptEntities(plan: EntityPlan, rows: readonly LoadedRow[], readMode?: ReadMode): Promise<void> {
-    const inputs = rows.map(({ entity, dataKey, rowId }): DecryptRowInput => {
+    const inputs = rows.map(({ entity, dataKey, rowId, tenant }): DecryptRowInput => {
       const values: Record<string, unknown> = {};
       for (const field of plan.encrypted.values()) {
         const value = field.metadata.getEntityValue(entity);
@@ -113,6 +119,7 @@ export class EntityCipher {
         dataKey,
         ...(rowId === undefined ? {} : { rowId }),
         ...(readMode ? { readMode } : {}),
+        ...tenantInput(tenant),
       };
     });
     let plain: DecryptedRow[];
@@ -172,6 +179,8 @@ export interface LoadedRow {
   readonly entity: ObjectLiteral;
   readonly dataKey: unknown;
   readonly rowId: string | number | undefined;
+  /** The row's tenant, for a tenant-scoped entity. */
+  readonly tenant?: string | undefined;
 }
 
 /** Decoded plaintext by property, for the properties the entity was loaded with. */

@@ -52,6 +52,10 @@ export interface EntityPlan {
   /** Blind index by the encrypted property it indexes. */
   readonly indexBySource: ReadonlyMap<string, IndexField>;
   readonly dataKey: { readonly property: string; readonly column: string; readonly metadata: ColumnMetadata };
+  /** The `@Tenant()` column, for tenant-scoped entities. */
+  readonly tenant:
+    | { readonly property: string; readonly column: string; readonly metadata: ColumnMetadata }
+    | undefined;
 }
 
 const TEXT_TYPES = new Set<unknown>([
@@ -91,6 +95,7 @@ export function planEntity(metadata: EntityMetadata): EntityPlan | undefined {
   const encryptedDecl = new Map<string, { options: EncryptedOptions; designType: unknown }>();
   const indexDecl = new Map<string, { source: string; options: BlindIndexDecoratorOptions }>();
   let dataKeyProperty: string | undefined;
+  const tenantDecl = new Set<string>();
   // Base classes first, so a subclass's declaration wins.
   for (const ctor of [...metadata.inheritanceTree].reverse()) {
     const found = declarationsOf(ctor);
@@ -98,6 +103,7 @@ export function planEntity(metadata: EntityMetadata): EntityPlan | undefined {
     for (const [property, decl] of found.encrypted) encryptedDecl.set(property, decl);
     for (const [property, decl] of found.indexes) indexDecl.set(property, decl);
     if (found.dataKey) dataKeyProperty = found.dataKey;
+    for (const property of found.tenants) tenantDecl.add(property);
   }
   const entity = metadata.name;
   const fail = (option: string, why: string) => new ConfigError(option, `${why} (entity ${entity})`);
@@ -112,10 +118,10 @@ export function planEntity(metadata: EntityMetadata): EntityPlan | undefined {
     for (const c of chain) {
       const found = declarationsOf(c);
       if (!found) continue;
-      if (found.indexes.size > 0 || found.dataKey)
+      if (found.indexes.size > 0 || found.dataKey || found.tenants.size > 0)
         throw fail(
           '@BlindIndex',
-          `embedded "${embedded.propertyPath}" declares a blind index or data-key column; declare them on the entity itself`,
+          `embedded "${embedded.propertyPath}" declares a blind index, data-key or tenant column; declare them on the entity itself`,
         );
       for (const [property, decl] of found.encrypted) {
         const column = embedded.columns.find((c) => c.propertyName === property);
@@ -126,7 +132,7 @@ export function planEntity(metadata: EntityMetadata): EntityPlan | undefined {
       }
     }
   }
-  if (encryptedDecl.size === 0 && indexDecl.size === 0) return undefined;
+  if (encryptedDecl.size === 0 && indexDecl.size === 0 && tenantDecl.size === 0) return undefined;
   const columnOf = (property: string, decorator: string): ColumnMetadata => {
     const nested = embeddedColumns.get(property);
     if (nested) return nested;
@@ -136,6 +142,8 @@ export function planEntity(metadata: EntityMetadata): EntityPlan | undefined {
     return column;
   };
 
+  if (encryptedDecl.size === 0 && tenantDecl.size > 0)
+    throw fail('@Tenant', `"${[...tenantDecl].join(', ')}" scopes encrypted columns, but there are none`);
   if (!dataKeyProperty)
     throw fail(
       '@DataKeyColumn',
@@ -224,6 +232,7 @@ export function planEntity(metadata: EntityMetadata): EntityPlan | undefined {
     indexes,
     indexBySource,
     dataKey: { property: dataKeyProperty, column: dataKeyColumn.databaseName, metadata: dataKeyColumn },
+    tenant: planTenant(tenantDecl, encrypted, indexes, dataKeyProperty, columnOf, fail),
   });
 }
 
@@ -237,6 +246,45 @@ export function rowIdOf(plan: EntityPlan, entity: ObjectLiteral | undefined): st
     return typeof only === 'number' || typeof only === 'string' ? only : String(only);
   }
   return values.map(String).join(',');
+}
+
+const TENANT_TYPES = new Set<unknown>([
+  ...TEXT_TYPES,
+  'int',
+  'integer',
+  'int2',
+  'int4',
+  'int8',
+  'smallint',
+  'mediumint',
+  'bigint',
+  Number,
+]);
+
+/** The `@Tenant()` column: one plain string or integer column, not one fieldseal writes. */
+function planTenant(
+  declared: ReadonlySet<string>,
+  encrypted: ReadonlyMap<string, EncryptedField>,
+  indexes: ReadonlyMap<string, IndexField>,
+  dataKey: string,
+  columnOf: (property: string, decorator: string) => ColumnMetadata,
+  fail: (option: string, why: string) => ConfigError,
+): EntityPlan['tenant'] {
+  if (declared.size === 0) return undefined;
+  if (declared.size > 1)
+    throw fail('@Tenant', `one @Tenant() property per entity, found ${[...declared].join(', ')}`);
+  const property = [...declared][0] as string;
+  const column = columnOf(property, '@Tenant');
+  if (encrypted.size === 0)
+    throw fail('@Tenant', `"${property}" scopes encrypted columns, but there are none`);
+  if (encrypted.has(property) || indexes.has(property) || property === dataKey)
+    throw fail(
+      '@Tenant',
+      `"${property}" must be a plain column (not encrypted, a blind index or the data key)`,
+    );
+  if (!TENANT_TYPES.has(column.type))
+    throw fail('@Tenant', `"${property}" must be a string or integer column, not ${String(column.type)}`);
+  return { property, column: column.databaseName, metadata: column };
 }
 
 /** Every embedded metadata, nested ones included. */

@@ -5,6 +5,7 @@ export {
   DataKeyColumn,
   Encrypted,
   type EncryptedOptions,
+  Tenant,
 } from './decorators.js';
 export {
   type UnsupportedOperationCode,

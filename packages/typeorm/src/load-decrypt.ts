@@ -3,6 +3,7 @@ import type { LoadedRow } from './entity-cipher.js';
 import { type EntityPlan, rowIdOf } from './entity-plan.js';
 import { UnsupportedOperationError } from './errors.js';
 import { planOfMetadata, type Runtime } from './runtime.js';
+import { tenantOf, tenantText } from './tenant-scope.js';
 
 /** An entity TypeORM hydrated, with the metadata it was hydrated as. */
 export interface Loaded {
@@ -56,25 +57,33 @@ export async function decryptLoaded(
     if (remember && rowId !== undefined && dataKey !== undefined)
       runtime.knownKeys.remember(plan.table, rowId, dataKey);
     if (!present) continue;
-    if (dataKey === undefined && ciphertext) dataKey = await fetchDataKey(runtime, queryRunner, plan, entity);
+    let tenant = tenantOf(plan, entity);
+    // Not selected: read (and used, never put on the entity), like the data key.
+    const tenantMissing =
+      plan.tenant !== undefined && plan.tenant.metadata.getEntityValue(entity) === undefined;
+    if ((dataKey === undefined || tenantMissing) && ciphertext) {
+      const fetched = await fetchRowScope(runtime, queryRunner, plan, entity);
+      if (dataKey === undefined) dataKey = fetched.dataKey;
+      if (tenantMissing) tenant = fetched.tenant;
+    }
     let rows = byPlan.get(plan);
     if (!rows) {
       rows = [];
       byPlan.set(plan, rows);
     }
-    rows.push({ entity, dataKey, rowId });
+    rows.push({ entity, dataKey, rowId, tenant });
   }
   await Promise.all(
     [...byPlan].map(([plan, rows]) => runtime.cipher.decryptEntities(plan, rows, runtime.readMode)),
   );
 }
-/** A partial select without the data-key column: fetch it rather than fail. */
-async function fetchDataKey(
+/** A partial select without the data-key (or tenant) column: fetch them rather than fail. */
+async function fetchRowScope(
   runtime: Runtime,
   queryRunner: QueryRunner | undefined,
   plan: EntityPlan,
   entity: ObjectLiteral,
-): Promise<string | null> {
+): Promise<{ dataKey: string | null; tenant: string | undefined }> {
   const id = plan.metadata.getEntityIdMap(entity);
   if (!id) {
     throw new UnsupportedOperationError(
@@ -84,11 +93,13 @@ async function fetchDataKey(
     );
   }
   const manager = queryRunner?.manager ?? runtime.dataSource.manager;
-  const row = (await manager
+  const query = manager
     .createQueryBuilder(plan.metadata.target, 'fs_row')
     .withDeleted()
-    .select(`fs_row.${plan.dataKey.property}`, 'fs_dk')
-    .whereInIds(id)
-    .getRawOne()) as { fs_dk?: string | null } | undefined;
-  return row?.fs_dk ?? null;
+    .select(`fs_row.${plan.dataKey.property}`, 'fs_dk');
+  if (plan.tenant) query.addSelect(`fs_row.${plan.tenant.property}`, 'fs_tn');
+  const row = (await query.whereInIds(id).getRawOne()) as
+    | { fs_dk?: string | null; fs_tn?: unknown }
+    | undefined;
+  return { dataKey: row?.fs_dk ?? null, tenant: tenantText(row?.fs_tn) };
 }

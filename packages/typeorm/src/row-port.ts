@@ -3,6 +3,7 @@ import type { ObjectLiteral, QueryRunner, UpdateQueryBuilder } from 'typeorm';
 import { type EntityPlan, rowIdOf } from './entity-plan.js';
 import { managedOf } from './insert-path.js';
 import type { Runtime } from './runtime.js';
+import { tenantAfterUpdate, tenantInput, tenantText } from './tenant-scope.js';
 import type { UpdateBuilder } from './update-path.js';
 import { checkFits, copyValueSet, sealed } from './value-sets.js';
 
@@ -35,6 +36,7 @@ export function rowPort(
   plain: ObjectLiteral,
   indexes: ObjectLiteral,
   saving: boolean,
+  changes: ObjectLiteral,
 ): TypeormRowPort {
   const driver = queryRunner.connection.driver;
   const type = queryRunner.connection.options.type;
@@ -51,19 +53,26 @@ export function rowPort(
     opened = true;
   };
   const idOf = (id: ObjectLiteral) => rowIdOf(plan, id) as string | number;
+  const tenantsRead = new Map<string, unknown>();
   const toRead = (row: ObjectLiteral): RowKeyRead<ObjectLiteral> => {
     const id: ObjectLiteral = {};
     primary.forEach((column, i) => {
       column.setEntityValue(id, driver.prepareHydratedValue(row[`fs_pk${i}`], column));
     });
-    return { id, dataKey: (row.fs_dk as string | null | undefined) ?? null };
+    const dataKey = (row.fs_dk as string | null | undefined) ?? null;
+    if (!plan.tenant) return { id, dataKey };
+    // The write is guarded on the tenant as read, too: one changed in between makes it miss.
+    tenantsRead.set(String(idOf(id)), row.fs_tn ?? null);
+    const read = { dataKey, tenant: tenantText(row.fs_tn), rowId: idOf(id) };
+    return { id, dataKey, ...tenantInput(tenantAfterUpdate(plan, changes, read)) };
   };
 
   return {
     generatedMaps,
     idOf,
     known() {
-      if (!saving) return undefined;
+      // A tenant-scoped row is always read: its tenant is checked and bound as stored.
+      if (!saving || plan.tenant) return undefined;
       const rows: RowKeyRead<ObjectLiteral>[] = [];
       for (const entity of builder.expressionMap.whereEntities as ObjectLiteral[]) {
         const id = plan.metadata.getEntityIdMap(entity);
@@ -78,6 +87,7 @@ export function rowPort(
       const columns = [
         ...primary.map((c, i) => `${q(c.databaseName)} AS ${q(`fs_pk${i}`)}`),
         `${dataKey} AS ${q('fs_dk')}`,
+        ...(plan.tenant ? [`${q(plan.tenant.column)} AS ${q('fs_tn')}`] : []),
       ].join(', ');
       const from = builder.getTableName(builder.getMainTableName());
       if (ids !== undefined && ids.length === 0) return [];
@@ -121,6 +131,12 @@ export function rowPort(
         if (!saving) update.andWhereInIds(write.id);
         const [condition, parameters] = guardSql(dataKey, write.guard);
         update.andWhere(condition, parameters);
+        if (plan.tenant) {
+          const tenant = tenantsRead.get(String(idOf(write.id)));
+          const column = q(plan.tenant.column);
+          if (tenant === null || tenant === undefined) update.andWhere(`${column} IS NULL`);
+          else update.andWhere(`${column} = :fs_tenant`, { fs_tenant: tenant });
+        }
         const result = await update.execute();
         hits.push(result.affected === 1);
         if (result.affected === 1 && saving)

@@ -26,6 +26,7 @@ export function storedTables(dataSource: DataSource): StoredTable[] {
         ...(schema && dialectOf(dataSource) === 'postgres' ? { schema } : {}),
         primaryKey: metadata.primaryColumns.map((column) => column.databaseName),
         dataKeyColumn: plan.dataKey.column,
+        ...(plan.tenant ? { tenantColumn: plan.tenant.column } : {}),
         columns: [...plan.encrypted.values()].map((field) => {
           const index = plan.indexBySource.get(field.property);
           return {

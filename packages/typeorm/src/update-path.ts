@@ -4,6 +4,7 @@ import type { EncryptedField, EntityPlan } from './entity-plan.js';
 import { UnsupportedOperationError } from './errors.js';
 import { rowPort } from './row-port.js';
 import type { Runtime } from './runtime.js';
+import { touchesTenant } from './tenant-scope.js';
 import { copyValueSet, refuseRawSql, sealed } from './value-sets.js';
 
 /** The parts of TypeORM's update builder fieldseal uses (protected in its typings). */
@@ -46,7 +47,8 @@ export async function runUpdate(
     else keyed.push(field);
   }
   Object.assign(copy, indexValues);
-  if (keyed.length === 0) {
+  // A write of the tenant column goes through the rows' keys too: a row holding encrypted values must not move.
+  if (keyed.length === 0 && !touchesTenant(plan, valuesSet)) {
     // Nothing to encrypt: nulls and plain columns need no data key.
     sealed.add(copy);
     map.valuesSet = copy;
@@ -70,7 +72,7 @@ export async function runUpdate(
     values[field.column] = plaintext[field.column] as string | Uint8Array;
     output[field.column] = field.output;
   }
-  const port = rowPort(runtime, plan, builder, queryRunner, copy, indexValues, saving);
+  const port = rowPort(runtime, plan, builder, queryRunner, copy, indexValues, saving, valuesSet);
   try {
     const known = port.known();
     const { written } = await runtime.cipher.envelope.writeToRows({

@@ -22,15 +22,16 @@ export class AnnotationError extends Error {
 
 const ENCRYPTED = /(^|\s)@encrypted(\s|$)/;
 const DATA_KEY = /(^|\s)@dataKey(\s|$)/;
+const TENANT = /(^|\s)@tenant(\s|$)/;
 const BLIND_INDEX = /(^|\s)@blindIndex\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:,\s*normalize:\s*"([^"]*)"\s*)?\)/;
 const BLIND_INDEX_WORD = /(^|\s)@blindIndex\b/;
 // Near misses of our annotations (typos, wrong case) would otherwise silently leave a column in plaintext.
 const ANNOTATION = /(^|\s)@([A-Za-z_]+)/g;
-const KNOWN = new Set(['encrypted', 'dataKey', 'blindIndex']);
-const LOOKS_LIKE_OURS = /^(encr|data_?k|blind)/i;
+const KNOWN = new Set(['encrypted', 'dataKey', 'blindIndex', 'tenant']);
+const LOOKS_LIKE_OURS = /^(encr|data_?k|blind|tenan)/i;
 
 /**
- * Reads `/// @encrypted`, `/// @dataKey` and `/// @blindIndex(field)` from the schema's
+ * Reads `/// @encrypted`, `/// @dataKey`, `/// @blindIndex(field)` and `/// @tenant` from the schema's
  * documentation comments; given the schema text, also refuses `// @encrypted` (two slashes). Throws {@link AnnotationError} naming every model and field at fault.
  */
 export function metadataFromDmmf(datamodel: DMMF.Datamodel, schemaText?: string): FieldEncryptionMetadata {
@@ -41,6 +42,7 @@ export function metadataFromDmmf(datamodel: DMMF.Datamodel, schemaText?: string)
     const encrypted: Record<string, EncryptedFieldMetadata> = {};
     const relations: Record<string, RelationMetadata> = {};
     const dataKeys: string[] = [];
+    const tenants: string[] = [];
     const indexes: [field: string, source: string, normalize: NormalizerName[] | undefined][] = [];
     const byName = new Map(model.fields.map((field) => [field.name, field]));
     for (const field of model.fields) {
@@ -50,11 +52,17 @@ export function metadataFromDmmf(datamodel: DMMF.Datamodel, schemaText?: string)
         const word = match[2] as string;
         if (LOOKS_LIKE_OURS.test(word) && !KNOWN.has(word))
           problems.push(
-            `${where}: unknown annotation "@${word}" (did you mean @encrypted, @dataKey or @blindIndex(field)?)`,
+            `${where}: unknown annotation "@${word}" (did you mean @encrypted, @dataKey, @blindIndex(field) or @tenant?)`,
           );
       }
       if (field.kind === 'object' && field.relationName) {
-        relations[field.name] = { model: field.type, list: field.isList, name: field.relationName };
+        const fields = field.relationFromFields ?? [];
+        relations[field.name] = {
+          model: field.type,
+          list: field.isList,
+          name: field.relationName,
+          ...(fields.length > 0 ? { fields: [...fields] } : {}),
+        };
       }
       if (ENCRYPTED.test(doc)) {
         if (field.kind !== 'scalar' || (field.type !== 'String' && field.type !== 'Bytes') || field.isList) {
@@ -73,6 +81,13 @@ export function metadataFromDmmf(datamodel: DMMF.Datamodel, schemaText?: string)
         if (field.kind !== 'scalar' || field.type !== 'String' || field.isList)
           problems.push(`${where}: @dataKey needs a String field (String? for tables with legacy rows)`);
         else dataKeys.push(field.name);
+      }
+      if (TENANT.test(doc)) {
+        if (field.kind !== 'scalar' || (field.type !== 'String' && field.type !== 'Int') || field.isList)
+          problems.push(
+            `${where}: @tenant needs a plain String or Int field, not ${field.type}${field.isList ? '[]' : ''}`,
+          );
+        else tenants.push(field.name);
       }
       const index = BLIND_INDEX.exec(doc);
       if (!index && BLIND_INDEX_WORD.test(doc))
@@ -121,6 +136,7 @@ export function metadataFromDmmf(datamodel: DMMF.Datamodel, schemaText?: string)
     }
     if (dataKeys[0] && encrypted[dataKeys[0]])
       problems.push(`${model.name}.${dataKeys[0]}: a @dataKey field cannot also be @encrypted`);
+    problems.push(...tenantProblems(model.name, tenants, encryptedNames, dataKeys, indexes));
     const idFields =
       model.primaryKey?.fields ?? model.fields.filter((field) => field.isId).map((field) => field.name);
     const rowIdentity =
@@ -135,7 +151,12 @@ export function metadataFromDmmf(datamodel: DMMF.Datamodel, schemaText?: string)
       problems.push(`${model.name}: models with @encrypted fields need an @id or @@id`);
     // Renamed columns of the fields SQL tools need besides the encrypted ones (which carry theirs).
     const columns: Record<string, string> = {};
-    for (const name of [...rowIdentity, ...dataKeys.slice(0, 1), ...indexes.map(([field]) => field)]) {
+    for (const name of [
+      ...rowIdentity,
+      ...dataKeys.slice(0, 1),
+      ...tenants.slice(0, 1),
+      ...indexes.map(([field]) => field),
+    ]) {
       const dbName = byName.get(name)?.dbName;
       if (dbName && dbName !== name) columns[name] = dbName;
     }
@@ -143,6 +164,7 @@ export function metadataFromDmmf(datamodel: DMMF.Datamodel, schemaText?: string)
       ...(model.dbName ? { table: model.dbName } : {}),
       idFields: [...rowIdentity],
       ...(dataKeys[0] ? { dataKey: dataKeys[0] } : {}),
+      ...(tenants[0] ? { tenant: tenants[0] } : {}),
       ...(encryptedNames.length > 0 ? { encrypted } : {}),
       ...(Object.keys(columns).length > 0 ? { columns } : {}),
       ...(Object.keys(relations).length > 0 ? { relations } : {}),
@@ -150,4 +172,26 @@ export function metadataFromDmmf(datamodel: DMMF.Datamodel, schemaText?: string)
   }
   if (problems.length > 0) throw new AnnotationError(problems);
   return { version: 1, models };
+}
+
+/** `/// @tenant`: one plain field per model with encrypted fields, not one fieldseal writes. */
+function tenantProblems(
+  model: string,
+  tenants: readonly string[],
+  encrypted: readonly string[],
+  dataKeys: readonly string[],
+  indexes: readonly (readonly [string, ...unknown[]])[],
+): string[] {
+  const [tenant] = tenants;
+  if (tenant === undefined) return [];
+  if (tenants.length > 1) return [`${model}: one @tenant field per model, found ${tenants.join(', ')}`];
+  const where = `${model}.${tenant}`;
+  if (encrypted.includes(tenant))
+    return [`${where}: a @tenant field cannot also be @encrypted (it must stay plaintext)`];
+  if (dataKeys.includes(tenant)) return [`${where}: a @tenant field cannot also be the @dataKey field`];
+  if (indexes.some(([field]) => field === tenant))
+    return [`${where}: a @tenant field cannot also be a @blindIndex field`];
+  if (encrypted.length === 0)
+    return [`${where}: @tenant scopes encrypted fields, but model ${model} has no @encrypted field`];
+  return [];
 }

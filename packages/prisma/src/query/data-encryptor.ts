@@ -3,11 +3,14 @@ import type { ModelInfo } from '../setup/encryption-schema.js';
 import { blindIndexValue } from './blind-index-filter.js';
 import { asList, isPlainObject, type QueryContext } from './context.js';
 import { NestedWrites, type ParentEncryptor } from './nested-writes.js';
+import { tenantAfterUpdate, tenantInput, tenantOfCreate, touchesTenant } from './tenant-scope.js';
 import type { QueryRunner } from './transaction.js';
 import { byColumn, collectPlaintext, outputs, unwrapSet, updateData } from './write-shapes.js';
 
 /** What is known of the row an update writes into: its data key as read in this transaction, or that it was not found. */
-export type RowKey = { readonly found: true; readonly dataKey: string | null } | { readonly found: false };
+export type RowKey =
+  | { readonly found: true; readonly dataKey: string | null; readonly tenant?: string | undefined }
+  | { readonly found: false };
 
 /** A row whose key was not read (not needed), or that was not found. */
 export const NOT_READ: RowKey = { found: false };
@@ -38,9 +41,15 @@ export class WriteEncryptor implements ParentEncryptor {
     if (!model?.touchesEncryption || !isPlainObject(data)) return;
     const plain = collectPlaintext(model, data);
     if (model.dataKey !== undefined) {
-      const input = { table: model.table, values: byColumn(model, plain), output: outputs(model) };
+      const input = {
+        table: model.table,
+        values: byColumn(model, plain),
+        output: outputs(model),
+        ...tenantInput(tenantOfCreate(model, data)),
+      };
+      // A tenant-scoped row never borrows another row's key (an upsert's): it is bound to that row's tenant.
       const encrypted =
-        dataKey === undefined
+        dataKey === undefined || model.tenant !== undefined
           ? await this.#ctx.envelope.encryptRow(input)
           : await this.#ctx.envelope.encryptForRow({ ...input, dataKey });
       this.#apply(model, data, plain, encrypted.values);
@@ -66,6 +75,7 @@ export class WriteEncryptor implements ParentEncryptor {
     const plain = collectPlaintext(model, data);
     let guard: string | null | undefined;
     let encrypted: Record<string, unknown> | undefined;
+    const tenant = row.found ? tenantAfterUpdate(model, data, row) : undefined;
     if (Object.values(plain).some((value) => value !== null && value !== undefined)) {
       const dataKey = row.found ? row.dataKey : null;
       const result = await this.#ctx.envelope.encryptForRow({
@@ -73,6 +83,7 @@ export class WriteEncryptor implements ParentEncryptor {
         values: byColumn(model, plain),
         dataKey,
         output: outputs(model),
+        ...tenantInput(tenant),
       });
       // A new key (legacy row) or a v1 column upgraded to v2: the values were made under the new text.
       if (result.dataKeyChanged) data[model.dataKey as string] = result.dataKey;
@@ -119,6 +130,7 @@ export class WriteEncryptor implements ParentEncryptor {
   /** True when encrypting this update needs data keys of existing rows, at this level or in nested writes. */
   needsKeys(model: ModelInfo | undefined, data: unknown): boolean {
     if (!model?.touchesEncryption || !isPlainObject(data)) return false;
+    if (touchesTenant(model, data)) return true;
     for (const field of model.encrypted.keys()) {
       const value = unwrapSet(data[field]);
       if (value !== undefined && value !== null) return true;

@@ -201,6 +201,7 @@ export class NestedWrites {
       read: 'findMany',
       ...(single ? { take: 1 } : {}),
       rereadWithinWhere: true,
+      changes: data,
       write: async (guarded, encrypted) => {
         const result = await runner.run(child, 'updateMany', { where: guarded, data: encrypted });
         return Number((result as { count: number }).count) === 1 ? result : undefined;

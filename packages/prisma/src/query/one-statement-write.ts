@@ -12,6 +12,7 @@ import { decryptResult, fillPlaintext, rowIdOf } from './result-decryption.js';
 import { lowerFirst, type ResultShape } from './result-shape.js';
 import type { KeyRow } from './row-filters.js';
 import { type PrismaRowKeyPort, prismaRowKeyPort, withConditions } from './row-key-port.js';
+import { tenantInput, tenantOfRow } from './tenant-scope.js';
 import { type Call, QueryRunner } from './transaction.js';
 import { outputs } from './write-shapes.js';
 
@@ -106,6 +107,7 @@ export async function writeInOneStatement(
   const port = prismaRowKeyPort(model, runner, {
     where,
     read: 'findUnique',
+    ...(data ? { changes: data } : {}),
     readAlso: Object.fromEntries(kept.map((field) => [field, true])),
     onRead: async ([row]) => {
       current = row ? await decryptKept(ctx, model, kept, row) : undefined;
@@ -207,6 +209,7 @@ async function decryptKept(
     values: values as DecryptRowInput['values'],
     dataKey: row[model.dataKey as string],
     ...(rowId === undefined ? {} : { rowId }),
+    ...tenantInput(tenantOfRow(model, row)),
   };
   return { stored, plain: await ctx.envelope.decryptRow(input) };
 }

@@ -1,6 +1,7 @@
 import type { DecryptRowInput, RowValues } from '@fieldseal/core';
 import { isPlainObject, type QueryContext } from './context.js';
 import type { ResultShape } from './result-shape.js';
+import { tenantInput, tenantOfRow } from './tenant-scope.js';
 
 /**
  * Decrypts every encrypted value in a query result (one row, a list, or nested relations to
@@ -58,6 +59,7 @@ function readInput(shape: ResultShape, row: Record<string, unknown>): DecryptRow
     values: values as RowValues<unknown>,
     dataKey: model.dataKey === undefined ? undefined : row[model.dataKey],
     ...(rowId === undefined ? {} : { rowId }),
+    ...tenantInput(tenantOfRow(model, row)),
   };
 }
 

@@ -26,7 +26,11 @@ export function prepareSelection(
   if (!model?.touchesEncryption) return undefined;
   const relations = new Map<string, ResultShape>();
   const strip: string[] = [];
-  const needed = model.dataKey === undefined ? [] : [model.dataKey, ...model.idFields];
+  // The tenant too: core needs it to open a tenant-scoped row (stripped again like the data key).
+  const needed =
+    model.dataKey === undefined
+      ? []
+      : [model.dataKey, ...model.idFields, ...(model.tenant === undefined ? [] : [model.tenant])];
   let decrypt = false;
   const select = isPlainObject(args.select) ? args.select : undefined;
   if (select) {

@@ -4,11 +4,12 @@ import { isPlainObject } from './context.js';
 /** A row as read for its data key: its id fields and its data-key column. */
 export type KeyRow = Record<string, unknown>;
 
-/** The `select` that reads a row's id and data key. */
+/** The `select` that reads a row's id and data key (and its tenant, for a tenant-scoped model). */
 export function keySelect(model: ModelInfo): Record<string, true> {
   const select: Record<string, true> = {};
   for (const field of model.idFields) select[field] = true;
   if (model.dataKey) select[model.dataKey] = true;
+  if (model.tenant) select[model.tenant] = true;
   return select;
 }
 

@@ -3,6 +3,7 @@ import type { ModelInfo } from '../setup/encryption-schema.js';
 import { isPlainObject } from './context.js';
 import { rowIdOf } from './result-decryption.js';
 import { idFilter, idsFilter, type KeyRow, keySelect } from './row-filters.js';
+import { tenantAfterUpdate, tenantInput, tenantOfRow } from './tenant-scope.js';
 import type { QueryRunner } from './transaction.js';
 
 /** How one operation reads its rows and makes one guarded write, in Prisma terms. */
@@ -29,6 +30,11 @@ export interface RowKeyPortOptions {
    * `undefined` when no row matched.
    */
   readonly write: (where: Record<string, unknown>, data: Record<string, unknown>) => Promise<unknown>;
+  /**
+   * The operation's plain data: a tenant-scoped row it would move to another tenant is refused
+   * as soon as it is read, and a row without a data key gets one bound to the tenant it will have.
+   */
+  readonly changes?: Record<string, unknown>;
 }
 
 /** A {@link RowKeyPort} for one Prisma operation, and what its writes returned. */
@@ -54,6 +60,9 @@ export function prismaRowKeyPort(
 ): PrismaRowKeyPort {
   const dataKey = model.dataKey as string;
   const columnTexts = new Map<string, string | null>();
+  // The tenant each row had when read: the write is guarded on it too, so a tenant changed in
+  // between makes it miss (and the re-read row is encrypted for its new tenant, or refused).
+  const tenants = new Map<string, unknown>();
   const results: unknown[] = [];
   const keyOf = (row: KeyRow) => String(rowIdOf(model.idFields, row));
   const remember = (rows: readonly KeyRow[]): RowKeyRead<KeyRow>[] =>
@@ -61,7 +70,9 @@ export function prismaRowKeyPort(
       const text = (row[dataKey] ?? null) as string | null;
       const id = idFilter(model, row);
       columnTexts.set(keyOf(id), text);
-      return { id, dataKey: text };
+      if (model.tenant) tenants.set(keyOf(id), row[model.tenant] ?? null);
+      const read = { dataKey: text, tenant: tenantOfRow(model, row), rowId: keyOf(id) };
+      return { id, dataKey: text, ...tenantInput(tenantAfterUpdate(model, options.changes, read)) };
     });
   const guardFilter = (id: KeyRow, guard: RowKeyGuard): Record<string, unknown> => {
     if (guard.kind === 'absent') return { [dataKey]: null };
@@ -94,7 +105,9 @@ export function prismaRowKeyPort(
       for (const write of writes) {
         const data: Record<string, unknown> = { ...fieldsOf(model, write.values) };
         if (write.dataKey !== undefined) data[dataKey] = write.dataKey;
-        const where = withConditions(options.where, [write.id, guardFilter(write.id, write.guard)]);
+        const tenant =
+          model.tenant === undefined ? undefined : { [model.tenant]: tenants.get(keyOf(write.id)) };
+        const where = withConditions(options.where, [write.id, guardFilter(write.id, write.guard), tenant]);
         const result = await options.write(where, data);
         hits.push(result !== undefined);
         if (result !== undefined) results.push(result);

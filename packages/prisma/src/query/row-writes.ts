@@ -13,6 +13,7 @@ import { decryptResult } from './result-decryption.js';
 import { prepareSelection, shapeAtPath } from './result-shape.js';
 import { guardWhere } from './row-filters.js';
 import { prismaRowKeyPort } from './row-key-port.js';
+import { tenantInput, tenantOfRow } from './tenant-scope.js';
 import { type Call, type QueryRunner, retriedTransaction, writeAndDecrypt } from './transaction.js';
 
 // Writes into existing rows. Encrypted values go through core's row-key protocol
@@ -74,6 +75,7 @@ function guardedPort(
   return prismaRowKeyPort(model, runner, {
     where,
     read: 'findUnique',
+    changes: data,
     write: async (guarded, encrypted) => {
       const scalars = Object.fromEntries(Object.entries(data).filter(([key]) => !model.relations.has(key)));
       const result = await runner.run(model, 'updateMany', {
@@ -122,6 +124,7 @@ export async function updateMany(
       const port = prismaRowKeyPort(model, runner, {
         where,
         read: 'findMany',
+        changes: data,
         ...(typeof limit === 'number' ? { take: limit } : {}),
         write: async (guarded, encrypted) => {
           const result = await runner.run(model, action, {
@@ -181,7 +184,8 @@ export async function upsert(ctx: QueryContext, model: ModelInfo, call: Call): P
       }
       await writer.create(model, attempt.create);
       const fresh = (attempt.create as Record<string, unknown>)[model.dataKey as string] as string;
-      await writer.update(model, attempt.update, { found: true, dataKey: fresh }, port.where);
+      const tenant = tenantInput(tenantOfRow(model, attempt.create as Record<string, unknown>));
+      await writer.update(model, attempt.update, { found: true, dataKey: fresh, ...tenant }, port.where);
       return decryptResult(
         ctx,
         shape,

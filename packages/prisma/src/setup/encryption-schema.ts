@@ -17,6 +17,7 @@ export interface Relation {
   readonly model: string;
   readonly list: boolean;
   readonly name: string;
+  readonly fields?: readonly string[];
 }
 
 /** A model as the adapter uses it: validated metadata with lookups. */
@@ -25,6 +26,10 @@ export interface ModelInfo {
   readonly table: string;
   readonly idFields: readonly string[];
   readonly dataKey: string | undefined;
+  /** The `@tenant` field, for tenant-scoped models. */
+  readonly tenant: string | undefined;
+  /** Relation fields whose foreign key is the tenant field (writing them changes the tenant). */
+  readonly tenantVia: readonly string[];
   readonly encrypted: ReadonlyMap<string, EncryptedField>;
   /** Blind-index field → the encrypted field it indexes. */
   readonly indexOf: ReadonlyMap<string, string>;
@@ -92,7 +97,7 @@ function resolveModel(name: string, model: ModelEncryptionMetadata): Omit<ModelI
   const option = `metadata.models.${name}`;
   // Metadata may be written by hand: check its shape so a mistake is a ConfigError, not a TypeError.
   if (!isRecord(model)) throw new ConfigError(option, 'must be an object');
-  for (const key of ['table', 'dataKey'] as const)
+  for (const key of ['table', 'dataKey', 'tenant'] as const)
     if (model[key] !== undefined && (typeof model[key] !== 'string' || model[key] === ''))
       throw new ConfigError(`${option}.${key}`, 'must be a non-empty string');
   for (const key of ['encrypted', 'relations'] as const)
@@ -149,6 +154,16 @@ function resolveModel(name: string, model: ModelEncryptionMetadata): Omit<ModelI
   if (model.dataKey !== undefined && encrypted.has(model.dataKey)) {
     throw new ConfigError(`${option}.dataKey`, 'the data-key field cannot itself be encrypted');
   }
+  if (model.tenant !== undefined) {
+    const tenant = model.tenant;
+    if (encrypted.size === 0)
+      throw new ConfigError(`${option}.tenant`, `model ${name} has no encrypted fields to scope to a tenant`);
+    if (encrypted.has(tenant) || tenant === model.dataKey || indexOf.has(tenant))
+      throw new ConfigError(
+        `${option}.tenant`,
+        `"${tenant}" must be a plain field (not encrypted, the data key or a blind index)`,
+      );
+  }
   for (const [field, relation] of Object.entries(model.relations ?? {}))
     if (!isRecord(relation) || typeof relation.model !== 'string' || typeof relation.list !== 'boolean')
       throw new ConfigError(`${option}.relations.${field}`, 'must be { model, list, name }');
@@ -166,6 +181,10 @@ function resolveModel(name: string, model: ModelEncryptionMetadata): Omit<ModelI
     table: model.table ?? name,
     idFields,
     dataKey: model.dataKey,
+    tenant: model.tenant,
+    tenantVia: [...relations.values()]
+      .filter((relation) => model.tenant !== undefined && relation.fields?.includes(model.tenant))
+      .map((relation) => relation.field),
     encrypted,
     indexOf,
     relations,

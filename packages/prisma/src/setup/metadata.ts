@@ -23,6 +23,11 @@ export interface ModelEncryptionMetadata {
   readonly idFields?: readonly string[];
   /** The `/// @dataKey` field holding the row's wrapped data key. Required when `encrypted` is not empty. */
   readonly dataKey?: string;
+  /**
+   * The `/// @tenant` field: a plaintext `String` or `Int` naming the row's tenant. Its value (as
+   * text) scopes the row's data key and every encrypted value to the tenant (docs/tenants.md).
+   */
+  readonly tenant?: string;
   /** The `/// @encrypted` fields, by field name. */
   readonly encrypted?: Readonly<Record<string, EncryptedFieldMetadata>>;
   /**
@@ -59,4 +64,6 @@ export interface RelationMetadata {
   readonly list: boolean;
   /** Prisma's relation name (pairs the field with its back-relation on the other model). */
   readonly name: string;
+  /** The scalar fields holding this relation's foreign key, on the side that holds it. */
+  readonly fields?: readonly string[];
 }

@@ -39,6 +39,7 @@ export function storedTables(
         ...(options.schema ? { schema: options.schema } : {}),
         primaryKey: model.idFields.map(column),
         dataKeyColumn: column(model.dataKey),
+        ...(model.tenant === undefined ? {} : { tenantColumn: column(model.tenant) }),
         columns: [...model.encrypted.values()].map((field) => ({
           field: field.name,
           column: field.column,
