@@ -78,6 +78,9 @@ export async function prismaCase(
 ): Promise<SingleRowCase> {
   const pool =
     database.dialect === 'postgres' ? new pg.Pool({ connectionString: database.location }) : undefined;
+  // An idle client the server drops (the bench database is dropped WITH (FORCE) at the end) must
+  // not crash the run after its results are written: pg emits that as an 'error' event.
+  pool?.on('error', () => undefined);
   const base = pool
     ? new PgClient({ adapter: new PrismaPg(pool) })
     : new SqliteClient({ adapter: new PrismaBetterSqlite3({ url: `file:${database.location}` }) });
