@@ -88,6 +88,13 @@ export class BranchKeyKeyring implements RewrappingKeyring {
     return parsed ? branchKeyId(parsed) : undefined;
   }
 
+  /** For `branch:active`: the id of every scope's active branch key (see `RewrappingKeyring`). */
+  async currentKeyIds(destinationKeyId: string): Promise<readonly string[]> {
+    if (destinationKeyId !== ACTIVE_BRANCH_KEY) return [];
+    const keys = await this.store.list();
+    return keys.filter((key) => key.status === 'active').map((key) => branchKeyId(key));
+  }
+
   /**
    * Re-wraps a data key under the active branch key of its scope (`destinationKeyId`
    * `branch:active`), so `fieldseal rotate --to branch:active` moves rows onto the newest version

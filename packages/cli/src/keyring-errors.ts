@@ -35,6 +35,10 @@ export function withLocalErrors<K extends Keyring>(keyring: K): K {
     wrapped.reEncryptDataKey = (key, context, options) =>
       reEncrypt(key, context, options).catch(rethrowLocal);
   }
+  if (typeof rewrapping.currentKeyIds === 'function') {
+    const current = rewrapping.currentKeyIds.bind(keyring);
+    wrapped.currentKeyIds = (destination) => current(destination).catch(rethrowLocal);
+  }
   return wrapped as unknown as K;
 }
 

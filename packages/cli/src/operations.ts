@@ -180,6 +180,13 @@ async function probeTarget(
 ): Promise<Rewrapper> {
   const keyring = withLocalErrors(rewrappingKeyringOf(config.keyring));
   const rewrapper = new Rewrapper(keyring, to, prepared.ctx.envelope);
+  // A symbolic target (`branch:active`) names one key per tenant: rows already under one of them
+  // are done, so a rerun (or the final count of rows left) does not take them for pending.
+  try {
+    for (const id of (await keyring.currentKeyIds?.(to)) ?? []) rewrapper.targetIds.add(id);
+  } catch (cause) {
+    throw keyringUnavailable(cause, `cannot tell which keys "${to}" stands for`);
+  }
   if (!table) return rewrapper;
   const context = prepared.ctx.envelope.contextFor(bindingOf(table));
   let probe: { plaintextKey: Uint8Array; encryptedKey: Uint8Array };

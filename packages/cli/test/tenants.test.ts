@@ -111,6 +111,31 @@ describe.each(DIALECTS)('tenants through the CLI on %s', (dialect) => {
     expect(verify.body.tables[0]).toMatchObject({ rows: 10, encrypted: 10, undecryptable: 0, shredded: 0 });
   });
 
+  it('rotate --to branch:active moves rows onto the newest branch version of their own tenant; a rerun has nothing left', async () => {
+    expect((await cli(['branch-key', 'create', '--tenant', 'acme'])).code).toBe(0);
+    await appWrites(['acme', 'globex']);
+    expect((await json(['branch-key', 'rotate', '--tenant', 'acme'])).code).toBe(0);
+    const keys = async () =>
+      ((await db.raw('SELECT id, data_key FROM invoices ORDER BY id')) as { data_key: string }[]).map((r) =>
+        String(r.data_key),
+      );
+    const before = await keys();
+    const rotated = await json(['rotate', '--to', 'branch:active', '--model', 'Invoice']);
+    expect(rotated.code, JSON.stringify(rotated.body)).toBe(0);
+    expect(rotated.body.ok).toBe(true);
+    const status = await json(['status']);
+    expect(status.body.tables[0].keys).toEqual({ 'branch:2:acme': 5, 'branch:1:globex': 5 });
+    // Each row keeps its key identity (salt) and so every value opens as before; only the wrapping moved.
+    const after = await keys();
+    expect(after.map((k) => k.slice(0, 28))).toEqual(before.map((k) => k.slice(0, 28)));
+    expect(after.filter((k, i) => k !== before[i])).toHaveLength(5); // acme's five re-wrapped
+    const verify = await json(['verify']);
+    expect(verify.body.tables[0]).toMatchObject({ rows: 10, encrypted: 10, undecryptable: 0, shredded: 0 });
+    const again = await json(['rotate', '--to', 'branch:active', '--model', 'Invoice']);
+    expect(again.code).toBe(0);
+    expect(again.body.totals.written).toBe(0);
+  });
+
   it('migrate encrypts a plaintext tenant table with each row bound to its tenant; verify and status see it', async () => {
     for (let id = 1; id <= 6; id++)
       await db.raw(`INSERT INTO invoices (id, tenant_id, memo) VALUES (${p(1)}, ${p(2)}, ${p(3)})`, [

@@ -94,6 +94,13 @@ export interface RewrappingKeyring extends Keyring {
     context: EncryptionContext,
     options: { readonly destinationKeyId: string },
   ): Promise<{ readonly encryptedKey: Uint8Array; readonly keyId: string }>;
+  /**
+   * The key ids a destination stands for right now, when it is symbolic (a branch-key keyring's
+   * `branch:active` is a different key per tenant): rotation treats data keys already wrapped
+   * under one of them as done, so a rerun re-wraps nothing. Optional; without it a destination
+   * is its own id.
+   */
+  currentKeyIds?(destinationKeyId: string): Promise<readonly string[]>;
 }
 
 /** True when `keyring` can re-wrap data keys itself. */
