@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { isKeyringError, isWriteConflictError } from '@fieldseal/core';
-import type { QueryRunner } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fieldEncryption } from '../src/index.js';
 import { createDatabase, DIALECTS, type TestDatabase } from './support/databases.js';
+import { beforeNext } from './support/race.js';
 import { rawRows, testKeyring } from './support/setup.js';
 import { Invoice, InvoiceLine } from './support/tenant-entities.js';
 
@@ -21,20 +21,6 @@ describe.each(DIALECTS)('tenant changed between read and write on %s', (dialect)
     await db?.drop();
   });
 
-  /** Runs `action` once, just before the next statement matching `match` is sent (on any runner). */
-  function beforeNext(match: RegExp, action: () => Promise<void>): void {
-    const runner = db.dataSource.createQueryRunner();
-    const proto = Object.getPrototypeOf(runner) as QueryRunner;
-    void runner.release();
-    const original = proto.query;
-    proto.query = async function (this: QueryRunner, sql: string, ...rest: unknown[]) {
-      if (!match.test(sql)) return (original as (...a: unknown[]) => unknown).call(this, sql, ...rest);
-      proto.query = original;
-      await action();
-      return (original as (...a: unknown[]) => unknown).call(this, sql, ...rest);
-    } as QueryRunner['query'];
-  }
-
   it('update() of a row whose tenant changes after its key was read is refused', async () => {
     const invoices = db.dataSource.getRepository(Invoice);
     const row = await invoices.save(invoices.create({ tenantId: 'acme', memo: 'before' }));
@@ -43,7 +29,7 @@ describe.each(DIALECTS)('tenant changed between read and write on %s', (dialect)
       unknown
     >;
     let fired = false;
-    beforeNext(/^UPDATE .*substr\(/is, async () => {
+    beforeNext(db.dataSource, /^UPDATE .*substr\(/is, async () => {
       fired = true;
       await db.dataSource.query(
         `UPDATE ${db.t('invoice')} SET ${db.q('tenantId')} = 'globex' WHERE ${db.q('id')} = ${row.id}`,

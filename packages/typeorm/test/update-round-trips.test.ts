@@ -1,10 +1,10 @@
 import { CachingKeyring } from '@fieldseal/cache';
 import { LocalKeyring, parseDataKey, rewrapRowDataKey, TABLE_CONTEXT_KEY } from '@fieldseal/core';
-import type { QueryRunner } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { brokenAtRest, SqlCapture } from './support/at-rest.js';
 import { DIALECTS } from './support/databases.js';
 import { User } from './support/entities.js';
+import { beforeNext } from './support/race.js';
 import { type EncryptedDatabase, encryptedDatabase, rawRows } from './support/setup.js';
 import { placeholder } from './support/verify.js';
 
@@ -36,19 +36,6 @@ describe.each(DIALECTS)('update round trips and races on %s', (dialect) => {
   const p = (i: number) => placeholder(db, i);
   const kinds = () => capture.sent.map((s) => s.split(' ')[0]?.toUpperCase());
 
-  /** Runs `action` once, just before the next statement matching `match` is sent (on any runner). */
-  function beforeNext(match: RegExp, action: () => Promise<void>): void {
-    const runner = db.dataSource.createQueryRunner();
-    const proto = Object.getPrototypeOf(runner) as QueryRunner;
-    void runner.release();
-    const original = proto.query;
-    proto.query = async function (this: QueryRunner, sql: string, ...rest: unknown[]) {
-      if (!match.test(sql)) return (original as (...a: unknown[]) => unknown).call(this, sql, ...rest);
-      proto.query = original;
-      await action();
-      return (original as (...a: unknown[]) => unknown).call(this, sql, ...rest);
-    } as QueryRunner['query'];
-  }
   const guardedUpdate = /^UPDATE .*substr\(/is;
   const rewrap = async (id: number) => {
     const row = (await rawRows(db, 'user')).find((r) => r.id === id);
@@ -95,7 +82,7 @@ describe.each(DIALECTS)('update round trips and races on %s', (dialect) => {
     const user = await users().save(
       users().create({ name: 'v1', email: `rt-occ-${dialect}@x.io`, ssn: 'kept' }),
     );
-    beforeNext(guardedUpdate, async () => {
+    beforeNext(db.dataSource, guardedUpdate, async () => {
       await db.dataSource.query(
         `UPDATE ${db.t('user')} SET ${db.q('name')} = 'v2' WHERE ${db.q('id')} = ${p(1)}`,
         [user.id],
@@ -110,7 +97,7 @@ describe.each(DIALECTS)('update round trips and races on %s', (dialect) => {
   it('a rotation re-wrapping the row key between read and write: the write lands under the re-wrapped key', async () => {
     const user = await users().save(users().create({ email: `rt-rot-${dialect}@x.io`, ssn: 'before' }));
     let rewrapped = '';
-    beforeNext(guardedUpdate, async () => {
+    beforeNext(db.dataSource, guardedUpdate, async () => {
       rewrapped = await rewrap(user.id);
     });
     const result = await users().update(user.id, { ssn: 'after' });
@@ -122,7 +109,7 @@ describe.each(DIALECTS)('update round trips and races on %s', (dialect) => {
 
   it('the row deleted and re-inserted with a new key between read and write: re-read, written under the new key', async () => {
     const user = await users().save(users().create({ email: `rt-swap-${dialect}@x.io`, ssn: 'before' }));
-    beforeNext(guardedUpdate, async () => {
+    beforeNext(db.dataSource, guardedUpdate, async () => {
       await users().delete(user.id);
       // A new row (new data key) given the old id (PostgreSQL's serial ignores an explicit id).
       const { identifiers } = await users().insert({ email: `rt-swap2-${dialect}@x.io`, ssn: 'reinserted' });
@@ -139,7 +126,7 @@ describe.each(DIALECTS)('update round trips and races on %s', (dialect) => {
 
   it('the row deleted between read and write: nothing written, affected 0', async () => {
     const user = await users().save(users().create({ email: `rt-del-${dialect}@x.io`, ssn: 'before' }));
-    beforeNext(guardedUpdate, async () => {
+    beforeNext(db.dataSource, guardedUpdate, async () => {
       await db.dataSource.query(`DELETE FROM ${db.t('user')} WHERE ${db.q('id')} = ${p(1)}`, [user.id]);
     });
     const result = await users().update(user.id, { ssn: 'after' });
