@@ -1,62 +1,18 @@
-import { BlindIndex, isDecryptionError, isKeyringError } from '@fieldseal/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BaseClient, DIALECTS, openDatabase, type TestDatabase } from './helpers/databases.js';
-import { encrypted } from './helpers/fixture.js';
-import { type LocalKms, startLocalKms } from './helpers/kms.js';
+import { isDecryptionError, isKeyringError } from '@fieldseal/core';
+import { describe, expect, it } from 'vitest';
+import { DIALECTS } from './helpers/databases.js';
+import { singleRowHarness } from './helpers/single-row.js';
 
 // `delete` of one row returning encrypted values: on PostgreSQL and SQLite a read of the key and
 // the returned values (decrypted before anything is deleted) and a guarded DELETE … RETURNING,
 // without a transaction; on MySQL Prisma's own statements in a transaction with the decryption.
 describe.each(DIALECTS)('delete of one row on %s', (dialect) => {
-  let db: TestDatabase;
-  let kms: LocalKms;
-  let blindIndexKey: string;
-  let base: BaseClient;
-  const log: string[] = [];
-  beforeAll(async () => {
-    db = await openDatabase(dialect);
-    kms = await startLocalKms();
-    blindIndexKey = await BlindIndex.generateKey(kms.keyring);
-    base = db.client({ log: [{ emit: 'event', level: 'query' }] });
-    (base as unknown as { $on(event: 'query', f: (e: { query: string }) => void): void }).$on('query', (e) =>
-      log.push(e.query),
-    );
-  });
-  afterAll(async () => {
-    await db?.drop();
-    await kms?.close();
-  });
-  const client = () => encrypted(base, { keyring: kms.keyring, blindIndexKey });
-  const row = async (id: number) => (await db.rows('User')).find((each) => each.id === id);
+  const h = singleRowHarness(dialect);
+  const { client, row, kinds, racing } = h;
   const oneStatement = dialect !== 'mysql';
-  /** A client that runs `race` once, right after fieldseal's read of the row's data key. */
-  const racing = (race: () => Promise<unknown>) => {
-    let left = 1;
-    return client().$extends({
-      query: {
-        user: {
-          async $allOperations({ args, query }) {
-            const result = await query(args);
-            if (left > 0 && (args as { select?: Record<string, unknown> }).select?.dataKey) {
-              left--;
-              await race();
-            }
-            return result;
-          },
-        },
-      },
-    });
-  };
 
   it('counts: 2 statements without a transaction (PostgreSQL, SQLite); 1 when nothing encrypted is returned', async () => {
     const prisma = client();
-    const kinds = async (run: () => Promise<unknown>) => {
-      log.length = 0;
-      await run();
-      return log.map((sql) =>
-        sql.startsWith('-- Implicit "COMMIT"') ? 'COMMIT' : (/^\s*(\w+)/.exec(sql)?.[1] ?? sql).toUpperCase(),
-      );
-    };
     const a = await prisma.user.create({ data: { email: 'd1@x.io', ssn: '1' } });
     const b = await prisma.user.create({ data: { email: 'd2@x.io', ssn: '2' } });
     expect(await kinds(() => prisma.user.delete({ where: { id: a.id } }))).toEqual(
@@ -84,7 +40,9 @@ describe.each(DIALECTS)('delete of one row on %s', (dialect) => {
   if (oneStatement)
     it("the row deleted by another connection between read and delete: Prisma's own P2025", async () => {
       const { id } = await client().user.create({ data: { email: 'twice@x.io', ssn: 'x' } });
-      const prisma = racing(() => db.execute(`DELETE FROM ${db.t('User')} WHERE ${db.q('id')} = ${id}`));
+      const prisma = racing(() =>
+        h.db.execute(`DELETE FROM ${h.db.t('User')} WHERE ${h.db.q('id')} = ${id}`),
+      );
       const error = await prisma.user.delete({ where: { id } }).catch((e: unknown) => e);
       expect((error as { code?: unknown }).code, String(error)).toBe('P2025');
     });
@@ -96,7 +54,7 @@ describe.each(DIALECTS)('delete of one row on %s', (dialect) => {
         user: {
           async $allOperations({ operation, args, query }) {
             const result = await query(args);
-            if (operation === 'delete') kms.outage();
+            if (operation === 'delete') h.kms.outage();
             return result;
           },
         },
@@ -105,7 +63,7 @@ describe.each(DIALECTS)('delete of one row on %s', (dialect) => {
     const outcome = await prisma.user
       .delete({ where: { id } })
       .catch((e: unknown) => e)
-      .finally(() => kms.recover());
+      .finally(() => h.kms.recover());
     if (oneStatement) {
       expect(outcome).toMatchObject({ id, email: 'late-del@x.io', ssn: 'one' });
       expect(await row(id)).toBeUndefined();
@@ -118,14 +76,16 @@ describe.each(DIALECTS)('delete of one row on %s', (dialect) => {
 
   it('KMS down before: the delete fails and deletes nothing; a damaged returned value likewise', async () => {
     const { id } = await client().user.create({ data: { email: 'down@x.io', ssn: 'kept' } });
-    kms.outage();
+    h.kms.outage();
     const error = await client()
       .user.delete({ where: { id } })
       .catch((e: unknown) => e)
-      .finally(() => kms.recover());
+      .finally(() => h.kms.recover());
     expect(isKeyringError(error), String(error)).toBe(true);
     expect(await row(id)).toBeDefined();
-    await db.execute(`UPDATE ${db.t('User')} SET ${db.q('ssn')} = 'fs2:damaged' WHERE ${db.q('id')} = ${id}`);
+    await h.db.execute(
+      `UPDATE ${h.db.t('User')} SET ${h.db.q('ssn')} = 'fs2:damaged' WHERE ${h.db.q('id')} = ${id}`,
+    );
     const damaged = await client()
       .user.delete({ where: { id } })
       .catch((e: unknown) => e);

@@ -1,5 +1,4 @@
 import {
-  BlindIndex,
   isDecryptionError,
   isKeyringError,
   isWriteConflictError,
@@ -7,74 +6,29 @@ import {
   RowEnvelope,
   rewrapRowDataKey,
 } from '@fieldseal/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BaseClient, DIALECTS, openDatabase, type TestDatabase } from './helpers/databases.js';
-import { encrypted } from './helpers/fixture.js';
+import { describe, expect, it } from 'vitest';
+import { DIALECTS } from './helpers/databases.js';
 import { expectRowInvariant } from './helpers/invariant.js';
-import { type LocalKms, startLocalKms } from './helpers/kms.js';
+import { singleRowHarness } from './helpers/single-row.js';
 
 // `update` of one row: the statements it sends (Prisma's query log; it logs COMMIT but not
 // BEGIN, so a transaction shows as a COMMIT), and the races between its key read and its write,
 // made from another connection and checked with raw SQL.
 describe.each(DIALECTS)('update of one row on %s', (dialect) => {
-  let db: TestDatabase;
-  let kms: LocalKms;
-  let blindIndexKey: string;
-  let base: BaseClient;
-  const log: string[] = [];
-  beforeAll(async () => {
-    db = await openDatabase(dialect);
-    kms = await startLocalKms();
-    blindIndexKey = await BlindIndex.generateKey(kms.keyring);
-    base = db.client({ log: [{ emit: 'event', level: 'query' }] });
-    (base as unknown as { $on(event: 'query', f: (e: { query: string }) => void): void }).$on('query', (e) =>
-      log.push(e.query),
-    );
-  });
-  afterAll(async () => {
-    await db?.drop();
-    await kms?.close();
-  });
-  const client = () => encrypted(base, { keyring: kms.keyring, blindIndexKey });
-  const row = async (id: number) =>
-    (await db.rows('User')).find((each) => each.id === id) as Record<string, unknown> | undefined;
-  const kinds = async (run: () => Promise<unknown>) => {
-    log.length = 0;
-    await run();
-    // MySQL's adapter logs its commit as a comment.
-    return log.map((sql) =>
-      sql.startsWith('-- Implicit "COMMIT"') ? 'COMMIT' : (/^\s*(\w+)/.exec(sql)?.[1] ?? sql).toUpperCase(),
-    );
-  };
+  const h = singleRowHarness(dialect);
+  const { client, row, kinds, racing } = h;
   /** Re-wraps the row's data key as rotation does (same salt, new wrapped part), from another connection. */
   const rotate = async (id: number) => {
     const stored = parseDataKey((await row(id))?.dataKey);
-    const context = new RowEnvelope({ keyring: kms.keyring }).contextFor('User');
-    const rewrapped = await kms.keyring.reEncryptDataKey(stored.encryptedKey, context, {
+    const context = new RowEnvelope({ keyring: h.kms.keyring }).contextFor('User');
+    const rewrapped = await h.kms.keyring.reEncryptDataKey(stored.encryptedKey, context, {
       destinationKeyId: stored.keyId,
     });
     const text = rewrapRowDataKey(stored, rewrapped);
-    await db.execute(`UPDATE ${db.t('User')} SET ${db.q('dataKey')} = '${text}' WHERE ${db.q('id')} = ${id}`);
+    await h.db.execute(
+      `UPDATE ${h.db.t('User')} SET ${h.db.q('dataKey')} = '${text}' WHERE ${h.db.q('id')} = ${id}`,
+    );
     return text;
-  };
-  /** A client that runs `race` right after each of fieldseal's reads of the row's data key (up to `times` times). */
-  const racing = (race: () => Promise<unknown>, times = 1) => {
-    let left = times;
-    return client().$extends({
-      query: {
-        user: {
-          async $allOperations({ operation, args, query }) {
-            const result = await query(args);
-            const select = (args as { select?: Record<string, unknown> }).select;
-            if (left > 0 && (operation === 'findUnique' || operation === 'findMany') && select?.dataKey) {
-              left--;
-              await race();
-            }
-            return result;
-          },
-        },
-      },
-    });
   };
   const oneStatement = dialect !== 'mysql';
 
@@ -102,7 +56,7 @@ describe.each(DIALECTS)('update of one row on %s', (dialect) => {
       prisma.$transaction(async (tx) => tx.user.update({ where: { id }, data: { ssn: 'c' } })),
     );
     expect(inTx.length).toBeGreaterThan(2);
-    const [plain] = (await expectRowInvariant(db, 'User', kms.keyring)).filter((each) => each.id === id);
+    const [plain] = (await expectRowInvariant(h.db, 'User', h.kms.keyring)).filter((each) => each.id === id);
     expect(plain).toMatchObject({ ssn: 'c', email: 'count@x.io' });
     expect((await row(id))?.name).toBe('C');
   });
@@ -123,7 +77,7 @@ describe.each(DIALECTS)('update of one row on %s', (dialect) => {
       dataKey: rotated,
     });
     expect((await row(id))?.dataKey).toBe(rotated);
-    const [plain] = (await expectRowInvariant(db, 'User', kms.keyring)).filter((each) => each.id === id);
+    const [plain] = (await expectRowInvariant(h.db, 'User', h.kms.keyring)).filter((each) => each.id === id);
     expect(plain).toMatchObject({ ssn: 'new', email: 'rot@x.io' });
   });
 
@@ -141,7 +95,9 @@ describe.each(DIALECTS)('update of one row on %s', (dialect) => {
       const updated = await prisma.user.update({ where: { id }, data: { ssn: 'after' } });
       expect(updated).toMatchObject({ id, ssn: 'after', dataKey: rotated });
       expect(rotations).toBe(3);
-      const [plain] = (await expectRowInvariant(db, 'User', kms.keyring)).filter((each) => each.id === id);
+      const [plain] = (await expectRowInvariant(h.db, 'User', h.kms.keyring)).filter(
+        (each) => each.id === id,
+      );
       expect(plain).toMatchObject({ ssn: 'after', email: 'busy@x.io' });
     });
 
@@ -163,7 +119,9 @@ describe.each(DIALECTS)('update of one row on %s', (dialect) => {
       // 3 passes without a transaction, then 3 transactions of 3 passes each.
       expect(rotations).toBe(12);
       expect((await row(id))?.ssn).toBe(before?.ssn);
-      const [plain] = (await expectRowInvariant(db, 'User', kms.keyring)).filter((each) => each.id === id);
+      const [plain] = (await expectRowInvariant(h.db, 'User', h.kms.keyring)).filter(
+        (each) => each.id === id,
+      );
       expect(plain).toMatchObject({ ssn: 'kept' });
     });
 
@@ -172,7 +130,7 @@ describe.each(DIALECTS)('update of one row on %s', (dialect) => {
     for (const [n, select] of [undefined, { id: true, name: true }].entries()) {
       const { id } = await client().user.create({ data: { email: `again${n}@x.io`, ssn: 'first' } });
       const prisma = racing(async () => {
-        await db.execute(`DELETE FROM ${db.t('User')} WHERE ${db.q('id')} = ${id}`);
+        await h.db.execute(`DELETE FROM ${h.db.t('User')} WHERE ${h.db.q('id')} = ${id}`);
         await client().user.create({ data: { id, email: `again${n}@x.io`, ssn: 'second', name: 'New' } });
       });
       const updated = await prisma.user.update({
@@ -183,7 +141,9 @@ describe.each(DIALECTS)('update of one row on %s', (dialect) => {
       expect(updated).toMatchObject(
         select ? { id, name: 'New' } : { id, email: `third${n}@x.io`, ssn: 'second', name: 'New' },
       );
-      const [plain] = (await expectRowInvariant(db, 'User', kms.keyring)).filter((each) => each.id === id);
+      const [plain] = (await expectRowInvariant(h.db, 'User', h.kms.keyring)).filter(
+        (each) => each.id === id,
+      );
       expect(plain).toMatchObject({ email: `third${n}@x.io`, ssn: 'second' });
     }
   });
@@ -192,7 +152,9 @@ describe.each(DIALECTS)('update of one row on %s', (dialect) => {
     // A plain-field update reads no key on MySQL (Prisma's own statements): nothing to race there.
     for (const data of oneStatement ? [{ ssn: 'ghost' }, { name: 'ghost' }] : [{ ssn: 'ghost' }]) {
       const { id } = await client().user.create({ data: { email: 'gone@x.io', ssn: 'x' } });
-      const prisma = racing(() => db.execute(`DELETE FROM ${db.t('User')} WHERE ${db.q('id')} = ${id}`));
+      const prisma = racing(() =>
+        h.db.execute(`DELETE FROM ${h.db.t('User')} WHERE ${h.db.q('id')} = ${id}`),
+      );
       const error = await prisma.user.update({ where: { id }, data }).catch((e: unknown) => e);
       expect((error as { code?: unknown }).code, String(error)).toBe('P2025');
       expect(await row(id)).toBeUndefined();
@@ -206,7 +168,9 @@ describe.each(DIALECTS)('update of one row on %s', (dialect) => {
       const prisma = racing(() => client().user.update({ where: { id }, data: { ssn: 'by-other' } }));
       const updated = await prisma.user.update({ where: { id }, data: { name: 'Mine' } });
       expect(updated).toMatchObject({ id, ssn: 'by-other', name: 'Mine', email: 'other@x.io' });
-      const [plain] = (await expectRowInvariant(db, 'User', kms.keyring)).filter((each) => each.id === id);
+      const [plain] = (await expectRowInvariant(h.db, 'User', h.kms.keyring)).filter(
+        (each) => each.id === id,
+      );
       expect(plain).toMatchObject({ ssn: 'by-other', name: 'Mine' });
     });
 
@@ -217,7 +181,7 @@ describe.each(DIALECTS)('update of one row on %s', (dialect) => {
         user: {
           async $allOperations({ operation, args, query }) {
             const result = await query(args);
-            if (operation === 'update' || operation === 'updateMany') kms.outage();
+            if (operation === 'update' || operation === 'updateMany') h.kms.outage();
             return result;
           },
         },
@@ -226,8 +190,8 @@ describe.each(DIALECTS)('update of one row on %s', (dialect) => {
     const outcome = await prisma.user
       .update({ where: { id }, data: { ssn: 'two', name: 'L' } })
       .catch((e: unknown) => e)
-      .finally(() => kms.recover());
-    const [plain] = (await expectRowInvariant(db, 'User', kms.keyring)).filter((each) => each.id === id);
+      .finally(() => h.kms.recover());
+    const [plain] = (await expectRowInvariant(h.db, 'User', h.kms.keyring)).filter((each) => each.id === id);
     if (oneStatement) {
       expect(outcome).toMatchObject({ id, email: 'late@x.io', ssn: 'two', name: 'L' });
       expect(plain).toMatchObject({ ssn: 'two', name: 'L' });
@@ -250,7 +214,9 @@ describe.each(DIALECTS)('update of one row on %s', (dialect) => {
     const again = await prisma.profile.update({ where: { id }, data: { avatar: next } });
     expect(again.bio).toBe('b2');
     expect(Buffer.from(again.avatar as Uint8Array).equals(Buffer.from(next))).toBe(true);
-    const [plain] = (await expectRowInvariant(db, 'Profile', kms.keyring)).filter((each) => each.id === id);
+    const [plain] = (await expectRowInvariant(h.db, 'Profile', h.kms.keyring)).filter(
+      (each) => each.id === id,
+    );
     expect(plain?.bio).toBe('b2');
   });
 
@@ -258,8 +224,8 @@ describe.each(DIALECTS)('update of one row on %s', (dialect) => {
     const { id } = await client().user.create({ data: { email: 'dmg@x.io', ssn: 'intact' } });
     const email = String((await row(id))?.email);
     const flipped = `${email.slice(0, -3)}${email.at(-3) === 'A' ? 'B' : 'A'}${email.slice(-2)}`;
-    await db.execute(
-      `UPDATE ${db.t('User')} SET ${db.q('email')} = '${flipped}' WHERE ${db.q('id')} = ${id}`,
+    await h.db.execute(
+      `UPDATE ${h.db.t('User')} SET ${h.db.q('email')} = '${flipped}' WHERE ${h.db.q('id')} = ${id}`,
     );
     const before = await row(id);
     const error = await client()
