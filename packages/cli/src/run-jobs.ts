@@ -5,7 +5,6 @@ import { emptyResult, MAX_LISTED, runJob, type TableResult } from './job-runner.
 import { LeaseTable } from './leases.js';
 import type { RowWork } from './row-work.js';
 import type { TableAccess } from './table-access.js';
-import { retryingExecutor } from './transient.js';
 
 /** Options shared by migrate and rotate. */
 export interface JobOptions {
@@ -81,8 +80,9 @@ export function positive(name: string, value: number | undefined, fallback: numb
   return value;
 }
 
+/** The lease table, on the table's own executor (which retries transient errors: see `prepare`). */
 function leaseTableFor(config: FieldsealConfig, access: TableAccess, options: JobOptions): LeaseTable {
-  return new LeaseTable(retryingExecutor(config.executor), {
+  return new LeaseTable(access.executor, {
     name: config.leaseTable ?? 'fieldseal_leases',
     ...(access.table.schema ? { schema: access.table.schema } : {}),
     leaseMs: (options.leaseSeconds ?? 60) * 1000,
