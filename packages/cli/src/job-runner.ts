@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { SqlExecutor, StoredTable } from '@fieldseal/core';
+import { rewriteRows, type SqlExecutor, type StoredTable } from '@fieldseal/core';
 import { CliError, databaseError } from './errors.js';
 import type { Lease, LeaseTable } from './leases.js';
 import type { RowProblem, RowWork } from './row-work.js';
-import { batchedGuardedUpdate, type GuardedWrite, Params } from './sql-dialect.js';
+import { batchedGuardedUpdate, type GuardedWrite } from './sql-dialect.js';
 import type { TableAccess } from './table-access.js';
 
 /** Options of one job run. */
@@ -140,7 +140,6 @@ export async function runJob(
 
   async function chunk(lease: Lease, owner: string): Promise<void> {
     let after = lease.cursor;
-    const retries = new Map<string, number>();
     const renewal = leases.executor.dialect === 'sqlite' ? undefined : keepAlive(lease, owner);
     let finished = false;
     try {
@@ -160,37 +159,41 @@ export async function runJob(
           finished = true;
           return;
         }
+        // Planned before the transaction, so keyring calls hold no locks; rows the app changed
+        // meanwhile are re-read (locked), re-planned and re-written inside it by core's protocol.
         const plan = await work.plan(rows);
-        const keyOf = (row: Record<string, unknown>) => String(row[access.key]);
+        const next = (rows[rows.length - 1] as Record<string, unknown>)[access.key];
+        // Counted here, recorded after the commit: the executor may run this callback again.
         const outcome = await access.executor.transaction(async (tx) => {
-          const lost = new Set((await writeAll(tx, plan.writes)).map(String));
-          // Rows the app changed since they were read are re-read (from just before the first of
-          // them) unless they keep changing; then they are reported and passed.
-          // Counted here, recorded after the commit: the executor may run this callback again.
-          const retry = new Set<string>();
-          for (const key of lost)
-            if ((retries.get(key) ?? 0) + 1 <= (options.maxRetries ?? 5)) retry.add(key);
-          let cut = rows.length;
-          if (retry.size > 0) cut = rows.findIndex((row) => retry.has(keyOf(row)));
-          const next = cut === 0 ? after : (rows[cut - 1] as Record<string, unknown>)[access.key];
-          await leases.checkpoint(tx, job, access.name, lease, owner, next, cut);
-          return { lost, retry, cut, next };
+          const problems = [...plan.problems];
+          const rewrite = await rewriteRows<unknown, Record<string, unknown>, GuardedWrite>({
+            rows,
+            planned: plan.writes,
+            idOf: (write) => write.key,
+            maxAttempts: (options.maxRetries ?? 5) + 1,
+            port: {
+              plan: async (current) => {
+                const again = await work.plan(current);
+                problems.push(...again.problems);
+                return again.writes;
+              },
+              write: (writes) => writeAll(tx, writes),
+              reread: (keys) => access.readByKeys(tx, keys, work.keysOnly, true),
+            },
+          });
+          await leases.checkpoint(tx, job, access.name, lease, owner, next, rows.length);
+          return { ...rewrite, problems };
         });
-        for (const key of outcome.lost) retries.set(key, (retries.get(key) ?? 0) + 1);
-        const before = new Set(rows.slice(0, outcome.cut).map(keyOf));
-        const written = plan.writes.filter((w) => !outcome.lost.has(String(w.key))).length;
-        for (const key of outcome.lost) if (!outcome.retry.has(key)) result.conflicts.push(key);
-        for (const problem of plan.problems) {
-          if (!before.has(problem.rowId)) continue;
+        for (const key of outcome.conflicts) result.conflicts.push(String(key));
+        for (const problem of outcome.problems) {
           result.problemCount++;
           // Listed up to a bound (a keyring missing for every row must not hold every row in memory).
           if (result.problems.length < MAX_LISTED) result.problems.push(problem);
         }
-        result.scanned += outcome.cut;
-        result.written += written;
-        result.guardMisses += outcome.lost.size;
-        options.onBatch?.({ model: table.model, scanned: outcome.cut, written });
-        const next = outcome.next;
+        result.scanned += rows.length;
+        result.written += outcome.written.length;
+        result.guardMisses += outcome.misses;
+        options.onBatch?.({ model: table.model, scanned: rows.length, written: outcome.written.length });
         after = next;
       }
     } finally {
@@ -201,8 +204,8 @@ export async function runJob(
     }
   }
 
-  /** Writes the batch; returns the keys of rows whose guard failed (changed meanwhile). */
-  async function writeAll(tx: SqlExecutor, writes: readonly GuardedWrite[]): Promise<unknown[]> {
+  /** Writes the batch; resolves, per write, whether it landed (a miss: the row changed meanwhile). */
+  async function writeAll(tx: SqlExecutor, writes: readonly GuardedWrite[]): Promise<boolean[]> {
     if (writes.length === 0) return [];
     const perRow = 1 + work.setColumns.length + work.guardColumns.length;
     // PostgreSQL binds one array per column (any batch size); elsewhere one parameter per value.
@@ -227,19 +230,16 @@ export async function runJob(
         throw databaseError(cause, `writing a batch of ${table.model}`, table.table);
       }
     }
-    if (affected === writes.length) return [];
-    return findUnwritten(tx, writes);
+    if (affected === writes.length) return writes.map(() => true);
+    const unwritten = new Set((await findUnwritten(tx, writes)).map(String));
+    return writes.map((write) => !unwritten.has(String(write.key)));
   }
 
   /** Which writes did not land: their rows do not hold what was written. */
   async function findUnwritten(tx: SqlExecutor, writes: readonly GuardedWrite[]): Promise<unknown[]> {
-    const p = new Params(tx.dialect);
-    const keyType = access.pgTypes.get(access.key);
-    const list = writes.map((w) => p.add(w.key, keyType)).join(', ');
-    const columns = [access.key, ...work.setColumns].map((c) => access.q(c)).join(', ');
-    const rows = await tx.query<Record<string, unknown>>(
-      `SELECT ${columns} FROM ${access.name} WHERE ${access.q(access.key)} IN (${list})`,
-      p.values,
+    const rows = await access.readByKeys(
+      tx,
+      writes.map((w) => w.key),
     );
     const byKey = new Map(rows.map((row) => [String(row[access.key]), row]));
     return writes

@@ -7,6 +7,7 @@ import {
   RowEnvelope,
   type RowValues,
   rebindRow,
+  rewriteRows,
   type StoredTable,
 } from '@fieldseal/core';
 import { type FieldsealConfig, selectTables } from './config.js';
@@ -176,28 +177,35 @@ class RowMover {
     this.#encrypted = access.table.columns;
   }
 
-  /** Plans and writes one batch, re-reading and retrying rows whose guarded write missed. */
+  /** Plans and writes one batch; core's rewrite protocol re-reads and retries rows whose write missed. */
   async batch(rows: readonly Record<string, unknown>[]): Promise<void> {
-    let pending = rows;
-    for (let attempt = 1; pending.length > 0; attempt++) {
+    const plan = async (current: readonly Record<string, unknown>[]) => {
       const moves: Move[] = [];
-      for (const row of pending) {
+      for (const row of current) {
         const move = await this.plan(row);
         if (move) moves.push(move);
       }
-      if (this.report.dryRun) {
-        this.report.rebound += moves.length;
-        return;
-      }
-      const missed = await this.write(moves);
-      this.report.rebound += moves.length - missed.length;
-      if (missed.length === 0) return;
-      if (attempt === ATTEMPTS) {
-        this.report.conflicts.push(...missed.map((key) => String(key)));
-        return;
-      }
-      pending = await this.readRows(missed);
+      return moves;
+    };
+    if (this.report.dryRun) {
+      this.report.rebound += (await plan(rows)).length;
+      return;
     }
+    const outcome = await rewriteRows<unknown, Record<string, unknown>, Move>({
+      rows,
+      idOf: (move) => move.key,
+      maxAttempts: ATTEMPTS,
+      port: {
+        plan,
+        write: async (moves) => {
+          const missed = new Set((await this.write(moves)).map(String));
+          return moves.map((move) => !missed.has(String(move.key)));
+        },
+        reread: (keys) => this.access.readByKeys(this.access.executor, keys),
+      },
+    });
+    this.report.rebound += outcome.written.length;
+    this.report.conflicts.push(...outcome.conflicts.map((key) => String(key)));
   }
 
   /** What to write for one row, or nothing (already under `to`, unbound, or a problem). */
@@ -285,22 +293,6 @@ class RowMover {
       });
     } catch (cause) {
       throw databaseError(cause, `rebinding ${this.access.table.model}`, this.access.table.table);
-    }
-  }
-
-  /** Re-reads rows by key (a retry after a write missed); rows gone since are dropped. */
-  async readRows(keys: readonly unknown[]): Promise<Record<string, unknown>[]> {
-    const { executor } = this.access;
-    const params = new Params(executor.dialect);
-    const list = keys.map((k) => params.add(k, this.access.pgTypes.get(this.access.key))).join(', ');
-    const columns = this.access.columnNames.map((c) => this.access.q(c)).join(', ');
-    try {
-      return await executor.query(
-        `SELECT ${columns} FROM ${this.access.name} WHERE ${this.access.q(this.access.key)} IN (${list})`,
-        params.values,
-      );
-    } catch (cause) {
-      throw databaseError(cause, `reading ${this.access.table.model}`, this.access.table.table);
     }
   }
 

@@ -20,6 +20,9 @@ export function keyFromText(kind: KeyKind, text: string): unknown {
   return text;
 }
 
+// Keys per `IN (…)` list, well under every dialect's parameter limit (SQLite: 32,766).
+const KEYS_PER_READ = 10_000;
+
 /** A half-open key range `[lo, hi)`; `null` ends are unbounded. `after` resumes past a key. */
 export interface KeyRange {
   readonly lo: unknown;
@@ -80,6 +83,14 @@ export class TableAccess {
       );
       this.pgTypes = new Map(rows.map((row) => [row.name, row.type]));
     }
+  }
+
+  /** The columns batch reads select: all of {@link columnNames}, or only key, data key and tenant. */
+  #selectList(keysOnly: boolean): string {
+    const columns = keysOnly
+      ? [this.key, this.table.dataKeyColumn, ...(this.table.tenantColumn ? [this.table.tenantColumn] : [])]
+      : this.columnNames;
+    return columns.map((c) => this.q(c)).join(', ');
   }
 
   /** Rows in the table. */
@@ -150,12 +161,39 @@ export class TableAccess {
       where.push(`${k} >= ${params.add(range.lo, keyType)}`);
     if (range.hi !== null && range.hi !== undefined) where.push(`${k} < ${params.add(range.hi, keyType)}`);
     if (filter) where.push(`(${filter})`);
-    const columns = keysOnly
-      ? [this.key, this.table.dataKeyColumn, ...(this.table.tenantColumn ? [this.table.tenantColumn] : [])]
-      : this.columnNames;
-    const sql = `SELECT ${columns.map((c) => this.q(c)).join(', ')} FROM ${this.name}${
+    const sql = `SELECT ${this.#selectList(keysOnly)} FROM ${this.name}${
       where.length ? ` WHERE ${where.join(' AND ')}` : ''
     } ORDER BY ${k} LIMIT ${Math.floor(limit)}`;
+    try {
+      return await executor.query<Record<string, unknown>>(sql, params.values);
+    } catch (cause) {
+      throw databaseError(cause, `reading ${this.table.model}`, this.table.table);
+    }
+  }
+
+  /**
+   * Reads the rows with these keys (columns as {@link readBatch}); rows deleted since are left
+   * out. With `lock`, a locking read (`FOR UPDATE`) where the dialect has one: inside a
+   * transaction, the rows then cannot change again before its writes.
+   */
+  async readByKeys(
+    executor: SqlExecutor,
+    keys: readonly unknown[],
+    keysOnly = false,
+    lock = false,
+  ): Promise<Record<string, unknown>[]> {
+    if (keys.length > KEYS_PER_READ) {
+      const rows: Record<string, unknown>[] = [];
+      for (let i = 0; i < keys.length; i += KEYS_PER_READ)
+        rows.push(...(await this.readByKeys(executor, keys.slice(i, i + KEYS_PER_READ), keysOnly, lock)));
+      return rows;
+    }
+    if (keys.length === 0) return [];
+    const params = new Params(executor.dialect);
+    const keyType = this.pgTypes.get(this.key);
+    const list = keys.map((key) => params.add(key, keyType)).join(', ');
+    const forUpdate = lock && executor.dialect !== 'sqlite' ? ' FOR UPDATE' : '';
+    const sql = `SELECT ${this.#selectList(keysOnly)} FROM ${this.name} WHERE ${this.q(this.key)} IN (${list}) ORDER BY ${this.q(this.key)}${forUpdate}`;
     try {
       return await executor.query<Record<string, unknown>>(sql, params.values);
     } catch (cause) {

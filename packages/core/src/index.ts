@@ -139,6 +139,8 @@ export type {
   WriteToRowsInput,
   WriteToRowsResult,
 } from './row-protocol.js';
+export type { RewriteRowsInput, RewriteRowsResult, RowRewritePort } from './row-rewrite.js';
+export { rewriteRows } from './row-rewrite.js';
 export {
   assertStoredTables,
   bindingOf,
