@@ -209,8 +209,10 @@ describe('the generator reads annotations', () => {
 
   it('prisma generate fails on two-slash comments that look like annotations, naming model and field', () => {
     const output = generateOutput(
-      'model User {\n  id Int @id\n  email String // @encrypted\n  ssn String? //@Encrypted\n  note String? // plain comment\n  dataKey String? /// @dataKey\n  // @blindIndex(email)\n}\n',
+      'model User {\n  id Int @id\n  email String // @encrypted\n  ssn String? //@Encrypted\n  note String? // plain comment\n  org String // @tenant\n  dataKey String? /// @dataKey\n  // @blindIndex(email)\n}\n',
     );
+    // A dropped @tenant leaves rows unbound to their tenant: as silent as a dropped @encrypted.
+    expect(output).toContain('User.org: "//" comment with @tenant');
     expect(output).toContain('User.email: "//" comment with @encrypted');
     expect(output).toContain('User.ssn: "//" comment with @Encrypted');
     expect(output).toMatch(/User: "\/\/" comment with @blindIndex/);

@@ -1,8 +1,9 @@
 import type { EncryptionContext, Keyring } from '@fieldseal/core';
-import { isKeyringError, LocalKeyring } from '@fieldseal/core';
+import { BlindIndex, isKeyringError, LocalKeyring } from '@fieldseal/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, openDatabase, type TestDatabase } from './helpers/databases.js';
 import { encrypted, keyring, onlyCiphertext } from './helpers/fixture.js';
+import { startLocalKms } from './helpers/kms.js';
 
 /** Counts data keys made through the keyring. */
 class CountingKeyring implements Keyring {
@@ -48,6 +49,24 @@ describe.each(DIALECTS)('start-up self-check and already-encrypted check on %s',
     const unchecked = new CountingKeyring(keyring);
     await encrypted(db.client(), { keyring: unchecked, selfCheck: false }).post.findMany();
     expect(unchecked.made).toBe(0);
+  });
+
+  it('a check failed by a KMS outage is not remembered: after recovery the next query runs', async () => {
+    const kms = await startLocalKms();
+    try {
+      const blindIndexKey = await BlindIndex.generateKey(kms.keyring);
+      const prisma = encrypted(db.client(), { keyring: kms.keyring, blindIndexKey });
+      kms.outage();
+      const error = await prisma.post.findMany().catch((e: unknown) => e);
+      expect(isKeyringError(error), String(error)).toBe(true);
+      kms.recover();
+      const user = await prisma.user.create({ data: { email: 'back@x.io' } });
+      expect(await prisma.user.findUniqueOrThrow({ where: { id: user.id } })).toMatchObject({
+        email: 'back@x.io',
+      });
+    } finally {
+      await kms.close();
+    }
   });
 
   it('text that only starts like a ciphertext prefix ("fs2: fasting sugar") is encrypted, not refused', async () => {

@@ -42,6 +42,10 @@ describe('unique.ts: which fields get a helper', () => {
       field('ssn', '@encrypted'),
     ]),
     model('Patient', [field('ssn', '@encrypted'), field('ssnIndex', '@blindIndex(ssn)')], [['ssnIndex']]),
+    model('Device', [
+      field('token', '@encrypted', { type: 'Bytes' }),
+      field('tokenIndex', '@blindIndex(token)', { isUnique: true }),
+    ]),
     model(
       'Visit',
       [field('code', '@encrypted'), field('codeIndex', '@blindIndex(code)'), field('day')],
@@ -52,8 +56,9 @@ describe('unique.ts: which fields get a helper', () => {
 
   it('an encrypted field whose blind index is @unique or a one-field @@unique; not a plain or compound index, nor no index', () => {
     expect(lookups).toEqual([
-      { model: 'User', field: 'email', index: 'emailIndex' },
-      { model: 'Patient', field: 'ssn', index: 'ssnIndex' },
+      { model: 'User', field: 'email', index: 'emailIndex', valueType: 'string' },
+      { model: 'Patient', field: 'ssn', index: 'ssnIndex', valueType: 'string' },
+      { model: 'Device', field: 'token', index: 'tokenIndex', valueType: 'Uint8Array' },
     ]);
   });
 
@@ -63,6 +68,13 @@ describe('unique.ts: which fields get a helper', () => {
     expect(source).toContain('export function userByEmail(email: string): Prisma.UserWhereUniqueInput {');
     expect(source).toContain('export function patientBySsn(ssn: string): Prisma.PatientWhereUniqueInput {');
     expect(source).not.toMatch(/ByPhone|ByCode/);
+  });
+
+  it('a Bytes field takes a Uint8Array: a string would hash differently and silently match no row', () => {
+    const source = uniqueHelpersSource(lookups, '../client/client.js', '/* header */');
+    expect(source).toContain(
+      'export function deviceByToken(token: Uint8Array): Prisma.DeviceWhereUniqueInput {',
+    );
   });
 });
 

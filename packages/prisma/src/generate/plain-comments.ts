@@ -4,7 +4,7 @@
 const MODEL_START = /^\s*model\s+([A-Za-z_][A-Za-z0-9_]*)\s*\{/;
 const FIELD_NAME = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s/;
 // `//` not followed by a third slash, then something that reads like one of our annotations.
-const PLAIN_ANNOTATION = /(^|[^/])\/\/(?!\/)\s*.*?@(encr\w*|data_?k\w*|blind\w*)/i;
+const PLAIN_ANNOTATION = /(^|[^/])\/\/(?!\/)\s*.*?@(encr\w*|data_?k\w*|blind\w*|tenant\b)/i;
 
 /**
  * Problems for every `//` (two-slash) comment that looks like a fieldseal annotation, naming

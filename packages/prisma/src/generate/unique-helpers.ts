@@ -7,6 +7,8 @@ interface UniqueLookup {
   readonly model: string;
   readonly field: string;
   readonly index: string;
+  /** What the app passes: the encrypted field's own type (`Bytes` is `Uint8Array` in Prisma 7). */
+  readonly valueType: 'string' | 'Uint8Array';
 }
 
 /** Encrypted fields whose blind-index column is `@unique` (or a one-field `@@unique`, or the `@id`). */
@@ -23,7 +25,9 @@ export function uniqueLookups(datamodel: DMMF.Datamodel, metadata: FieldEncrypti
         column?.isId === true ||
         model.uniqueFields.some((fields) => fields.length === 1 && fields[0] === index) ||
         (model.primaryKey?.fields.length === 1 && model.primaryKey.fields[0] === index);
-      if (unique) lookups.push({ model: model.name, field, index });
+      const bytes = model.fields.find((f) => f.name === field)?.type === 'Bytes';
+      if (unique)
+        lookups.push({ model: model.name, field, index, valueType: bytes ? 'Uint8Array' : 'string' });
     }
   }
   return lookups;
@@ -69,7 +73,7 @@ export function uniqueHelpersSource(
   header: string,
 ): string {
   const lines = [header, `import type { Prisma } from '${clientImport}';`, ''];
-  for (const { model, field, index } of lookups) {
+  for (const { model, field, index, valueType } of lookups) {
     const type = `Prisma.${model}WhereUniqueInput`;
     lines.push(
       '/**',
@@ -77,7 +81,7 @@ export function uniqueHelpersSource(
       ' * update, upsert, delete, connect and connectOrCreate. The fieldseal extension looks it up',
       ` * through the @unique blind index \`${index}\`; without the extension Prisma refuses it (no unique field).`,
       ' */',
-      `export function ${helperName(model, field)}(${field}: string): ${type} {`,
+      `export function ${helperName(model, field)}(${field}: ${valueType}): ${type} {`,
       `  return { ${field} } as unknown as ${type};`,
       '}',
       '',

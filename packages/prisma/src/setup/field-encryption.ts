@@ -40,7 +40,7 @@ export interface FieldEncryptionOptions extends FieldEncryptionBaseOptions {
  * const prisma = new PrismaClient({ adapter }).$extends(
  *   fieldEncryption({ keyring, metadata: fieldEncryptionMetadata, blindIndexKey: process.env.BLIND_INDEX_KEY }),
  * );
- * await prisma.user.create({ data: { email: 'ada@example.com' } }); // stored as fs1:…
+ * await prisma.user.create({ data: { email: 'ada@example.com' } }); // stored as fs2:…
  * await prisma.user.findFirst({ where: { email: 'ada@example.com' } }); // through the blind index
  */
 export function fieldEncryption(options: FieldEncryptionOptions) {
