@@ -39,7 +39,7 @@ describe('fieldseal guard, migrate and verify (subprocess, SQLite)', () => {
     await db?.drop();
   });
 
-  it('install refuses a table holding plaintext: exit 1, counts and ids, never a value', async () => {
+  it('install refuses a table holding plaintext, and status reports it: exit 1, counts and ids, never a value', async () => {
     const run = await runCli(['guard', 'install', '--model', 'Customer'], env);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(
@@ -48,6 +48,12 @@ describe('fieldseal guard, migrate and verify (subprocess, SQLite)', () => {
     expect(run.stdout).toContain('run `fieldseal migrate`');
     expect(run.stdout).not.toMatch(/example\.com|ssn-/);
     expect((await tableStatus(db))?.installed).toEqual([]);
+    // status exits 1 while guards are missing or broken, and names no value either.
+    const status = await runCli(['guard', 'status', '--model', 'Customer'], env);
+    expect(status.code).toBe(1);
+    expect(status.stdout).toContain('Customer (customers): no guards installed (4 expected)');
+    expect(status.stdout).toContain('50 rows break fieldseal_guard_customers_email');
+    expect(status.stdout).not.toMatch(/example\.com|ssn-/);
   });
 
   it('migrate hints at the guards; verify warns while they are missing', async () => {

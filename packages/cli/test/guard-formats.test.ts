@@ -18,7 +18,7 @@ import {
 } from '@fieldseal/core';
 import { fieldEncryption } from '@fieldseal/prisma';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { guardStatus, installGuards } from '../src/index.js';
+import { guardStatus, installGuards, upgrade, verify } from '../src/index.js';
 import { JOB_DIALECTS, metadata, openDb, type TestDb } from './helpers/db.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -145,17 +145,56 @@ describe.each(JOB_DIALECTS)('a v1 row under guards on %s', (dialect) => {
       email: 'v1@example.com',
       ssn: 'v1-ssn',
     });
-    // Not refused by a guard. (Reading the row back after this write is the adapter's v2 work, tested there.)
+    // Not refused by a guard, and the row reads back.
     await expect(
       app.customer.update({ where: { id: 1 }, data: { ssn: 'v2-ssn' }, select: { id: true } }),
     ).resolves.toMatchObject({
       id: 1,
+    });
+    expect(await app.customer.findUnique({ where: { id: 1 } })).toMatchObject({
+      email: 'v1@example.com',
+      ssn: 'v2-ssn',
     });
     const [row] = await db.sql(`SELECT ssn, data_key FROM ${db.t('customers')} WHERE id = 1`);
     expect(String(row?.ssn)).toMatch(/^fs[12]:/);
     expect(String(row?.data_key)).toMatch(/^fsk[12]:/);
     expect((await guardStatus(config, { model: 'Customer' })).tables[0]).toMatchObject({
       missing: [],
+      violations: [],
+    });
+  });
+
+  it('`fieldseal upgrade` re-encrypts v1 rows as v2 with the guards installed, none refused', async () => {
+    // Rows as fieldseal 0.1 wrote them, several sharing one fsk1 data key.
+    const envelope = new RowEnvelope({ keyring });
+    const material = await keyring.generateDataKey(envelope.contextFor('customers'));
+    const key = deriveDataKey(material.plaintextKey);
+    const index = await BlindIndex.open({ keyring, wrappedKey: blindIndexKey });
+    const p = (n: number) => (dialect === 'postgres' ? `$${n}` : '?');
+    for (const id of [11, 12, 13])
+      await db.sql(
+        `INSERT INTO ${db.t('customers')} (id, email, email_hash, ssn, data_key) VALUES (${id}, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)})`,
+        [
+          encryptValue(key, { table: 'customers', column: 'email' }, `v1-${id}@example.com`),
+          index.compute('customers', 'email', `v1-${id}@example.com`),
+          encryptValue(key, { table: 'customers', column: 'ssn' }, `v1-ssn-${id}`),
+          formatDataKey(material),
+        ],
+      );
+    const config = db.config(keyring, { blindIndexKey });
+    expect((await installGuards(config, { model: 'Customer' })).ok).toBe(true);
+    const report = await upgrade(config, { model: 'Customer' });
+    expect(report, JSON.stringify(report.tables)).toMatchObject({ ok: true, totals: { remaining: 0 } });
+    expect(report.totals.written).toBeGreaterThanOrEqual(3);
+    for (const row of await db.sql(`SELECT email, ssn, data_key FROM ${db.t('customers')} WHERE id >= 11`)) {
+      expect(String(row.email)).toMatch(/^fs2:/);
+      expect(String(row.ssn)).toMatch(/^fs2:/);
+      expect(String(row.data_key)).toMatch(/^fsk2:/);
+    }
+    expect((await verify(config, { model: 'Customer' })).ok).toBe(true);
+    expect((await guardStatus(config, { model: 'Customer' })).tables[0]).toMatchObject({
+      missing: [],
+      notValidated: [],
       violations: [],
     });
   });

@@ -4,6 +4,7 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlindIndex as BlindIndexKey, LocalKeyring } from '@fieldseal/core';
+import { testDialects } from '@fieldseal/test-databases/dialects';
 import {
   BlindIndex,
   DataKeyColumn,
@@ -79,64 +80,67 @@ async function namespace(dialect: 'sqlite' | 'postgres' | 'mariadb') {
   };
 }
 
-describe.each(['sqlite', 'postgres', 'mariadb'] as const)('TypeORM tables on %s', (dialect) => {
-  it('storedTables + sqlExecutor migrate rows the TypeORM adapter then reads in strict mode', async () => {
-    const ns = await namespace(dialect);
-    const plain = new DataSource({ ...ns.options, entities: [Member], synchronize: true });
-    await plain.initialize();
-    const app = new DataSource({ ...ns.options, entities: [Member] });
-    try {
-      const tables = storedTables(plain);
-      expect(tables).toHaveLength(1);
-      expect(tables[0]).toMatchObject({
-        model: 'Member',
-        table: 'members',
-        primaryKey: ['id'],
-        dataKeyColumn: 'data_key',
-        columns: [
-          {
-            field: 'email',
-            column: 'email',
-            output: 'text',
-            blindIndex: { field: 'emailIndex', column: 'email_index' },
-          },
-          { field: 'age', column: 'age', output: 'text' },
-        ],
-      });
-      // Legacy rows, written before encryption (numbers as the text the adapter would encode), in
-      // raw SQL: TypeORM itself refuses to write an @Encrypted entity without fieldEncryption().
-      const table =
-        dialect === 'postgres' ? `"${(ns.options as { schema: string }).schema}".members` : 'members';
-      for (let i = 1; i <= 120; i++)
-        await plain.query(`INSERT INTO ${table} (email) VALUES (${dialect === 'postgres' ? '$1' : '?'})`, [
-          ` Member${i}@Example.COM`,
-        ]);
-      await plain.query(
-        dialect === 'mariadb'
-          ? "UPDATE members SET age = CONCAT('4', id)"
-          : `UPDATE ${dialect === 'postgres' ? `"${(ns.options as { schema: string }).schema}".` : ''}members SET age = '4' || id`,
-      );
+describe.each(testDialects(['sqlite', 'postgres', 'mariadb'] as const, ['sqlite']))(
+  'TypeORM tables on %s',
+  (dialect) => {
+    it('storedTables + sqlExecutor migrate rows the TypeORM adapter then reads in strict mode', async () => {
+      const ns = await namespace(dialect);
+      const plain = new DataSource({ ...ns.options, entities: [Member], synchronize: true });
+      await plain.initialize();
+      const app = new DataSource({ ...ns.options, entities: [Member] });
+      try {
+        const tables = storedTables(plain);
+        expect(tables).toHaveLength(1);
+        expect(tables[0]).toMatchObject({
+          model: 'Member',
+          table: 'members',
+          primaryKey: ['id'],
+          dataKeyColumn: 'data_key',
+          columns: [
+            {
+              field: 'email',
+              column: 'email',
+              output: 'text',
+              blindIndex: { field: 'emailIndex', column: 'email_index' },
+            },
+            { field: 'age', column: 'age', output: 'text' },
+          ],
+        });
+        // Legacy rows, written before encryption (numbers as the text the adapter would encode), in
+        // raw SQL: TypeORM itself refuses to write an @Encrypted entity without fieldEncryption().
+        const table =
+          dialect === 'postgres' ? `"${(ns.options as { schema: string }).schema}".members` : 'members';
+        for (let i = 1; i <= 120; i++)
+          await plain.query(`INSERT INTO ${table} (email) VALUES (${dialect === 'postgres' ? '$1' : '?'})`, [
+            ` Member${i}@Example.COM`,
+          ]);
+        await plain.query(
+          dialect === 'mariadb'
+            ? "UPDATE members SET age = CONCAT('4', id)"
+            : `UPDATE ${dialect === 'postgres' ? `"${(ns.options as { schema: string }).schema}".` : ''}members SET age = '4' || id`,
+        );
 
-      const config = { executor: sqlExecutor(plain), tables, keyring, blindIndexKey };
-      const report = await migrate(config, { batch: 50 });
-      expect(report.totals).toMatchObject({ written: 120, problems: 0 });
-      expect((await verify(config)).tables[0]).toMatchObject({
-        encrypted: 120,
-        undecryptable: 0,
-        indexMismatches: 0,
-      });
+        const config = { executor: sqlExecutor(plain), tables, keyring, blindIndexKey };
+        const report = await migrate(config, { batch: 50 });
+        expect(report.totals).toMatchObject({ written: 120, problems: 0 });
+        expect((await verify(config)).tables[0]).toMatchObject({
+          encrypted: 120,
+          undecryptable: 0,
+          indexMismatches: 0,
+        });
 
-      await fieldEncryption(app, { keyring, blindIndexKey, readMode: 'strict' });
-      const members = app.getRepository(Member);
-      const found = await members.findOneBy({ email: 'member77@example.com' }); // through the normalized index
-      expect(found).toMatchObject({ id: 77, email: ' Member77@Example.COM', age: 477 });
-      expect(await members.count()).toBe(120);
-      const all = await members.find({ order: { id: 'ASC' } });
-      expect(all.map((m) => m.age)).toEqual(Array.from({ length: 120 }, (_, i) => Number(`4${i + 1}`)));
-    } finally {
-      if (app.isInitialized) await app.destroy();
-      await plain.destroy();
-      await ns.drop();
-    }
-  });
-});
+        await fieldEncryption(app, { keyring, blindIndexKey, readMode: 'strict' });
+        const members = app.getRepository(Member);
+        const found = await members.findOneBy({ email: 'member77@example.com' }); // through the normalized index
+        expect(found).toMatchObject({ id: 77, email: ' Member77@Example.COM', age: 477 });
+        expect(await members.count()).toBe(120);
+        const all = await members.find({ order: { id: 'ASC' } });
+        expect(all.map((m) => m.age)).toEqual(Array.from({ length: 120 }, (_, i) => Number(`4${i + 1}`)));
+      } finally {
+        if (app.isInitialized) await app.destroy();
+        await plain.destroy();
+        await ns.drop();
+      }
+    });
+  },
+);

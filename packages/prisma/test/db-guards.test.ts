@@ -123,4 +123,52 @@ describe.each(DIALECTS)('nested writes with database guards on %s', (name) => {
     await prisma.user.delete({ where: { id: after.id } });
     expect(await prisma.user.findFirst({ where: { email: 'a@x.io' } })).toBeNull();
   });
+
+  it('top-level upsert, createManyAndReturn and updateManyAndReturn (where Prisma has them), batch $transaction of creates', async () => {
+    const up = await prisma.user.upsert({
+      where: { id: -1 },
+      create: { email: 'up@x.io', ssn: 'ssn-up' },
+      update: {},
+    });
+    await prisma.user.upsert({
+      where: { id: up.id },
+      create: { email: 'never@x.io' },
+      update: { ssn: 'ssn-up2' },
+    });
+    const [b1, b2] = await prisma.$transaction([
+      prisma.user.create({ data: { email: 'batch1@x.io', ssn: 'ssn-b1' } }),
+      prisma.post.create({
+        data: { title: 'batch', body: 'batch body', author: { connect: { id: up.id } } },
+      }),
+    ]);
+    expect([b1.ssn, b2.body]).toEqual(['ssn-b1', 'batch body']);
+    if (dialect !== 'mysql') {
+      // Prisma offers the *AndReturn operations on PostgreSQL and SQLite only (MySQL has no RETURNING).
+      const made = await prisma.user.createManyAndReturn({
+        data: [
+          { email: 'r1@x.io', ssn: 'ssn-r1', name: 'ret' },
+          { email: 'r2@x.io', name: 'ret' },
+        ],
+        select: { id: true, email: true, ssn: true },
+      });
+      expect(made.map((row) => [row.email, row.ssn])).toEqual([
+        ['r1@x.io', 'ssn-r1'],
+        ['r2@x.io', null],
+      ]);
+      const changed = await prisma.user.updateManyAndReturn({
+        where: { name: 'ret' },
+        data: { ssn: 'ssn-returned' },
+        select: { email: true, ssn: true },
+      });
+      expect(changed.map((row) => [row.email, row.ssn]).sort()).toEqual([
+        ['r1@x.io', 'ssn-returned'],
+        ['r2@x.io', 'ssn-returned'],
+      ]);
+    }
+    expect(await prisma.user.findUniqueOrThrow({ where: { id: up.id } })).toMatchObject({
+      email: 'up@x.io',
+      ssn: 'ssn-up2',
+    });
+    await noViolations();
+  });
 });

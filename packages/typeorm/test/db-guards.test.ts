@@ -130,6 +130,35 @@ describe.each(DIALECTS)('TypeORM with database guards on %s', (dialect) => {
     expect(await users().findOneBy({ email: 'tx@example.com' })).toMatchObject({ ssn: 'in-tx' });
   });
 
+  it('bulk insert, QueryBuilder update(), updateAll, softRemove, recover and remove work', async () => {
+    await users().insert([
+      { name: 'bulk', email: 'd1@example.com', ssn: 'ssn-d1' },
+      { name: 'bulk', email: 'd2@example.com', ssn: null },
+    ]);
+    const d1 = await users().findOneByOrFail({ email: 'd1@example.com' });
+    await db.dataSource
+      .createQueryBuilder()
+      .update(User)
+      .set({ ssn: 'ssn-built' })
+      .where('id = :id', { id: d1.id })
+      .execute();
+    expect(await users().findOneByOrFail({ id: d1.id })).toMatchObject({ ssn: 'ssn-built' });
+    await users().updateAll({ name: 'everyone' });
+    const d2 = await users().findOneByOrFail({ email: 'd2@example.com' });
+    expect(d2).toMatchObject({ name: 'everyone', ssn: null });
+    d2.ssn = 'ssn-d2';
+    await users().save(d2);
+    await users().softRemove(d2);
+    await users().recover(d2);
+    expect(await users().findOneByOrFail({ id: d2.id })).toMatchObject({ ssn: 'ssn-d2' });
+    const removedId = d2.id; // remove() clears the entity's id
+    await users().remove(d2);
+    expect(await users().findOneBy({ id: removedId })).toBeNull();
+    expect(await plaintextAtRest(db, 'user', ['ssn-d1', 'ssn-built', 'ssn-d2', 'd1@example.com'])).toEqual(
+      [],
+    );
+  });
+
   it('raw SQL writing plaintext is refused, and the error names table and column', async () => {
     const [row] = await rawRows(db, 'user');
     const error = await db.dataSource

@@ -7,11 +7,13 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SqlDialect, SqlExecutor } from '@fieldseal/core';
+import { testDialects } from '@fieldseal/test-databases/dialects';
 import Database from 'better-sqlite3';
 import * as mariadb from 'mariadb';
 import pg from 'pg';
 
-export const DIALECTS: readonly SqlDialect[] = ['sqlite', 'postgres', 'mysql'];
+/** Every dialect; SQLite only under FIELDSEAL_SKIP_DB=1 (counted and reported by the global setup). */
+export const DIALECTS: readonly SqlDialect[] = testDialects(['sqlite', 'postgres', 'mysql'], ['sqlite']);
 const PG_URL = process.env.FIELDSEAL_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 const MYSQL_URL = process.env.FIELDSEAL_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 
