@@ -154,6 +154,18 @@ const count = Object.keys(lock.packages).filter(
   (path) => path !== '' && existsSync(join(lean, path, 'package.json')),
 ).length;
 if (!existsSync(join(lean, 'node_modules', '.bin', 'fieldseal'))) throw new Error('no fieldseal binary');
+// The CLI runs with master-key and database credentials: every package it pulls in is trusted.
+if (count >= 50) throw new Error(`npm i @fieldseal/cli adds ${count} packages (the bound is 50)`);
+for (const heavy of [
+  '@fieldseal/bench',
+  '@fieldseal/kms-local',
+  '@prisma/client',
+  'typeorm',
+  'better-sqlite3',
+]) {
+  if (existsSync(join(lean, 'node_modules', heavy)))
+    throw new Error(`npm i @fieldseal/cli installs ${heavy}`);
+}
 run(join(lean, 'node_modules', '.bin', 'fieldseal'), ['--help'], lean);
 
 console.log(`
