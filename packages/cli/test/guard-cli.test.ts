@@ -2,7 +2,7 @@ import { BlindIndex, LocalKeyring } from '@fieldseal/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guardStatus, migrate } from '../src/index.js';
 import { insertCustomers, JOB_DIALECTS, openDb, type TestDb } from './helpers/db.js';
-import { runCli } from './helpers/run-cli.js';
+import { runCli, runCliOnTerminal } from './helpers/run-cli.js';
 
 const keys = LocalKeyring.generateKeyText('k1');
 const keyring = LocalKeyring.fromString(keys);
@@ -77,6 +77,35 @@ describe('fieldseal guard, migrate and verify (subprocess, SQLite)', () => {
     expect((await tableStatus(db))?.installed).toEqual([]);
     const [row] = await db.sql(`SELECT email FROM ${db.t('customers')} WHERE id = 7`);
     expect(row?.email).toBe('user7@example.com');
+  });
+});
+
+describe('fieldseal migrate on a terminal (SQLite)', () => {
+  let db: TestDb;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    db = await openDb('sqlite');
+    await insertCustomers(db, 30);
+    env = { ...db.env, FS_TEST_KEYS: keys, FS_TEST_BLIND_KEY: blindIndexKey };
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('asks to install guards once a table is 100% encrypted: "n" leaves them out with the hint, "y" installs them', async () => {
+    const declined = await runCliOnTerminal(['migrate', '--model', 'Customer'], env, 'n\n');
+    expect(declined.code, declined.output).toBe(0);
+    expect(declined.output).toContain('Customer: 100% encrypted. Install database guards now? [y/N]');
+    expect(declined.output).toContain('hint: Customer is 100% encrypted');
+    expect((await tableStatus(db))?.installed).toEqual([]);
+    // Nothing left to encrypt; the table still lacks guards, so a rerun asks again.
+    const accepted = await runCliOnTerminal(['migrate', '--model', 'Customer'], env, 'y\n');
+    expect(accepted.code, accepted.output).toBe(0);
+    expect(accepted.output).toContain('guard install:');
+    expect(await tableStatus(db)).toMatchObject({ missing: [], violations: [] });
+    await expect(db.sql(`UPDATE ${db.t('customers')} SET ssn = 'plain' WHERE id = 1`)).rejects.toThrow(
+      /fieldseal_guard_customers_ssn/,
+    );
   });
 });
 

@@ -49,3 +49,32 @@ export function runCli(
 ): Promise<CliRun> {
   return startCli(args, env, withConfig).done;
 }
+
+/**
+ * Runs the built binary on a pseudo-terminal (util-linux `script`), so it sees a TTY on stdin and
+ * stdout and asks its questions; `input` is typed into the terminal. Output is the terminal's
+ * (stdout and stderr together).
+ */
+export function runCliOnTerminal(
+  args: readonly string[],
+  env: Record<string, string>,
+  input: string,
+): Promise<{ code: number | null; output: string }> {
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, BIN, '--config', FIXTURE_CONFIG, ...args].map(quote).join(' ');
+  const child = spawn('script', ['-qefc', command, '/dev/null'], {
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stdin?.end(input);
+  return new Promise((resolve) => {
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
