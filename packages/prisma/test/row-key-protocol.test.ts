@@ -66,6 +66,69 @@ describe.each(DIALECTS)('the row-key protocol on %s', (dialect) => {
       expect(plain).toMatchObject({ ssn: 'new', email: 'rot@x.io' });
     });
 
+  // The same race as a nested write's child that stops matching: the operation's own filter
+  // still decides, as in plain Prisma. (SQLite: one writer at a time, no race to make.)
+  if (dialect !== 'sqlite') {
+    /** A client that runs `race` once, right after fieldseal's key read of the User rows. */
+    const racingClient = (race: () => Promise<void>) => {
+      let raced = false;
+      return client().$extends({
+        query: {
+          user: {
+            async $allOperations({ operation, args, query }) {
+              const result = await query(args);
+              const select = (args as { select?: Record<string, unknown> }).select;
+              if (!raced && (operation === 'findMany' || operation === 'findUnique') && select?.dataKey) {
+                raced = true;
+                await race();
+              }
+              return result;
+            },
+          },
+        },
+      });
+    };
+
+    it('updateMany leaves out a row that stops matching its filter between the key read and the write', async () => {
+      const prisma = client();
+      const ids: number[] = [];
+      for (const i of [1, 2, 3])
+        ids.push(
+          (await prisma.user.create({ data: { email: `s${i}@stale.io`, name: 'stale', ssn: 'before' } })).id,
+        );
+      const moved = ids[1] as number;
+      const racing = racingClient(() =>
+        db.execute(`UPDATE ${db.t('User')} SET ${db.q('name')} = 'moved' WHERE ${db.q('id')} = ${moved}`),
+      );
+      const result = await racing.user.updateMany({ where: { name: 'stale' }, data: { ssn: 'after' } });
+      expect(result).toEqual({ count: 2 });
+      const rows = (await expectRowInvariant(db, 'User', kms.keyring)).filter((each) =>
+        ids.includes(each.id as number),
+      );
+      expect(rows.map((each) => [each.id, each.name, each.ssn])).toEqual([
+        [ids[0], 'stale', 'after'],
+        [moved, 'moved', 'before'],
+        [ids[2], 'stale', 'after'],
+      ]);
+    });
+
+    it('update whose filter stops matching between the key read and the write ends in P2025, nothing written', async () => {
+      const prisma = client();
+      const { id } = await prisma.user.create({
+        data: { email: 'lock@stale.io', name: 'v1', ssn: 'before' },
+      });
+      const racing = racingClient(() =>
+        db.execute(`UPDATE ${db.t('User')} SET ${db.q('name')} = 'v2' WHERE ${db.q('id')} = ${id}`),
+      );
+      const error = await racing.user
+        .update({ where: { id, name: 'v1' }, data: { ssn: 'after' } })
+        .catch((e: unknown) => e);
+      expect((error as { code?: string }).code, String(error)).toBe('P2025');
+      const [after] = (await expectRowInvariant(db, 'User', kms.keyring)).filter((each) => each.id === id);
+      expect(after).toMatchObject({ name: 'v2', ssn: 'before' });
+    });
+  }
+
   it('a value moved to another row fails wrong-data-key, even when both rows share one data key', async () => {
     const prisma = client();
     const a = await prisma.user.create({ data: { email: 'a@swap.io', ssn: 'secret-a' } });
