@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
 import {
+  ConfigError,
   DATA_KEY_LENGTH,
   type DataKeyMaterial,
   dataKeyMaterial,
@@ -25,6 +26,21 @@ export interface ReEncryptedDataKey {
   readonly encryptedKey: Uint8Array;
   /** ARN of the destination key. */
   readonly keyId: string;
+}
+
+/** Options of {@link AwsKmsKeyring.scheduleKeyDeletion}. */
+export interface ScheduleKeyDeletionOptions {
+  /** Days before KMS deletes the key, 7 to 30 (KMS's range); the key refuses all use meanwhile. Defaults to 30. */
+  readonly pendingWindowInDays?: number;
+}
+
+/** What {@link AwsKmsKeyring.scheduleKeyDeletion} returns. */
+export interface ScheduledKeyDeletion {
+  /** ARN of the key KMS scheduled for deletion. */
+  readonly keyId: string;
+  /** When KMS deletes it, unless `aws kms cancel-key-deletion` runs first. */
+  readonly deletionDate: Date | undefined;
+  readonly pendingWindowInDays: number;
 }
 
 /**
@@ -167,6 +183,41 @@ export class AwsKmsKeyring implements RewrappingKeyring {
       );
     }
     return { encryptedKey: out.CiphertextBlob, keyId: out.KeyId ?? destination };
+  }
+
+  /**
+   * Schedules deletion of a KMS key (`ScheduleKeyDeletion`): from now on KMS refuses every use
+   * of it (`KMSInvalidStateException`), and deletes it after the pending window. Used by
+   * `fieldseal shred` for a tenant's own key; `keyId` is a key id or ARN (KMS refuses aliases).
+   * Throws `ConfigError` for a window outside 7–30 days, `KeyringError` when KMS refuses.
+   */
+  async scheduleKeyDeletion(
+    keyId: string,
+    options: ScheduleKeyDeletionOptions = {},
+  ): Promise<ScheduledKeyDeletion> {
+    const days = options.pendingWindowInDays ?? 30;
+    if (!Number.isInteger(days) || days < 7 || days > 30)
+      throw new ConfigError(
+        'pendingWindowInDays',
+        "must be a whole number of days from 7 to 30 (KMS's range)",
+      );
+    const schedule = this.#kms.scheduleKeyDeletion?.bind(this.#kms);
+    if (!schedule)
+      throw new KeyringError(
+        'not-allowed',
+        `The KMS client of this keyring has no scheduleKeyDeletion; pass a KMSClient or the aggregated KMS client`,
+        { keyId },
+      );
+    try {
+      const out = await schedule({ KeyId: keyId, PendingWindowInDays: days });
+      return {
+        keyId: out.KeyId ?? keyId,
+        deletionDate: out.DeletionDate,
+        pendingWindowInDays: out.PendingWindowInDays ?? days,
+      };
+    } catch (error) {
+      throw toKeyringError(error, 'ScheduleKeyDeletion', keyId);
+    }
   }
 
   /** Closes the `KMSClient` the keyring created (none when `client` was given). */

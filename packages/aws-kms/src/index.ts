@@ -1,5 +1,10 @@
-export { AwsKmsKeyring, type ReEncryptedDataKey } from './aws-kms-keyring.js';
-export type { KmsCall } from './kms-errors.js';
+export {
+  AwsKmsKeyring,
+  type ReEncryptedDataKey,
+  type ScheduledKeyDeletion,
+  type ScheduleKeyDeletionOptions,
+} from './aws-kms-keyring.js';
+export type { KmsAdminCall, KmsCall } from './kms-errors.js';
 export type { KmsEvent, KmsStats } from './kms-events.js';
 export type {
   KmsDecryptInput,
@@ -10,5 +15,7 @@ export type {
   KmsOperations,
   KmsReEncryptInput,
   KmsReEncryptOutput,
+  KmsScheduleKeyDeletionInput,
+  KmsScheduleKeyDeletionOutput,
 } from './kms-types.js';
 export type { AwsKmsKeyringOptions } from './options.js';

@@ -3,6 +3,9 @@ import { isKeyringError, KeyringError, type KeyringErrorCode } from '@fieldseal/
 /** The KMS call that failed, as named in IAM (`kms:Decrypt`, …). */
 export type KmsCall = 'GenerateDataKey' | 'Decrypt' | 'ReEncrypt';
 
+/** Key administration the keyring can also do (not counted in `KmsStats`). */
+export type KmsAdminCall = 'ScheduleKeyDeletion';
+
 interface SdkErrorLike {
   readonly name?: string;
   readonly message?: string;
@@ -54,7 +57,7 @@ function isTransient(e: SdkErrorLike, name: string): boolean {
  * Turns an error from the KMS client into a `KeyringError` whose message says what happened
  * and what to do, keeping the original as `cause`. Messages hold key ids, never key bytes.
  */
-export function toKeyringError(error: unknown, call: KmsCall, keyId: string): KeyringError {
+export function toKeyringError(error: unknown, call: KmsCall | KmsAdminCall, keyId: string): KeyringError {
   if (isKeyringError(error)) return error;
   const e = (error ?? {}) as SdkErrorLike;
   const name = e.name ?? 'Error';

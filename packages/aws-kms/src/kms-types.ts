@@ -54,6 +54,21 @@ export interface KmsReEncryptOutput {
   readonly SourceKeyId?: string | undefined;
 }
 
+/** `ScheduleKeyDeletion` request (crypto-shredding a tenant's own key). */
+export interface KmsScheduleKeyDeletionInput {
+  /** Key id or key ARN (KMS refuses aliases here). */
+  readonly KeyId: string;
+  /** 7 to 30 days. */
+  readonly PendingWindowInDays?: number;
+}
+
+/** `ScheduleKeyDeletion` response members this keyring reads. */
+export interface KmsScheduleKeyDeletionOutput {
+  readonly KeyId?: string | undefined;
+  readonly DeletionDate?: Date | undefined;
+  readonly PendingWindowInDays?: number | undefined;
+}
+
 /**
  * The three KMS calls the keyring makes. The aggregated `KMS` client of
  * `@aws-sdk/client-kms` has exactly these methods; a plain `KMSClient` is adapted to them.
@@ -62,4 +77,6 @@ export interface KmsOperations {
   generateDataKey(input: KmsGenerateDataKeyInput): Promise<KmsGenerateDataKeyOutput>;
   decrypt(input: KmsDecryptInput): Promise<KmsDecryptOutput>;
   reEncrypt(input: KmsReEncryptInput): Promise<KmsReEncryptOutput>;
+  /** Only for `AwsKmsKeyring.scheduleKeyDeletion` (`fieldseal shred`); a client without it cannot shred keys. */
+  scheduleKeyDeletion?(input: KmsScheduleKeyDeletionInput): Promise<KmsScheduleKeyDeletionOutput>;
 }

@@ -4,6 +4,7 @@ import {
   KMSClient,
   type KMSClientConfig,
   ReEncryptCommand,
+  ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
 import type { KmsCall } from './kms-errors.js';
 import type { KmsOperations } from './kms-types.js';
@@ -59,6 +60,7 @@ export function operationsOf(client: KMSClient | KmsOperations, hooks?: AttemptH
       client.send(observe({ operation: 'Decrypt', keyId: input.KeyId }, new DecryptCommand(input))),
     reEncrypt: (input) =>
       client.send(observe({ operation: 'ReEncrypt', keyId: input.SourceKeyId }, new ReEncryptCommand(input))),
+    scheduleKeyDeletion: (input) => client.send(new ScheduleKeyDeletionCommand(input)),
   };
 }
 

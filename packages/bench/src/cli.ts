@@ -17,6 +17,8 @@ import {
 import { singleRowCommand } from './single-row/single-row-command.js';
 import { formatSingleRowMarkdown } from './single-row/single-row-report.js';
 import type { TargetName } from './targets/target.js';
+import { formatTenantMarkdown } from './tenants/tenant-report.js';
+import { tenantsCommand } from './tenants/tenants-command.js';
 import type { WorkloadName } from './workload.js';
 
 interface CliOptions {
@@ -47,6 +49,7 @@ interface CliOptions {
   check?: boolean;
   progress: boolean;
   singleRow?: boolean;
+  tenants?: boolean;
 }
 
 const list =
@@ -155,7 +158,12 @@ export function benchCommand(): Command {
         '--single-row',
         'also run the single-row suite (see `bench single-row`, defaults) and add its tables and chart',
       )
+      .option(
+        '--tenants',
+        'also run the tenant KMS-call comparison (see `bench tenants`, defaults: 8 processes, 100 tenants) and add its table and chart',
+      )
       .addCommand(singleRowCommand())
+      .addCommand(tenantsCommand())
       .action(async (options: CliOptions, command: Command) => {
         if (
           options.recommend &&
@@ -173,8 +181,18 @@ export function benchCommand(): Command {
             ),
           };
         }
+        if (options.tenants && !options.from) {
+          const { runTenantBench } = await import('./tenants/run-tenant-bench.js');
+          report = {
+            ...report,
+            tenants: await runTenantBench(
+              options.progress ? { onProgress: (m) => process.stderr.write(`[tenants] ${m}\n`) } : {},
+            ),
+          };
+        }
         console.log(formatReport(report));
         if (report.singleRow) console.log(`\n${formatSingleRowMarkdown(report.singleRow)}`);
+        if (report.tenants) console.log(`\n${formatTenantMarkdown(report.tenants)}`);
         if (options.out) {
           const files = await writeOutputs(report, options.out);
           console.log(`\nWrote ${[files.json, files.markdown, ...files.svg, ...files.png].join(', ')}`);

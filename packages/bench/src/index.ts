@@ -4,7 +4,7 @@ export { benchCommand } from './cli.js';
 export { BenchError, type BenchErrorCode } from './errors.js';
 export type { KmsProfile } from './kms-env.js';
 export type { BenchOptions, BenchProgress, FieldsealTarget } from './options.js';
-export { type WrittenFiles, writeOutputs, writeSingleRowOutputs } from './output.js';
+export { type WrittenFiles, writeOutputs, writeSingleRowOutputs, writeTenantOutputs } from './output.js';
 export {
   fmt,
   type Recommendation,
@@ -44,4 +44,13 @@ export type {
   SingleRowResult,
 } from './single-row/single-row-results.js';
 export type { TargetName } from './targets/target.js';
+export {
+  runTenantBench,
+  type TenantBenchOptions,
+  type TenantBenchReport,
+  type TenantBenchResult,
+} from './tenants/run-tenant-bench.js';
+export { formatTenantMarkdown, tenantChartSvg } from './tenants/tenant-report.js';
+export { TENANT_SETTING_NAMES, TENANT_SETTINGS, type TenantSetting } from './tenants/tenant-settings.js';
+export { tenantsCommand } from './tenants/tenants-command.js';
 export { WORKLOADS, type WorkloadName } from './workload.js';

@@ -6,6 +6,8 @@ import type { BenchReport } from './results.js';
 import { singleRowChartSvg } from './single-row/single-row-chart.js';
 import { formatSingleRowMarkdown } from './single-row/single-row-report.js';
 import type { SingleRowReport } from './single-row/single-row-results.js';
+import type { TenantBenchReport } from './tenants/run-tenant-bench.js';
+import { formatTenantMarkdown, tenantChartSvg } from './tenants/tenant-report.js';
 
 /** Files {@link writeOutputs} wrote. */
 export interface WrittenFiles {
@@ -27,9 +29,11 @@ export async function writeOutputs(report: BenchReport, dir: string): Promise<Wr
   const markdown = join(dir, 'bench.md');
   const sections = report.options.workloads.map((w) => `### ${w}\n\n${formatMarkdown(report, w)}`);
   if (report.singleRow) sections.push(`### single-row\n\n${formatSingleRowMarkdown(report.singleRow)}`);
+  if (report.tenants) sections.push(formatTenantMarkdown(report.tenants));
   await writeFile(markdown, sections.join('\n'));
   const charts = report.options.workloads.map((w) => ({ name: w as string, svg: chartSvg(report, w) }));
   if (report.singleRow) charts.push({ name: 'single-row', svg: singleRowChartSvg(report.singleRow) });
+  if (report.tenants) charts.push({ name: 'tenants', svg: tenantChartSvg(report.tenants) });
   return { json, markdown, ...(await writeCharts(dir, charts)) };
 }
 
@@ -48,6 +52,19 @@ export async function writeSingleRowOutputs(report: SingleRowReport, dir: string
     markdown,
     ...(await writeCharts(dir, [{ name: 'single-row', svg: singleRowChartSvg(report) }])),
   };
+}
+
+/**
+ * Writes the tenant KMS-call report alone (`fieldseal bench tenants --out`): `tenants.json`,
+ * `tenants.md` and `bench-tenants.svg` (and `.png` when a renderer is installed).
+ */
+export async function writeTenantOutputs(report: TenantBenchReport, dir: string): Promise<WrittenFiles> {
+  await mkdir(dir, { recursive: true });
+  const json = join(dir, 'tenants.json');
+  await writeFile(json, `${JSON.stringify(report, null, 2)}\n`);
+  const markdown = join(dir, 'tenants.md');
+  await writeFile(markdown, `${formatTenantMarkdown(report)}\n`);
+  return { json, markdown, ...(await writeCharts(dir, [{ name: 'tenants', svg: tenantChartSvg(report) }])) };
 }
 
 async function writeCharts(

@@ -1,6 +1,7 @@
 import type { CacheBounds } from './settings.js';
 import type { SingleRowReport } from './single-row/single-row-results.js';
 import type { TargetName } from './targets/target.js';
+import type { TenantBenchReport } from './tenants/run-tenant-bench.js';
 import type { WorkloadName } from './workload.js';
 
 /** One measured run: one target, one workload, one cache setting. */
@@ -108,4 +109,5 @@ export interface BenchReport {
   readonly elapsedMs: number;
   /** One-row operations on PostgreSQL and SQLite (`--single-row`), when they were run. */
   readonly singleRow?: SingleRowReport;
+  readonly tenants?: TenantBenchReport;
 }

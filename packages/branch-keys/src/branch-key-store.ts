@@ -49,6 +49,16 @@ export interface BranchKeyCheck extends BranchKeyInfo {
   readonly problem?: string;
 }
 
+/** A master key that wraps a scope's live branch keys (see {@link BranchKeyStore.masterKeysOf}). */
+export interface ScopeMasterKey {
+  /** The key as the key-store rows record it: what the master keyring reported (for KMS, the key ARN). */
+  readonly keyId: string;
+  /** The keyring that wraps the scope's keys: `keyringFor(scope)`, else the default `keyring`. */
+  readonly keyring: Keyring;
+  /** Why the key is not the scope's alone (so it must never be deleted with it); absent when it is. */
+  readonly sharedBecause?: string;
+}
+
 /** Counters of this store since it was made: what the hierarchy saves is KMS calls. */
 export interface BranchKeyStoreStats {
   /** Master-keyring calls (KMS GenerateDataKey and Decrypt of branch keys). */
@@ -160,6 +170,34 @@ export class BranchKeyStore {
     });
     this.forget(scope);
     return destroyed;
+  }
+
+  /**
+   * The master keys that wrap `scope`'s live branch keys, each with why it is shared, if it is:
+   * the global scope's key, the default keyring's key (no `keyringFor`, or `keyringFor` gave the
+   * default keyring back), or a key that a live branch key of another scope also records. Only
+   * a key with no `sharedBecause` is the tenant's own — the one `fieldseal shred` may delete.
+   */
+  async masterKeysOf(scope: string): Promise<ScopeMasterKey[]> {
+    const rows = (await this.list()).filter((row) => row.status !== 'shredded');
+    const keyring = await this.#masterFor(scope);
+    const fallback = this.#options.keyring;
+    const common =
+      scope === ''
+        ? "it wraps the global scope's branch keys"
+        : !this.#options.keyringFor || keyring === fallback || keyring.name === fallback.name
+          ? 'it is the default keyring’s key, shared by every scope without its own'
+          : undefined;
+    const ids = [...new Set(rows.filter((row) => row.scope === scope).map((row) => row.keyId))];
+    return ids.map((keyId) => {
+      const others = [
+        ...new Set(rows.filter((r) => r.scope !== scope && r.keyId === keyId).map((r) => r.scope)),
+      ];
+      const sharedBecause =
+        common ??
+        (others.length > 0 ? `branch keys of ${others.map(label).join(', ')} use it too` : undefined);
+      return { keyId, keyring, ...(sharedBecause === undefined ? {} : { sharedBecause }) };
+    });
   }
 
   /**

@@ -14,6 +14,7 @@ export {
   type BranchKeyStoreOptions,
   type BranchKeyStoreStats,
   branchKeyContext,
+  type ScopeMasterKey,
 } from './branch-key-store.js';
 export {
   BRANCH_KEY_TABLE,

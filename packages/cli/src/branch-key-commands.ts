@@ -4,6 +4,7 @@ import type {
   BranchKeyInfoLike as BranchKeyInfo,
   BranchKeyStoreLike as BranchKeyStore,
   FieldsealConfig,
+  ScopeMasterKeyLike,
 } from './config.js';
 import { CliError, EXIT } from './errors.js';
 
@@ -104,37 +105,121 @@ export function addBranchKeyCommands(program: Command, ctx: CommandContext): voi
     .description("destroy a tenant's branch keys: its rows become unreadable for good (crypto-shredding)")
     .requiredOption('--tenant <id>', 'the tenant to erase')
     .option('--yes', 'do not ask for confirmation (scripts)')
+    .option(
+      '--no-schedule-key-deletion',
+      "leave the tenant's own KMS key alone (by default its deletion is scheduled)",
+    )
+    .option('--pending-window-days <days>', 'days before KMS deletes the tenant’s own key, 7–30', '30')
     .action(async (o) => {
       const scope: string = o.tenant;
+      const days = Number(o.pendingWindowDays);
+      if (!Number.isInteger(days) || days < 7 || days > 30)
+        throw new CliError('usage', '--pending-window-days must be a whole number from 7 to 30');
       const result = await ctx.withConfig(async (config) => {
         const store = branchKeyStoreOf(config);
         const live = (await store.list(scope)).filter((k) => k.status !== 'shredded');
-        if (live.length === 0) return { destroyed: [] as BranchKeyInfo[], aborted: false };
+        if (live.length === 0) return { destroyed: [] as BranchKeyInfo[], aborted: false, masterKeys: [] };
+        const plan = planKeyDeletions((await store.masterKeysOf?.(scope)) ?? [], o.scheduleKeyDeletion);
         if (!o.yes) {
           if (ctx.json()) throw new CliError('usage', 'shred with --json needs --yes');
           process.stderr.write(
             `This destroys these branch keys; tenant ${scope}'s rows can never be read again:\n`,
           );
           process.stderr.write(`${live.map(line).join('\n')}\n`);
+          for (const key of plan)
+            process.stderr.write(
+              key.action === 'schedule'
+                ? `and schedules deletion of its own KMS key ${key.keyId} in ${days} days\n`
+                : `and keeps KMS key ${key.keyId}: ${key.reason}\n`,
+            );
           const answer = await ask(`Type the tenant id (${scope}) to confirm: `);
-          if (answer.trim() !== scope) return { destroyed: [] as BranchKeyInfo[], aborted: true };
+          if (answer.trim() !== scope)
+            return { destroyed: [] as BranchKeyInfo[], aborted: true, masterKeys: [] };
         }
-        return { destroyed: await store.shred(scope), aborted: false };
+        const destroyed = await store.shred(scope);
+        const masterKeys: MasterKeyOutcome[] = [];
+        for (const { use, ...key } of plan) {
+          if (key.action !== 'schedule') {
+            masterKeys.push(key);
+            continue;
+          }
+          try {
+            const done = await (use.keyring.scheduleKeyDeletion as Schedule)(key.keyId, {
+              pendingWindowInDays: days,
+            });
+            masterKeys.push({
+              keyId: key.keyId,
+              action: 'scheduled',
+              deletionDate: done.deletionDate?.toISOString(),
+              pendingWindowInDays: done.pendingWindowInDays,
+            });
+          } catch (error) {
+            masterKeys.push({ keyId: key.keyId, action: 'failed', reason: (error as Error).message });
+          }
+        }
+        return { destroyed, aborted: false, masterKeys };
       });
       if (result.aborted) {
         ctx.print({ ...result, tenant: scope }, 'aborted: nothing was destroyed');
         ctx.setExit(EXIT.incomplete);
         return;
       }
-      const masters = [...new Set(result.destroyed.map((k) => k.keyId))];
+      const keyLines = result.masterKeys.map((k: MasterKeyOutcome) =>
+        k.action === 'scheduled'
+          ? `scheduled deletion of tenant ${scope}'s own KMS key ${k.keyId} on ${k.deletionDate ?? `+${k.pendingWindowInDays} days`} (aws kms cancel-key-deletion undoes it until then)`
+          : k.action === 'failed'
+            ? `could not schedule deletion of KMS key ${k.keyId}: ${k.reason} — the branch keys are destroyed; schedule it yourself`
+            : `kept KMS key ${k.keyId}: ${k.reason}`,
+      );
       ctx.print(
         { ...result, tenant: scope },
         result.destroyed.length === 0
           ? `tenant ${scope} has no live branch keys; nothing to destroy`
-          : `destroyed ${result.destroyed.length} branch key(s) of tenant ${scope}:\n${result.destroyed.map(line).join('\n')}\nIf ${masters.join(', ')} is the tenant's own KMS key, schedule its deletion too. Backups taken before now still hold the wrapped keys (docs/tenants.md).`,
+          : [
+              `destroyed ${result.destroyed.length} branch key(s) of tenant ${scope}:`,
+              ...result.destroyed.map(line),
+              ...keyLines,
+              'Backups taken before now still hold the wrapped keys (docs/tenants.md).',
+            ].join('\n'),
       );
-      ctx.setExit(EXIT.ok);
+      ctx.setExit(
+        result.masterKeys.some((k: MasterKeyOutcome) => k.action === 'failed') ? EXIT.incomplete : EXIT.ok,
+      );
     });
+}
+
+type Schedule = NonNullable<ScopeMasterKeyLike['keyring']['scheduleKeyDeletion']>;
+
+/** What `shred` did about one KMS key wrapping the tenant's branch keys. */
+interface MasterKeyOutcome {
+  readonly keyId: string;
+  /** `kept`: shared, or the keyring cannot delete keys; `skipped`: --no-schedule-key-deletion. */
+  readonly action: 'scheduled' | 'kept' | 'skipped' | 'failed';
+  readonly reason?: string;
+  readonly deletionDate?: string | undefined;
+  readonly pendingWindowInDays?: number;
+}
+
+/** Which master keys to schedule for deletion: only a tenant's own, never a shared or global one. */
+function planKeyDeletions(keys: readonly ScopeMasterKeyLike[], schedule: boolean) {
+  return keys.map((use) => {
+    const base = { use, keyId: use.keyId };
+    if (use.sharedBecause !== undefined)
+      return { ...base, action: 'kept' as const, reason: `shared, never deleted: ${use.sharedBecause}` };
+    if (!schedule)
+      return {
+        ...base,
+        action: 'skipped' as const,
+        reason: 'the tenant’s own key; --no-schedule-key-deletion',
+      };
+    if (typeof use.keyring.scheduleKeyDeletion !== 'function')
+      return {
+        ...base,
+        action: 'kept' as const,
+        reason: `the tenant’s own key, but keyring ${use.keyring.name} cannot schedule deletion; delete it in your KMS`,
+      };
+    return { ...base, action: 'schedule' as const };
+  });
 }
 
 /** One line from stdin (a TTY or a pipe). */

@@ -131,6 +131,21 @@ export interface BranchKeyStoreLike {
   list(scope?: string): Promise<BranchKeyInfoLike[]>;
   check(scope?: string): Promise<(BranchKeyInfoLike & { state: string; problem?: string })[]>;
   shred(scope: string): Promise<BranchKeyInfoLike[]>;
+  /** The master keys wrapping a scope's live branch keys (absent in older stores: nothing is scheduled). */
+  masterKeysOf?(scope: string): Promise<ScopeMasterKeyLike[]>;
+}
+
+/** A master key of a scope, as `BranchKeyStore.masterKeysOf` reports it. */
+export interface ScopeMasterKeyLike {
+  readonly keyId: string;
+  readonly keyring: {
+    readonly name: string;
+    scheduleKeyDeletion?(
+      keyId: string,
+      options: { pendingWindowInDays?: number },
+    ): Promise<{ keyId: string; deletionDate: Date | undefined; pendingWindowInDays: number }>;
+  };
+  readonly sharedBecause?: string;
 }
 
 /** A branch key's public facts, as `BranchKeyStore` reports them. */
