@@ -150,7 +150,7 @@ export type UnsupportedOperationCode =
   | 'unsupported-update'
   /** The app wrote a data-key or blind-index column itself; fieldseal owns them. */
   | 'forbidden-write'
-  /** A write that must read the row's data key, where it cannot (e.g. a Prisma batch `$transaction([...])`). */
+  /** A write that must read the row's data key, or decrypt what it returns before it commits, where it cannot (e.g. a Prisma batch `$transaction([...])`). */
   | 'batch-transaction'
   /** A query on an encrypted model sent through a client or data source without fieldseal. */
   | 'unprotected-client'

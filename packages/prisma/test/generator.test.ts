@@ -143,6 +143,22 @@ describe('the generator reads annotations', () => {
     expect(found.join('\n')).toMatch(/User\.nameIndex: @blindIndex\(name\) must name an @encrypted field/);
   });
 
+  it('an @encrypted field with @default is an error (the database would store the default in plaintext)', () => {
+    const found = problems(
+      datamodel({
+        name: 'User',
+        fields: [
+          id,
+          scalar('ssn', 'String', '@encrypted', { hasDefaultValue: true, default: 'none' }),
+          scalar('dk', 'String', '@dataKey'),
+        ],
+      }),
+    );
+    expect(found).toEqual([
+      'User.ssn: @encrypted fields cannot have @default (the database would store it in plaintext); set the value in your create instead',
+    ]);
+  });
+
   it('@blindIndex(field, normalize: "…") records the steps; unknown steps and malformed annotations are reported', () => {
     const ok = metadataFromDmmf(
       datamodel({

@@ -73,6 +73,11 @@ export function metadataFromDmmf(datamodel: DMMF.Datamodel, schemaText?: string)
           problems.push(
             `${where}: @encrypted fields cannot be @id or @unique (ciphertext is random); put @unique on a @blindIndex(${field.name}) field instead`,
           );
+        } else if (field.hasDefaultValue) {
+          // The database would store the default as it is (plaintext), and no read could open it.
+          problems.push(
+            `${where}: @encrypted fields cannot have @default (the database would store it in plaintext); set the value in your create instead`,
+          );
         } else {
           encrypted[field.name] = { type: field.type, ...(field.dbName ? { column: field.dbName } : {}) };
         }

@@ -6,6 +6,7 @@ import { NestedWrites, type ParentEncryptor } from './nested-writes.js';
 import { tenantAfterUpdate, tenantInput, tenantOfCreate, touchesTenant } from './tenant-scope.js';
 import type { QueryRunner } from './transaction.js';
 import { byColumn, collectPlaintext, outputs, unwrapSet, updateData } from './write-shapes.js';
+import { WrittenValues } from './written-values.js';
 
 /** What is known of the row an update writes into: its data key as read in this transaction, or that it was not found. */
 export type RowKey =
@@ -30,6 +31,8 @@ export const NOT_READ: RowKey = { found: false };
 export class WriteEncryptor implements ParentEncryptor {
   readonly #ctx: QueryContext;
   readonly #nested: NestedWrites;
+  /** The values this encryptor made for new rows (create, nested creates, an upsert's create branch). */
+  readonly written = new WrittenValues();
 
   constructor(ctx: QueryContext, runner?: QueryRunner) {
     this.#ctx = ctx;
@@ -41,9 +44,10 @@ export class WriteEncryptor implements ParentEncryptor {
     if (!model?.touchesEncryption || !isPlainObject(data)) return;
     const plain = collectPlaintext(model, data);
     if (model.dataKey !== undefined) {
+      const values = byColumn(model, plain);
       const input = {
         table: model.table,
-        values: byColumn(model, plain),
+        values,
         output: outputs(model),
         ...tenantInput(tenantOfCreate(model, data)),
       };
@@ -54,6 +58,7 @@ export class WriteEncryptor implements ParentEncryptor {
           : await this.#ctx.envelope.encryptForRow({ ...input, dataKey });
       this.#apply(model, data, plain, encrypted.values);
       data[model.dataKey] = encrypted.dataKey;
+      this.written.record(model.table, encrypted.dataKey, values, encrypted.values);
     }
     await this.#nested.apply(model, data, undefined);
   }

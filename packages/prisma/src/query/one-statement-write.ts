@@ -228,12 +228,12 @@ function returnedEncrypted(ctx: QueryContext, model: ModelInfo, args: Record<str
   );
 }
 
-/** The plaintext this write stored, by column (bytes copied, as a decryption returns them). */
+/** The plaintext this write stored, by column (bytes copied to a plain `Uint8Array`, as a decryption returns them). */
 function writtenPlaintext(values: RowValues): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [column, value] of Object.entries(values)) {
     if (value === undefined) continue;
-    out[column] = value instanceof Uint8Array ? Buffer.from(value) : value;
+    out[column] = value instanceof Uint8Array ? new Uint8Array(value) : value;
   }
   return out;
 }

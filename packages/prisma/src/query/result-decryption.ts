@@ -2,22 +2,26 @@ import type { DecryptRowInput, RowValues } from '@fieldseal/core';
 import { isPlainObject, type QueryContext } from './context.js';
 import type { ResultShape } from './result-shape.js';
 import { tenantInput, tenantOfRow } from './tenant-scope.js';
+import type { WrittenValues } from './written-values.js';
 
 /**
  * Decrypts every encrypted value in a query result (one row, a list, or nested relations to
  * any depth) with the data key stored in its own row, then removes the fields fieldseal added
  * to the selection. All rows go to the envelope as one batch, so each distinct data key is
  * unwrapped once. Throws `DecryptionError`/`KeyringError` naming table, column and row id;
- * never returns ciphertext as if it were plaintext.
+ * never returns ciphertext as if it were plaintext. A row whose every encrypted value is one this
+ * call just wrote (`written`: the very ciphertext it made) is filled from that plaintext instead,
+ * with no keyring call.
  */
 export async function decryptResult<T>(
   ctx: QueryContext,
   shape: ResultShape | undefined,
   result: T,
+  written?: WrittenValues,
 ): Promise<T> {
   if (!shape) return result;
   const pending: PendingRow[] = [];
-  visit(shape, result, pending);
+  visit(shape, result, pending, written);
   if (pending.length === 0) return result;
   const plain = await ctx.envelope.decryptRows(pending.map((row) => row.input));
   for (let i = 0; i < pending.length; i++) {
@@ -37,16 +41,31 @@ interface PendingRow {
   readonly input: DecryptRowInput;
 }
 
-function visit(shape: ResultShape, value: unknown, pending: PendingRow[]): void {
+function visit(shape: ResultShape, value: unknown, pending: PendingRow[], written?: WrittenValues): void {
   if (Array.isArray(value)) {
-    for (const item of value) visit(shape, item, pending);
+    for (const item of value) visit(shape, item, pending, written);
     return;
   }
   if (!isPlainObject(value)) return;
   for (const [field, child] of shape.relations)
-    if (value[field] !== undefined) visit(child, value[field], pending);
-  if (shape.decrypt) pending.push({ shape, row: value, input: readInput(shape, value) });
-  else strip(shape, value);
+    if (value[field] !== undefined) visit(child, value[field], pending, written);
+  if (!shape.decrypt || (written && fillWritten(shape, value, written))) strip(shape, value);
+  else pending.push({ shape, row: value, input: readInput(shape, value) });
+}
+
+/** Fills a row from the plaintext this call wrote, when it holds nothing else encrypted; else leaves it as it is. */
+function fillWritten(shape: ResultShape, row: Record<string, unknown>, written: WrittenValues): boolean {
+  const { model } = shape;
+  const dataKey = model.dataKey === undefined ? undefined : row[model.dataKey];
+  const plain = new Map<string, unknown>();
+  for (const field of model.encrypted.values()) {
+    if (!(field.name in row)) continue;
+    const value = written.plaintextOf(model.table, field.column, dataKey, row[field.name]);
+    if (value === undefined) return false;
+    plain.set(field.name, value);
+  }
+  for (const [field, value] of plain) row[field] = value;
+  return true;
 }
 
 function readInput(shape: ResultShape, row: Record<string, unknown>): DecryptRowInput {

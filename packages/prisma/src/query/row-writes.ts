@@ -157,7 +157,8 @@ export async function upsert(ctx: QueryContext, model: ModelInfo, call: Call): P
   if (!plainOnly.needsKeys(model, args.update)) {
     await plainOnly.create(model, args.create);
     await plainOnly.update(model, args.update, NOT_READ, args.where as Record<string, unknown>);
-    return writeAndDecrypt(ctx, call, shape, args);
+    // The create branch's row is filled from the plaintext just encrypted; an updated row is decrypted in the transaction.
+    return writeAndDecrypt(ctx, call, shape, args, { written: plainOnly.written });
   }
   return retriedTransaction(
     call,
@@ -190,6 +191,7 @@ export async function upsert(ctx: QueryContext, model: ModelInfo, call: Call): P
         ctx,
         shape,
         await runner.proceed({ ...attempt, where: guardWhere(model, port.where, fresh) }),
+        writer.written,
       );
     },
     // Also a write conflict, as for update (nested writes of the update branch included).

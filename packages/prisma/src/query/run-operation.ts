@@ -44,17 +44,18 @@ export async function runOperation(ctx: QueryContext, model: ModelInfo, call: Ca
     }
     case 'deleteMany':
       return call.query(args);
-    case 'create': {
+    case 'create':
+    case 'createManyAndReturn': {
+      // The new rows are returned from the plaintext just encrypted: nothing to decrypt after the
+      // commit; relations in the result are decrypted in a transaction with the write.
       const shape = shapeAtPath(prepareSelection(ctx, model, args), params.dataPath);
-      await new WriteEncryptor(ctx).create(model, args.data);
-      return decryptResult(ctx, shape, await call.query(args));
+      const writer = new WriteEncryptor(ctx);
+      await writer.createEach(model, args.data);
+      return writeAndDecrypt(ctx, call, shape, args, { written: writer.written, newRows: true });
     }
     case 'createMany':
-    case 'createManyAndReturn': {
-      const shape = operation === 'createManyAndReturn' ? prepareSelection(ctx, model, args) : undefined;
       await new WriteEncryptor(ctx).createEach(model, args.data);
-      return decryptResult(ctx, shape, await call.query(args));
-    }
+      return call.query(args);
     case 'update':
       return update(ctx, model, call);
     case 'updateMany':

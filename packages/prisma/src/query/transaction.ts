@@ -4,6 +4,7 @@ import type { ModelInfo } from '../setup/encryption-schema.js';
 import { cloneArgs, type QueryContext } from './context.js';
 import { decryptResult } from './result-decryption.js';
 import { lowerFirst, type ResultShape } from './result-shape.js';
+import type { WrittenValues } from './written-values.js';
 
 /** The transaction a request runs in, as Prisma's client engine describes it. */
 export interface TransactionInfo {
@@ -131,27 +132,51 @@ export interface Call {
 
 const ATTEMPTS = 3;
 
+/** What {@link writeAndDecrypt} knows of the rows a write returns. */
+export interface WriteResultOptions {
+  /** The values the call encrypted for new rows: returned rows holding exactly those are filled from them. */
+  readonly written?: WrittenValues;
+  /**
+   * True for `create`/`createManyAndReturn`: the rows at the top of the result are the new rows,
+   * so only relations in the result can hold values this call did not write.
+   */
+  readonly newRows?: boolean;
+}
+
 /**
- * Runs a write that needs no data key and decrypts what it returns. When the returned rows hold
- * encrypted values, both happen in one transaction (the app's, or one of our own): a decryption
- * that fails (keyring down, damaged value) rolls the write back, so an error always means
- * "not written". A batch `$transaction([...])` cannot take that: there the rows are decrypted
- * after the batch commits (docs/prisma.md says so).
+ * Runs a write that needs no data key of an existing row and returns what it returns, with no
+ * step that can fail after the write committed (an error always means "not written", so a
+ * retry cannot apply the write twice):
+ * - values this call just encrypted for new rows are filled from their plaintext (`written`);
+ * - anything else to decrypt (an existing row, a relation in the result) is decrypted in one
+ *   transaction with the write (the app's, or one of our own), so a failed decryption rolls
+ *   the write back;
+ * - in a batch `$transaction([...])`, which commits before any result comes back, a write whose
+ *   result would need such a decryption is refused before the batch runs.
  */
 export async function writeAndDecrypt(
   ctx: QueryContext,
   call: Call,
   shape: ResultShape | undefined,
   args: Record<string, unknown>,
+  options: WriteResultOptions = {},
 ): Promise<unknown> {
-  if (!shape || call.params.transaction?.kind === 'batch')
-    return decryptResult(ctx, shape, await call.query(args));
+  const { written, newRows = false } = options;
+  if (!shape || (newRows && shape.relations.size === 0))
+    return decryptResult(ctx, shape, await call.query(args), written);
+  if (call.params.transaction?.kind === 'batch') {
+    throw new UnsupportedOperationError(
+      'batch-transaction',
+      `${call.params.model}.${call.params.action} returns encrypted values ${newRows ? 'of related rows' : 'of existing rows'}, which a batch $transaction([...]) could only decrypt after it committed; run it in an interactive transaction ($transaction(async (tx) => ...)), or select no encrypted field${newRows ? ' of a relation' : ''}`,
+      { entity: call.params.model as string },
+    );
+  }
   return QueryRunner.inTransaction(
     call.client,
     call.query,
     call.params,
     call.transactionOptions,
-    async (runner) => decryptResult(ctx, shape, await runner.proceed(args)),
+    async (runner) => decryptResult(ctx, shape, await runner.proceed(args), written),
   );
 }
 
