@@ -1,10 +1,10 @@
-import { createHmac } from 'node:crypto';
 import { inspect } from 'node:util';
 import { formatDataKey, parseDataKey } from './data-key-format.js';
 import type { EncryptionContext } from './encryption-context.js';
 import { assertEncryptionNames, type EncryptionNames, encryptionNameOf } from './encryption-names.js';
 import { ConfigError, EncryptionError } from './errors.js';
 import { DATA_KEY_LENGTH, type Keyring } from './keyring.js';
+import { type HmacKey, hmacFinish, hmacKey, SHA256_LENGTH } from './sha256.js';
 
 /** Encryption context of the blind-index key, so a row's data key can never serve as one. */
 export const BLIND_INDEX_CONTEXT: EncryptionContext = Object.freeze({ 'fieldseal:purpose': 'blind-index' });
@@ -33,6 +33,10 @@ export interface BlindIndexOptions {
 }
 
 const COLUMN_LABEL = 'fieldseal v1 blind index';
+/** Values up to this many UTF-8 bytes are hashed from a reused buffer (zero-filled after use). */
+const SCRATCH_BYTES = 4096;
+const scratch = Buffer.alloc(1 + SCRATCH_BYTES);
+const tag = Buffer.alloc(SHA256_LENGTH);
 
 /**
  * Keyed hashes of encrypted values for equality lookups (`where: { email }`). One index key,
@@ -44,12 +48,14 @@ export class BlindIndex {
   /** Hex characters of every index value. */
   readonly length: number;
   readonly #bytes: number;
-  readonly #key: Buffer;
-  readonly #columnKeys = new Map<string, Buffer>();
+  /** The index key, prepared for HMAC (inner and outer states); the key's bytes are not kept. */
+  readonly #key: HmacKey;
+  /** Per table/column: the column key, prepared once (its HMAC inner and outer states). */
+  readonly #columnKeys = new Map<string, HmacKey>();
   #names: EncryptionNames | undefined;
 
-  private constructor(key: Buffer, bytes: number) {
-    this.#key = key;
+  private constructor(key: Uint8Array, bytes: number) {
+    this.#key = hmacKey(key);
     this.#bytes = bytes;
     this.length = bytes * 2;
   }
@@ -71,7 +77,7 @@ export class BlindIndex {
     const stored = parseDataKey(options.wrappedKey, { table: '(blind index key)' });
     const key = await options.keyring.decryptDataKey(stored.encryptedKey, BLIND_INDEX_CONTEXT);
     if (key.length !== DATA_KEY_LENGTH) throw new ConfigError('wrappedKey', 'does not hold a 32-byte key');
-    const index = new BlindIndex(Buffer.from(key), bytes);
+    const index = new BlindIndex(key, bytes);
     if (options.encryptionNames !== undefined) {
       assertEncryptionNames(options.encryptionNames);
       index.#names = Object.freeze({ ...options.encryptionNames });
@@ -89,19 +95,31 @@ export class BlindIndex {
       if (table.includes('\u0000') || column.includes('\u0000')) {
         throw new ConfigError('blind index', 'table and column names must not contain NUL characters');
       }
-      columnKey = createHmac('sha256', this.#key).update(`${COLUMN_LABEL}\u0000${id}`, 'utf8').digest();
+      const bytes = hmacFinish(this.#key, Buffer.from(`${COLUMN_LABEL}\u0000${id}`, 'utf8'));
+      columnKey = hmacKey(bytes);
+      bytes.fill(0);
       this.#columnKeys.set(id, columnKey);
     }
-    const hmac = createHmac('sha256', columnKey);
-    if (typeof value === 'string') hmac.update(Uint8Array.of(0)).update(value, 'utf8');
-    else if (value instanceof Uint8Array) hmac.update(Uint8Array.of(1)).update(value);
-    else
+    // HMAC(columnKey, 0x00 || UTF-8 of a string, or 0x01 || bytes).
+    let message: Buffer;
+    if (typeof value === 'string') {
+      message = value.length * 3 <= SCRATCH_BYTES ? scratch : Buffer.alloc(1 + Buffer.byteLength(value));
+      message[0] = 0;
+      message = message.subarray(0, 1 + message.write(value, 1, 'utf8'));
+    } else if (value instanceof Uint8Array) {
+      message = value.length <= SCRATCH_BYTES ? scratch : Buffer.alloc(1 + value.length);
+      message[0] = 1;
+      message.set(value, 1);
+      message = message.subarray(0, 1 + value.length);
+    } else
       throw new EncryptionError(
         'unsupported-type',
         `Only strings and Uint8Array can be indexed, got ${typeof value}`,
         { location: { table, column } },
       );
-    return hmac.digest().subarray(0, this.#bytes).toString('hex');
+    hmacFinish(columnKey, message, tag);
+    message.fill(0); // the plaintext value
+    return tag.toString('hex', 0, this.#bytes);
   }
 
   toJSON(): object {

@@ -1,7 +1,8 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { asBuffer, isAllZero } from './bytes.js';
 import { KeyringError } from './errors.js';
 import { DATA_KEY_LENGTH } from './keyring.js';
+import { type HmacKey, hmacFinish, hmacKey, wipeHmacKey } from './sha256.js';
 import { COMMITMENT_LENGTHS, type FormatVersion } from './value-format.js';
 
 /** Bytes of the key commitment stored in every v1 value (128 bits). v2 stores 256 bits. */
@@ -66,15 +67,16 @@ function stateOf(dataKey: Uint8Array): KeyState {
   return state;
 }
 
-function derived(version: FormatVersion, prk: Buffer, state: KeyState): DerivedDataKey {
+/**
+ * HKDF-Expand of the encryption key and the commitment (one block each) from a PRK prepared
+ * once for both (its HMAC inner and outer states); the caller wipes `prk`.
+ */
+function derived(version: FormatVersion, prk: HmacKey, state: KeyState): DerivedDataKey {
   const labels = LABELS[version];
   return Object.freeze({
     version,
-    encryptionKey: createHmac('sha256', prk).update(labels.encryption).digest(),
-    commitment: createHmac('sha256', prk)
-      .update(labels.commitment)
-      .digest()
-      .subarray(0, COMMITMENT_LENGTHS[version]),
+    encryptionKey: hmacFinish(prk, labels.encryption),
+    commitment: hmacFinish(prk, labels.commitment).subarray(0, COMMITMENT_LENGTHS[version]),
     assertUsable() {
       if (state.wiped)
         throw new KeyringError(
@@ -92,10 +94,19 @@ export function deriveDataKey(dataKey: Uint8Array): DerivedDataKey {
     known.assertUsable();
     return known;
   }
-  const result = derived(1, asBuffer(dataKey), stateOf(dataKey));
+  const state = stateOf(dataKey);
+  const prk = hmacKey(dataKey);
+  const result = derived(1, prk, state);
+  wipeHmacKey(prk);
   derivedV1.set(dataKey, result);
   return result;
 }
+
+// Scratch of deriveRowKey (synchronous, so one of each serves every call): HKDF-Extract's output
+// (the PRK's bytes), zero-filled as soon as the PRK is prepared, and the prepared salt and PRK.
+const extracted = Buffer.alloc(32);
+const saltKey = new Int32Array(16);
+const prkKey = new Int32Array(16);
 
 /**
  * Derives the v2 key of one row: `PRK = HMAC-SHA-256(salt, dataKey)` (HKDF-Extract), then the
@@ -108,9 +119,12 @@ export function deriveRowKey(dataKey: Uint8Array, salt: Uint8Array): DerivedData
       'invalid-key-material',
       `A row salt must be ${ROW_SALT_LENGTH} bytes, got ${salt.length}`,
     );
-  const prk = createHmac('sha256', asBuffer(salt)).update(dataKey).digest();
+  // The salt is public (stored with the row); the PRK and its prepared state are wiped.
+  hmacFinish(hmacKey(salt, saltKey), dataKey, extracted);
+  const prk = hmacKey(extracted, prkKey);
+  extracted.fill(0);
   const key = derived(2, prk, state);
-  prk.fill(0);
+  wipeHmacKey(prk);
   return key;
 }
 

@@ -97,6 +97,44 @@ describe('BlindIndex', () => {
     );
   });
 
+  it('matches createHmac for values of every size and script, short after long (reused buffer, large-value path)', async () => {
+    let indexKey: Uint8Array = new Uint8Array();
+    const spy = {
+      name: 'spy',
+      generateDataKey: keyring.generateDataKey.bind(keyring),
+      decryptDataKey: async (e: Uint8Array, c: Record<string, string>) => {
+        indexKey = Buffer.from(await keyring.decryptDataKey(e, c));
+        return indexKey;
+      },
+    };
+    const opened = await BlindIndex.open({ keyring: spy, wrappedKey, bytes: 32 });
+    const columnKey = createHmac('sha256', indexKey)
+      .update('fieldseal v1 blind index\u0000T\u0000c')
+      .digest();
+    const expected = (tag: number, bytes: Uint8Array) =>
+      createHmac('sha256', columnKey).update(Buffer.of(tag)).update(bytes).digest('hex');
+    const strings = [
+      '',
+      'a',
+      'x'.repeat(1365), // 3 × 1365 = 4095: the reused buffer
+      'x'.repeat(1366), // 3 × 1366 = 4098: a buffer of its own
+      'é'.repeat(2048), // 4096 UTF-8 bytes
+      '€'.repeat(1500), // 4500 UTF-8 bytes
+      '😀'.repeat(1000),
+      'lone \ud800 surrogate',
+      'y'.repeat(70_000),
+      'b',
+    ];
+    for (const value of strings)
+      expect(opened.compute('T', 'c', value), `${value.length} characters`).toBe(
+        expected(0, Buffer.from(value, 'utf8')),
+      );
+    for (const length of [0, 1, 55, 56, 64, 4096, 4097, 10_000, 3]) {
+      const value = new Uint8Array(length).map((_, i) => (i * 31 + length) & 0xff);
+      expect(opened.compute('T', 'c', value), `${length} bytes`).toBe(expected(1, value));
+    }
+  });
+
   it("a row's data-key column cannot be opened as an index key (different encryption context)", async () => {
     const row = await new RowEnvelope({ keyring }).encryptRow({ table: 'User', values: { email: 'e' } });
     await expectRejects(BlindIndex.open({ keyring, wrappedKey: row.dataKey }), KeyringError, 'unwrap-failed');
