@@ -150,7 +150,7 @@ export type UnsupportedOperationCode =
   | 'unsupported-update'
   /** The app wrote a data-key or blind-index column itself; fieldseal owns them. */
   | 'forbidden-write'
-  /** A write that must read the row's data key, or decrypt what it returns before it commits, where it cannot (e.g. a Prisma batch `$transaction([...])`). */
+  /** A write that must read the row's data key, where it cannot (e.g. a Prisma batch `$transaction([...])`). */
   | 'batch-transaction'
   /** A query on an encrypted model sent through a client or data source without fieldseal. */
   | 'unprotected-client'
@@ -205,6 +205,18 @@ export class WriteConflictError extends FieldsealError {
   readonly code = 'write-conflict';
 }
 
+/**
+ * A write committed, but what it returns could not be decrypted afterwards: a Prisma batch
+ * `$transaction([...])` commits before any result comes back, so fieldseal cannot roll it back.
+ * The write **is** in the database: do not retry it blindly (an increment would apply twice);
+ * fix the cause (`cause`: a `KeyringError` or `DecryptionError`) and read the rows again. An
+ * interactive transaction (`$transaction(async (tx) => …)`) makes such a failure roll the write
+ * back instead.
+ */
+export class CommittedWriteResultError extends FieldsealError {
+  readonly code = 'write-committed';
+}
+
 /** True when `error` is any fieldseal error, from this or any other installed copy of core. */
 export function isFieldsealError(error: unknown): error is FieldsealError {
   return (
@@ -232,3 +244,5 @@ export const isConfigError = guardFor<ConfigError>('ConfigError');
 export const isUnsupportedOperationError = guardFor<UnsupportedOperationError>('UnsupportedOperationError');
 /** True for a {@link WriteConflictError} from any installed copy of core. */
 export const isWriteConflictError = guardFor<WriteConflictError>('WriteConflictError');
+/** True for a {@link CommittedWriteResultError} from any installed copy of core. */
+export const isCommittedWriteResultError = guardFor<CommittedWriteResultError>('CommittedWriteResultError');

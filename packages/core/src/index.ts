@@ -30,6 +30,7 @@ export {
   openBlindIndex,
 } from './encryption-options.js';
 export {
+  CommittedWriteResultError,
   ConfigError,
   DecryptionError,
   type DecryptionErrorCode,
@@ -40,6 +41,7 @@ export {
   FIELDSEAL_ERROR_BRAND,
   FieldsealError,
   type FieldsealErrorOptions,
+  isCommittedWriteResultError,
   isConfigError,
   isDecryptionError,
   isEncryptionError,

@@ -1,4 +1,4 @@
-import { BlindIndex, isDecryptionError, isKeyringError } from '@fieldseal/core';
+import { BlindIndex, isCommittedWriteResultError, isDecryptionError, isKeyringError } from '@fieldseal/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WrittenValues } from '../src/query/written-values.js';
 import { type BaseClient, DIALECTS, openDatabase, type TestDatabase } from './helpers/databases.js';
@@ -10,7 +10,8 @@ import { type LocalKms, startLocalKms } from './helpers/kms.js';
 // rows: the new rows are returned from the plaintext just encrypted (no keyring call after the
 // INSERT, on a keyring without a cache); anything else in the result (an existing related row) is
 // decrypted in a transaction with the write; a batch $transaction([...]), which commits before any
-// result comes back, refuses a write whose result would need that, before anything runs.
+// result comes back, runs such a write, and a result it then cannot decrypt fails with
+// CommittedWriteResultError (code write-committed): the error says the write is in the database.
 describe.each(DIALECTS)('no error for a committed create on %s', (dialect) => {
   let db: TestDatabase;
   let kms: LocalKms;
@@ -197,36 +198,46 @@ describe.each(DIALECTS)('no error for a committed create on %s', (dialect) => {
     expect(fine).toMatchObject({ body: 'x', author: { id: authorId } });
   });
 
-  it('a batch $transaction refuses, before anything runs, a write whose result needs a decryption', async () => {
+  it('a batch $transaction runs writes returning encrypted values; a result it cannot decrypt after the commit fails CommittedWriteResultError, the write in place', async () => {
     const prisma = client();
     const audits = async () => (await rows('Audit')).filter((row) => row.action === `batch${n}`).length;
-    for (const write of [
-      () => prisma.user.update({ where: { id: authorId }, data: { name: 'B' } }),
-      () => prisma.user.delete({ where: { id: authorId } }),
-      () =>
-        prisma.user.upsert({ where: { id: authorId }, create: { email: 'x@x.io' }, update: { name: 'B' } }),
-      () => prisma.post.create({ data: { title: 't', body: 'b', authorId }, include: { author: true } }),
-    ]) {
-      const error = await caught(
-        prisma.$transaction([prisma.audit.create({ data: { action: `batch${n}` } }), write()]),
-      );
-      expect((error as { code?: unknown }).code, String(error)).toBe('batch-transaction');
-      expect(await audits()).toBe(0);
-    }
-    if (dialect !== 'mysql') {
-      const many = prisma.user.updateManyAndReturn({ where: { id: authorId }, data: { name: 'B' } });
-      const error = await caught(
-        prisma.$transaction([prisma.audit.create({ data: { action: `batch${n}` } }), many]),
-      );
-      expect((error as { code?: unknown }).code, String(error)).toBe('batch-transaction');
-    }
-    expect((await rows('User')).find((row) => row.id === authorId)).toMatchObject({ name: null });
-    // Selecting no encrypted field, the same writes run in a batch.
+    // Ordinary ORM code keeps working: the whole row comes back in plaintext.
     const [, updated] = await prisma.$transaction([
       prisma.audit.create({ data: { action: `batch${n}` } }),
-      prisma.user.update({ where: { id: authorId }, data: { name: 'B' }, select: { id: true, name: true } }),
+      prisma.user.update({ where: { id: authorId }, data: { name: 'B' } }),
     ]);
-    expect(updated).toEqual({ id: authorId, name: 'B' });
+    expect(updated).toMatchObject({ id: authorId, name: 'B', ssn: 'a-ssn' });
+    await damage('User', 'ssn', authorId);
+    const writes: [string, () => Promise<unknown>][] = [
+      ['update', () => prisma.user.update({ where: { id: authorId }, data: { name: 'C' } })],
+      [
+        'create with include',
+        () =>
+          prisma.post.create({ data: { title: `bt${n}`, body: 'b', authorId }, include: { author: true } }),
+      ],
+    ];
+    if (dialect !== 'mysql')
+      writes.push([
+        'updateManyAndReturn',
+        () => prisma.user.updateManyAndReturn({ where: { id: authorId }, data: { name: 'D' } }),
+      ]);
+    let batches = 1;
+    for (const [what, write] of writes) {
+      const error = await caught(
+        prisma.$transaction([prisma.audit.create({ data: { action: `batch${n}` } }), write() as never]),
+      );
+      batches++;
+      expect(isCommittedWriteResultError(error), `${what}: ${String(error)}`).toBe(true);
+      expect((error as { code?: unknown }).code).toBe('write-committed');
+      expect(isDecryptionError((error as { cause?: unknown }).cause)).toBe(true);
+      expect(String(error)).toContain('The write is in the database');
+      expect(String(error)).not.toContain('a-ssn');
+      // Committed, as the error says: the batch's other write and this one are both there.
+      expect(await audits(), what).toBe(batches);
+    }
+    const author = (await rows('User')).find((row) => row.id === authorId);
+    expect(author?.name).toBe(dialect === 'mysql' ? 'C' : 'D');
+    expect((await rows('Post')).filter((row) => row.title === `bt${n}`)).toHaveLength(1);
   });
 
   it('updateManyAndReturn (where Prisma has it) and update of plain fields: a damaged value rolls them back', async () => {

@@ -42,8 +42,8 @@ describe('misuse is loud', () => {
       .catch((e: unknown) => e);
     expect((error as UnsupportedOperationError).code).toBe('batch-transaction');
     expect((await db.rows('Audit')).filter((row) => row.action === 'batch')).toHaveLength(0);
-    // Updates of plain fields need no key, so they run in a batch when they return no encrypted
-    // value (which a batch could only decrypt after it committed: refused, see committed-creates.test.ts).
+    // Updates of plain fields need no key, so they run in a batch (a result that cannot be
+    // decrypted after the batch committed: CommittedWriteResultError, see committed-creates.test.ts).
     const [updated] = await prisma.$transaction([
       prisma.user.update({ where: { id: user.id }, data: { name: 'n' }, select: { id: true, name: true } }),
     ]);

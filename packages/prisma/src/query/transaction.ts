@@ -1,3 +1,4 @@
+import { CommittedWriteResultError, type ErrorLocation, isFieldsealError } from '@fieldseal/core';
 import { UnsupportedOperationError } from '../errors.js';
 import { approve } from '../setup/client-guard.js';
 import type { ModelInfo } from '../setup/encryption-schema.js';
@@ -165,11 +166,17 @@ export async function writeAndDecrypt(
   if (!shape || (newRows && shape.relations.size === 0))
     return decryptResult(ctx, shape, await call.query(args), written);
   if (call.params.transaction?.kind === 'batch') {
-    throw new UnsupportedOperationError(
-      'batch-transaction',
-      `${call.params.model}.${call.params.action} returns encrypted values ${newRows ? 'of related rows' : 'of existing rows'}, which a batch $transaction([...]) could only decrypt after it committed; run it in an interactive transaction ($transaction(async (tx) => ...)), or select no encrypted field${newRows ? ' of a relation' : ''}`,
-      { entity: call.params.model as string },
-    );
+    // A batch commits before results come back: a failed decryption can no longer roll the
+    // write back, so the error says the write is in the database (never "not written").
+    const result = await call.query(args);
+    try {
+      return await decryptResult(ctx, shape, result, written);
+    } catch (error) {
+      throw new CommittedWriteResultError(
+        `${call.params.model}.${call.params.action} committed in a batch $transaction([...]), but its result could not be decrypted (${isFieldsealError(error) ? `${error.name} ${error.code}` : error instanceof Error ? error.name : 'error'}; see cause). The write is in the database: do not retry it; read the rows again once the cause is fixed (in an interactive transaction, $transaction(async (tx) => ...), such a failure rolls the write back)`,
+        { cause: error, location: (error as { location?: ErrorLocation }).location },
+      );
+    }
   }
   return QueryRunner.inTransaction(
     call.client,
