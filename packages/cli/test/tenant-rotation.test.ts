@@ -29,8 +29,8 @@ interface Expected {
   pending?: string | undefined;
 }
 
-// SQLite and PostgreSQL; MariaDB's share of the 2-core CI machine goes to the other tenant tests.
-describe.each(['sqlite', 'postgres'] as const)(
+// On the three databases.
+describe.each(['sqlite', 'postgres', 'mysql'] as const)(
   'branch-key rotation under 8 writer processes on %s',
   (dialect) => {
     let db: TestDb;
