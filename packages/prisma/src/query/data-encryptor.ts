@@ -1,9 +1,9 @@
 import type { PlaintextValue, RowValues } from '@fieldseal/core';
 import { unsupported } from '../errors.js';
-import type { ModelInfo, Relation } from '../setup/encryption-schema.js';
+import type { ModelInfo } from '../setup/encryption-schema.js';
 import { blindIndexValue } from './blind-index-filter.js';
 import { asList, isPlainObject, outputs, type QueryContext } from './context.js';
-import { NestedWrites, type ParentEncryptor } from './nested-writes.js';
+import { NestedWrites, type ParentEncryptor, updateData } from './nested-writes.js';
 import { tenantAfterUpdate, tenantInput, tenantOfCreate, touchesTenant } from './tenant-scope.js';
 import type { QueryRunner } from './transaction.js';
 import { WrittenValues } from './written-values.js';
@@ -185,23 +185,7 @@ export class WriteEncryptor implements ParentEncryptor {
 }
 
 // The shapes of Prisma write data, as far as encryption cares: which encrypted fields a write
-// sets and to what, and where nested update items keep their data.
-
-/** A nested update item's data: `{ where, data }` for lists, and for to-one either that or the data itself. */
-export function updateData(
-  relation: Relation,
-  child: ModelInfo | undefined,
-  item: unknown,
-): { wrapped: boolean; data: unknown } {
-  if (!isPlainObject(item)) return { wrapped: false, data: item };
-  if (relation.list) return { wrapped: true, data: item.data };
-  const keys = Object.keys(item);
-  const wrapped =
-    'data' in item &&
-    keys.every((key) => key === 'data' || key === 'where') &&
-    (keys.includes('where') || !child?.relations.has('data'));
-  return wrapped ? { wrapped, data: item.data } : { wrapped, data: item };
-}
+// sets and to what.
 
 /** The value of a scalar update: `value` itself, or `{ set: value }`. */
 export function unwrapSet(value: unknown): unknown {

@@ -3,7 +3,7 @@ import { unsupported } from '../errors.js';
 import type { EncryptionSchema, ModelInfo, Relation } from '../setup/encryption-schema.js';
 import { rewriteWhere } from './blind-index-filter.js';
 import { cloneArgs, isPlainObject, mapOneOrManyAsync, type QueryContext } from './context.js';
-import { type RowKey, updateData } from './data-encryptor.js';
+import type { RowKey } from './data-encryptor.js';
 import {
   hasValues,
   idsFilter,
@@ -222,6 +222,22 @@ export class NestedWrites {
     });
     return written;
   }
+}
+
+/** A nested update item's data: `{ where, data }` for lists, and for to-one either that or the data itself. */
+export function updateData(
+  relation: Relation,
+  child: ModelInfo | undefined,
+  item: unknown,
+): { wrapped: boolean; data: unknown } {
+  if (!isPlainObject(item)) return { wrapped: false, data: item };
+  if (relation.list) return { wrapped: true, data: item.data };
+  const keys = Object.keys(item);
+  const wrapped =
+    'data' in item &&
+    keys.every((key) => key === 'data' || key === 'where') &&
+    (keys.includes('where') || !child?.relations.has('data'));
+  return wrapped ? { wrapped, data: item.data } : { wrapped, data: item };
 }
 
 /** A nested where as a filter object (a to-one update or upsert may have none). */
