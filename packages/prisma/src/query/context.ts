@@ -62,3 +62,28 @@ export function cloneArgs<T>(value: T): T {
   if (!isPlainObject(value)) return value;
   return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, cloneArgs(item)])) as T;
 }
+
+/** Prisma's client property name of a model (`User` → `user`). */
+export function lowerFirst(name: string): string {
+  return name.charAt(0).toLowerCase() + name.slice(1);
+}
+
+/** The row id named in errors: the primary key value, or its parts joined with `/`. */
+export function rowIdOf(
+  idFields: readonly string[],
+  row: Record<string, unknown>,
+): string | number | bigint | undefined {
+  if (idFields.length === 1) {
+    const id = row[idFields[0] as string];
+    return typeof id === 'string' || typeof id === 'number' || typeof id === 'bigint' ? id : undefined;
+  }
+  const parts = idFields.map((field) => row[field]);
+  return parts.every((part) => part !== undefined && part !== null) ? parts.map(String).join('/') : undefined;
+}
+
+/** Ciphertext form per column: text for `String` fields, bytes for `Bytes` fields. */
+export function outputs(model: ModelInfo): Record<string, 'text' | 'binary'> {
+  return Object.fromEntries(
+    [...model.encrypted.values()].map((field) => [field.column, field.binary ? 'binary' : 'text']),
+  );
+}

@@ -1,11 +1,11 @@
 import type { PlaintextValue, RowValues } from '@fieldseal/core';
+import { unsupported } from '../errors.js';
 import type { ModelInfo } from '../setup/encryption-schema.js';
 import { blindIndexValue } from './blind-index-filter.js';
-import { asList, isPlainObject, type QueryContext } from './context.js';
-import { NestedWrites, type ParentEncryptor } from './nested-writes.js';
+import { asList, isPlainObject, outputs, type QueryContext } from './context.js';
+import { NestedWrites, type ParentEncryptor, updateData } from './nested-writes.js';
 import { tenantAfterUpdate, tenantInput, tenantOfCreate, touchesTenant } from './tenant-scope.js';
 import type { QueryRunner } from './transaction.js';
-import { byColumn, collectPlaintext, outputs, unwrapSet, updateData } from './write-shapes.js';
 import { WrittenValues } from './written-values.js';
 
 /** What is known of the row an update writes into: its data key as read in this transaction, or that it was not found. */
@@ -24,7 +24,7 @@ export const NOT_READ: RowKey = { found: false };
  * - Writes into existing rows encrypt under the key the row already holds, read in the same
  *   transaction (the per-row invariant); the write is then guarded by "the data-key column still
  *   holds that key". A row without one (legacy plaintext) gets a new key, guarded by "is still null".
- *   Top-level writes (row-writes.ts) and nested ones (nested-writes.ts) do so through core's
+ *   Top-level writes (update.ts) and nested ones (nested-writes.ts) do so through core's
  *   row-key protocol, which re-reads and retries a row whose guard missed.
  * Mutates `data` (Prisma hands each extension its own copy).
  */
@@ -65,17 +65,12 @@ export class WriteEncryptor implements ParentEncryptor {
 
   /**
    * Encrypts an update of one row known as `row`. Returns the data-key value the row must still
-   * hold for the write to be correct (to add to its where with `guardWhere`), or `undefined`
+   * hold for the write to be correct (to add to its where as a guard), or `undefined`
    * when this level wrote no encrypted value. For a write that needs no key (`NOT_READ`) or
    * cannot run (an upsert's update branch guarded by a fresh key): its nested writes into
-   * existing rows are made to match no row (see nested-writes.ts). `_rowFilter` is unused.
+   * existing rows are made to match no row (see nested-writes.ts).
    */
-  async update(
-    model: ModelInfo | undefined,
-    data: unknown,
-    row: RowKey,
-    _rowFilter?: Record<string, unknown>,
-  ): Promise<string | null | undefined> {
+  async update(model: ModelInfo | undefined, data: unknown, row: RowKey): Promise<string | null | undefined> {
     if (!model?.touchesEncryption || !isPlainObject(data)) return undefined;
     const plain = collectPlaintext(model, data);
     let guard: string | null | undefined;
@@ -126,6 +121,23 @@ export class WriteEncryptor implements ParentEncryptor {
     return byColumn(model, plain);
   }
 
+  /**
+   * Prepares an update that encrypts nothing (plain fields, blind indexes, nulls) for a write
+   * guarded on the row's key; returns the encrypted columns it sets to null, by column.
+   */
+  async prepareClearing(model: ModelInfo, data: Record<string, unknown>): Promise<RowValues> {
+    await this.update(model, data, NOT_READ);
+    const cleared: Record<string, null> = {};
+    for (const field of model.encrypted.values()) {
+      const value = data[field.name];
+      if (value === undefined) continue;
+      if (value !== null && !(isPlainObject(value) && value.set === null))
+        throw new Error(`@fieldseal/prisma: ${model.name}.${field.name} written without encryption (bug)`);
+      cleared[field.column] = null;
+    }
+    return cleared;
+  }
+
   /** {@link create} for one new row or a list of them (Prisma accepts both); returns them. */
   async createEach(model: ModelInfo | undefined, rows: unknown): Promise<unknown> {
     await Promise.all((Array.isArray(rows) ? rows : [rows]).map((row) => this.create(model, row)));
@@ -170,4 +182,59 @@ export class WriteEncryptor implements ParentEncryptor {
         data[info.blindIndex] = value === null ? null : blindIndexValue(this.#ctx, model, field, value);
     }
   }
+}
+
+// The shapes of Prisma write data, as far as encryption cares: which encrypted fields a write
+// sets and to what.
+
+/** The value of a scalar update: `value` itself, or `{ set: value }`. */
+export function unwrapSet(value: unknown): unknown {
+  return isPlainObject(value) && 'set' in value ? value.set : value;
+}
+
+/**
+ * The plaintext of each encrypted field being written (`undefined`: not written). Refuses writes
+ * of the data-key and blind-index fields, which fieldseal alone keeps consistent.
+ */
+export function collectPlaintext(
+  model: ModelInfo,
+  data: Record<string, unknown>,
+): Record<string, PlaintextValue | null | undefined> {
+  for (const field of [model.dataKey, ...model.indexOf.keys()]) {
+    if (field !== undefined && data[field] !== undefined) {
+      throw unsupported(
+        'forbidden-write',
+        `${model.name}.${field} is written by fieldseal (${field === model.dataKey ? 'the row data key' : 'a blind index'}); remove it from the data`,
+        model,
+        field,
+      );
+    }
+  }
+  const plain: Record<string, PlaintextValue | null | undefined> = {};
+  for (const field of model.encrypted.keys()) {
+    if (!(field in data)) continue;
+    const raw = data[field];
+    if (isPlainObject(raw) && Object.keys(raw).some((key) => key !== 'set')) {
+      throw unsupported(
+        'unsupported-update',
+        `Only "set" can update encrypted field ${model.name}.${field}`,
+        model,
+        field,
+      );
+    }
+    plain[field] = unwrapSet(raw) as PlaintextValue | null | undefined;
+    if (isPlainObject(raw)) data[field] = plain[field];
+  }
+  return plain;
+}
+
+/** The plaintexts keyed by database column, as the row envelope binds them. */
+export function byColumn(
+  model: ModelInfo,
+  plain: Record<string, PlaintextValue | null | undefined>,
+): RowValues {
+  const values: Record<string, PlaintextValue | null | undefined> = {};
+  for (const [field, value] of Object.entries(plain))
+    values[model.encrypted.get(field)?.column ?? field] = value;
+  return values;
 }

@@ -1,14 +1,18 @@
 import type { RowValues } from '@fieldseal/core';
 import { unsupported } from '../errors.js';
-import type { ModelInfo, Relation } from '../setup/encryption-schema.js';
+import type { EncryptionSchema, ModelInfo, Relation } from '../setup/encryption-schema.js';
 import { rewriteWhere } from './blind-index-filter.js';
 import { cloneArgs, isPlainObject, mapOneOrManyAsync, type QueryContext } from './context.js';
 import type { RowKey } from './data-encryptor.js';
-import { rowIdOf } from './result-decryption.js';
-import { and, idsFilter, type KeyRow, relatedRowsFilter } from './row-filters.js';
-import { prismaRowKeyPort, withConditions } from './row-key-port.js';
+import {
+  hasValues,
+  idsFilter,
+  type KeyRow,
+  prismaRowKeyPort,
+  protocolInput,
+  withConditions,
+} from './row-key-port.js';
 import type { QueryRunner } from './transaction.js';
-import { outputs, updateData } from './write-shapes.js';
 
 // Nested writes into existing child rows (`update`, `updateMany`, `upsert` under a parent's
 // update) follow core's row-key protocol, like top-level writes. Prisma runs a nested write
@@ -210,21 +214,52 @@ export class NestedWrites {
     const read = await port.readKeys();
     const only = single ? read[0] : undefined;
     const values = await this.#parent.prepareRowUpdate(child, data, only?.id);
-    if (read.length === 0 || !Object.values(values).some((value) => value !== undefined))
-      return read.map((row) => row.id);
+    if (read.length === 0 || !hasValues(values)) return read.map((row) => row.id);
     const { written } = await this.#ctx.envelope.writeToRows({
-      table: child.table,
-      values,
+      ...protocolInput(child, values),
       port,
       known: read,
-      idOf: (id: KeyRow) => rowIdOf(child.idFields, id) ?? JSON.stringify(id),
-      output: outputs(child),
     });
     return written;
   }
 }
 
+/** A nested update item's data: `{ where, data }` for lists, and for to-one either that or the data itself. */
+export function updateData(
+  relation: Relation,
+  child: ModelInfo | undefined,
+  item: unknown,
+): { wrapped: boolean; data: unknown } {
+  if (!isPlainObject(item)) return { wrapped: false, data: item };
+  if (relation.list) return { wrapped: true, data: item.data };
+  const keys = Object.keys(item);
+  const wrapped =
+    'data' in item &&
+    keys.every((key) => key === 'data' || key === 'where') &&
+    (keys.includes('where') || !child?.relations.has('data'));
+  return wrapped ? { wrapped, data: item.data } : { wrapped, data: item };
+}
+
 /** A nested where as a filter object (a to-one update or upsert may have none). */
 function filterOf(where: unknown): Record<string, unknown> {
   return isPlainObject(where) ? where : {};
+}
+
+/** AND of the given filters, skipping missing ones. */
+export function and(...filters: unknown[]): Record<string, unknown> {
+  const present = filters.filter((filter) => isPlainObject(filter) && Object.keys(filter).length > 0);
+  if (present.length === 0) return {};
+  if (present.length === 1) return present[0] as Record<string, unknown>;
+  return { AND: present };
+}
+
+/** The rows of `relation`'s target that belong to the parent rows matched by `parentFilter`. */
+export function relatedRowsFilter(
+  schema: EncryptionSchema,
+  model: ModelInfo,
+  relation: Relation,
+  parentFilter: Record<string, unknown>,
+): Record<string, unknown> {
+  const back = schema.backRelation(model, relation) as Relation; // checked when the extension is built
+  return { [back.field]: back.list ? { some: parentFilter } : { is: parentFilter } };
 }

@@ -1,8 +1,145 @@
 import type { DecryptRowInput, RowValues } from '@fieldseal/core';
-import { isPlainObject, type QueryContext } from './context.js';
-import type { ResultShape } from './result-shape.js';
+import type { ModelInfo } from '../setup/encryption-schema.js';
+import { isPlainObject, lowerFirst, type QueryContext, rowIdOf } from './context.js';
 import { tenantInput, tenantOfRow } from './tenant-scope.js';
 import type { WrittenValues } from './written-values.js';
+
+// Results that hold encrypted values. Before the query: `prepareSelection` makes every row to
+// decrypt arrive with its data key and id, and describes the result (`ResultShape`). After it:
+// `decryptResult` decrypts every encrypted value and removes what fieldseal added. A write into
+// one row fills its result from plaintext it already holds (`fillPlaintext`, `decryptKept`).
+
+/**
+ * How to decrypt what a query returns: which model each level is, whether it holds encrypted
+ * values, the fields fieldseal added to the selection (to remove again), and the relations below.
+ */
+export interface ResultShape {
+  readonly model: ModelInfo;
+  readonly decrypt: boolean;
+  readonly strip: readonly string[];
+  readonly relations: ReadonlyMap<string, ResultShape>;
+}
+
+/**
+ * Makes sure every returned row that holds encrypted values also returns its data key and id
+ * (adding them to `select`, or un-omitting them, when the app left them out), follows `select`
+ * and `include` into relations at any depth, and rewrites the relations' own filters.
+ * Mutates `args` (Prisma hands each extension its own copy). `undefined`: nothing to decrypt.
+ */
+export function prepareSelection(
+  ctx: QueryContext,
+  model: ModelInfo | undefined,
+  args: Record<string, unknown>,
+): ResultShape | undefined {
+  if (!model?.touchesEncryption) return undefined;
+  const relations = new Map<string, ResultShape>();
+  const strip: string[] = [];
+  // The tenant too: core needs it to open a tenant-scoped row (stripped again like the data key).
+  const needed =
+    model.dataKey === undefined
+      ? []
+      : [model.dataKey, ...model.idFields, ...(model.tenant === undefined ? [] : [model.tenant])];
+  let decrypt = false;
+  const select = isPlainObject(args.select) ? args.select : undefined;
+  if (select) {
+    followRelations(ctx, model, select, relations);
+    // A result extension's field is computed after every query extension returned, from fields
+    // Prisma adds to the query later: select the encrypted ones here so they arrive decrypted
+    // (Prisma removes them again, since the app did not select them).
+    for (const key of Object.keys(select))
+      if (select[key] && ctx.fields.isComputed(model, key))
+        for (const need of ctx.fields.needsOf(model, key) ?? []) if (!select[need]) select[need] = true;
+    decrypt = [...model.encrypted.keys()].some((field) => Boolean(select[field]));
+    if (decrypt) {
+      for (const field of needed) {
+        if (select[field]) continue;
+        select[field] = true;
+        strip.push(field);
+      }
+    }
+  } else {
+    const omit = isPlainObject(args.omit) ? args.omit : undefined;
+    const globalOmit = ctx.globalOmit?.[lowerFirst(model.name)];
+    const omitted = (field: string) =>
+      omit?.[field] === true || (globalOmit?.[field] === true && omit?.[field] !== false);
+    decrypt = [...model.encrypted.keys()].some((field) => !omitted(field));
+    if (!decrypt) {
+      // Every encrypted field omitted, but a computed field may need one: Prisma un-omits it later.
+      const needed = computedNeeds(ctx, model, omitted).filter((need) => model.encrypted.has(need));
+      if (needed.length > 0) {
+        args.omit = {
+          ...(isPlainObject(args.omit) ? args.omit : {}),
+          ...Object.fromEntries(needed.map((need) => [need, false])),
+        };
+        decrypt = true;
+      }
+    }
+    if (decrypt) {
+      for (const field of needed) {
+        if (omit?.[field] !== true && !(globalOmit?.[field] === true && omit?.[field] !== false)) continue;
+        args.omit = { ...(isPlainObject(args.omit) ? args.omit : {}), [field]: false };
+        strip.push(field);
+      }
+    }
+    if (isPlainObject(args.include)) followRelations(ctx, model, args.include, relations);
+  }
+  if (!decrypt && relations.size === 0) return undefined;
+  return { model, decrypt, strip, relations };
+}
+
+/** What the not-omitted computed fields of `model` need. */
+function computedNeeds(ctx: QueryContext, model: ModelInfo, omitted: (field: string) => boolean): string[] {
+  const names = ctx.fields.computedNames(model).filter((name) => !omitted(name));
+  return names.flatMap((name) => ctx.fields.needsOf(model, name) ?? []);
+}
+
+function followRelations(
+  ctx: QueryContext,
+  model: ModelInfo,
+  selection: Record<string, unknown>,
+  out: Map<string, ResultShape>,
+): void {
+  for (const [field, value] of Object.entries(selection)) {
+    const relation = model.relations.get(field);
+    if (!relation || !value) continue;
+    const related = ctx.schema.model(relation.model);
+    if (!related?.touchesEncryption) continue;
+    const nested = isPlainObject(value) ? value : {};
+    const shape = prepareSelection(ctx, related, nested);
+    if (!shape) continue;
+    selection[field] = nested;
+    out.set(field, shape);
+  }
+}
+
+/** The shape of what a fluent call (`findUnique(...).posts()`) returns: the one at the end of its data path. */
+export function shapeAtPath(
+  shape: ResultShape | undefined,
+  dataPath: readonly unknown[] | undefined,
+): ResultShape | undefined {
+  let current = shape;
+  for (let i = 1; i < (dataPath?.length ?? 0) && current; i += 2)
+    current = current.relations.get(String(dataPath?.[i]));
+  return current;
+}
+
+/** The encrypted fields an operation's result holds (its `select`, else every field not omitted). */
+export function returnedEncrypted(
+  ctx: QueryContext,
+  model: ModelInfo,
+  args: Record<string, unknown>,
+): string[] {
+  const fields = [...model.encrypted.keys()];
+  if (isPlainObject(args.select)) {
+    const select = args.select;
+    return fields.filter((field) => Boolean(select[field]));
+  }
+  const omit = isPlainObject(args.omit) ? args.omit : undefined;
+  const globalOmit = ctx.globalOmit?.[lowerFirst(model.name)];
+  return fields.filter(
+    (field) => !(omit?.[field] === true || (globalOmit?.[field] === true && omit?.[field] !== false)),
+  );
+}
 
 /**
  * Decrypts every encrypted value in a query result (one row, a list, or nested relations to
@@ -100,19 +237,47 @@ export function fillPlaintext(
   return true;
 }
 
-function strip(shape: ResultShape, row: Record<string, unknown>): void {
-  for (const field of shape.strip) delete row[field];
+/** The state of one row as read before a write: its stored encrypted values (to guard on) and their plaintext. */
+export interface ReadRow {
+  stored: Record<string, unknown>;
+  plain: Record<string, unknown>;
 }
 
-/** The row id named in errors: the primary key value, or its parts joined with `/`. */
-export function rowIdOf(
-  idFields: readonly string[],
+/** Decrypts the `kept` encrypted fields of a row as read, before anything is written. */
+export async function decryptKept(
+  ctx: QueryContext,
+  model: ModelInfo,
+  kept: readonly string[],
   row: Record<string, unknown>,
-): string | number | bigint | undefined {
-  if (idFields.length === 1) {
-    const id = row[idFields[0] as string];
-    return typeof id === 'string' || typeof id === 'number' || typeof id === 'bigint' ? id : undefined;
+): Promise<ReadRow> {
+  const stored: Record<string, unknown> = {};
+  const values: Record<string, unknown> = {};
+  for (const field of kept) {
+    stored[field] = row[field] ?? null;
+    values[model.encrypted.get(field)?.column as string] = row[field] ?? null;
   }
-  const parts = idFields.map((field) => row[field]);
-  return parts.every((part) => part !== undefined && part !== null) ? parts.map(String).join('/') : undefined;
+  if (kept.length === 0) return { stored, plain: {} };
+  const rowId = rowIdOf(model.idFields, row);
+  const input: DecryptRowInput = {
+    table: model.table,
+    values: values as DecryptRowInput['values'],
+    dataKey: row[model.dataKey as string],
+    ...(rowId === undefined ? {} : { rowId }),
+    ...tenantInput(tenantOfRow(model, row)),
+  };
+  return { stored, plain: await ctx.envelope.decryptRow(input) };
+}
+
+/** The plaintext a write stored, by column (bytes copied to a plain `Uint8Array`, as a decryption returns them). */
+export function writtenPlaintext(values: RowValues): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [column, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    out[column] = value instanceof Uint8Array ? new Uint8Array(value) : value;
+  }
+  return out;
+}
+
+function strip(shape: ResultShape, row: Record<string, unknown>): void {
+  for (const field of shape.strip) delete row[field];
 }

@@ -1,10 +1,40 @@
-import type { GuardedRowWrite, RowKeyGuard, RowKeyPort, RowKeyRead } from '@fieldseal/core';
+import {
+  type GuardedRowWrite,
+  type RowKeyGuard,
+  type RowKeyPort,
+  type RowKeyRead,
+  type RowValues,
+  WriteConflictError,
+} from '@fieldseal/core';
 import type { ModelInfo } from '../setup/encryption-schema.js';
-import { isPlainObject } from './context.js';
-import { rowIdOf } from './result-decryption.js';
-import { idFilter, idsFilter, type KeyRow, keySelect } from './row-filters.js';
+import { isPlainObject, outputs, rowIdOf } from './context.js';
 import { tenantAfterUpdate, tenantInput, tenantOfRow } from './tenant-scope.js';
 import type { QueryRunner } from './transaction.js';
+
+/** A row as read for its data key: its id fields and its data-key column. */
+export type KeyRow = Record<string, unknown>;
+
+/** The `select` that reads a row's id and data key (and its tenant, for a tenant-scoped model). */
+function keySelect(model: ModelInfo): Record<string, true> {
+  const select: Record<string, true> = {};
+  for (const field of model.idFields) select[field] = true;
+  if (model.dataKey) select[model.dataKey] = true;
+  if (model.tenant) select[model.tenant] = true;
+  return select;
+}
+
+/** A filter matching exactly this row. */
+function idFilter(model: ModelInfo, row: KeyRow): Record<string, unknown> {
+  return Object.fromEntries(model.idFields.map((field) => [field, row[field]]));
+}
+
+/** A filter matching exactly these rows. */
+export function idsFilter(model: ModelInfo, rows: readonly KeyRow[]): Record<string, unknown> {
+  const [only] = model.idFields;
+  if (model.idFields.length === 1 && only !== undefined)
+    return { [only]: { in: rows.map((row) => row[only]) } };
+  return { OR: rows.map((row) => idFilter(model, row)) };
+}
 
 /** How one operation reads its rows and makes one guarded write, in Prisma terms. */
 export interface RowKeyPortOptions {
@@ -132,4 +162,53 @@ export function withConditions(
 ): Record<string, unknown> {
   const previous = where.AND === undefined ? [] : Array.isArray(where.AND) ? where.AND : [where.AND];
   return { ...where, AND: [...previous, ...conditions.filter(isPlainObject)] };
+}
+
+/** The input of `envelope.writeToRows` for one model's values (with the port and the rows read, the caller's). */
+export function protocolInput(model: ModelInfo, values: RowValues) {
+  return {
+    table: model.table,
+    values,
+    idOf: (id: Record<string, unknown>) => rowIdOf(model.idFields, id) ?? JSON.stringify(id),
+    output: outputs(model),
+  };
+}
+
+/** True when `values` writes at least one encrypted column. */
+export function hasValues(values: RowValues): boolean {
+  return Object.values(values).some((value) => value !== undefined);
+}
+
+/** A where no row matches: the data-key column both null and not null. */
+export function nothing(model: ModelInfo, where: Record<string, unknown>): Record<string, unknown> {
+  const column = model.dataKey as string;
+  return withConditions(where, [{ [column]: null }, { NOT: { [column]: null } }]);
+}
+
+const ATTEMPTS = 3;
+
+/**
+ * A write of no encrypted value (plain fields only, or a delete) through `port`, guarded on the
+ * row's data key as read; a miss re-reads the row and retries, as core's protocol does for
+ * encrypted values, up to 3 times (then `WriteConflictError`, nothing written).
+ */
+export async function writeKeyGuarded(
+  model: ModelInfo,
+  port: PrismaRowKeyPort,
+  first: { id: KeyRow; dataKey: string | null },
+): Promise<void> {
+  let row: typeof first | undefined = first;
+  for (let attempt = 1; row; attempt++) {
+    const guard =
+      row.dataKey === null ? { kind: 'absent' as const } : { kind: 'exact' as const, text: row.dataKey };
+    const [hit] = await port.write([{ id: row.id, guard, values: {}, dataKey: undefined }]);
+    if (hit) return;
+    if (attempt >= ATTEMPTS) {
+      throw new WriteConflictError(
+        `the row changed between read and write ${ATTEMPTS} times in a row; nothing was written — retry the operation`,
+        { location: { table: model.table, rowId: rowIdOf(model.idFields, row.id) ?? '?' } },
+      );
+    }
+    [row] = await port.readKeys([row.id]);
+  }
 }

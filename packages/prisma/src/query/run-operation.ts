@@ -4,11 +4,9 @@ import { checkArguments } from './args-walker.js';
 import { isPlainObject, type QueryContext } from './context.js';
 import { WriteEncryptor } from './data-encryptor.js';
 import { dropCollisions, indexChecks, selectChecked } from './index-recheck.js';
-import { CONTENDED, canWriteInOneStatement, writeInOneStatement } from './one-statement-write.js';
-import { decryptResult } from './result-decryption.js';
-import { prepareSelection, shapeAtPath } from './result-shape.js';
-import { update, updateMany, upsert } from './row-writes.js';
+import { decryptResult, prepareSelection, shapeAtPath } from './result-decryption.js';
 import { type Call, writeAndDecrypt } from './transaction.js';
+import { deleteRow, update, updateMany, upsert } from './update.js';
 
 const READS = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany']);
 const AGGREGATES = new Set(['count', 'aggregate', 'groupBy']);
@@ -33,15 +31,8 @@ export async function runOperation(ctx: QueryContext, model: ModelInfo, call: Ca
   }
   if (AGGREGATES.has(operation)) return call.query(args);
   switch (operation) {
-    case 'delete': {
-      const shape = shapeAtPath(prepareSelection(ctx, model, args), params.dataPath);
-      // Returned encrypted values: decrypted before a guarded delete, else in a transaction with it.
-      if (shape && canWriteInOneStatement(model, call, shape)) {
-        const result = await writeInOneStatement(ctx, model, call, shape);
-        if (result !== CONTENDED) return result;
-      }
-      return writeAndDecrypt(ctx, call, shape, args);
-    }
+    case 'delete':
+      return deleteRow(ctx, model, call);
     case 'deleteMany':
       return call.query(args);
     case 'create':

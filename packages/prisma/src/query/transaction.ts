@@ -2,9 +2,8 @@ import { CommittedWriteResultError, type ErrorLocation, isFieldsealError } from 
 import { UnsupportedOperationError } from '../errors.js';
 import { approve } from '../setup/client-guard.js';
 import type { ModelInfo } from '../setup/encryption-schema.js';
-import { cloneArgs, type QueryContext } from './context.js';
-import { decryptResult } from './result-decryption.js';
-import { lowerFirst, type ResultShape } from './result-shape.js';
+import { cloneArgs, lowerFirst, type QueryContext } from './context.js';
+import { decryptResult, type ResultShape } from './result-decryption.js';
 import type { WrittenValues } from './written-values.js';
 
 /** The transaction a request runs in, as Prisma's client engine describes it. */
@@ -90,7 +89,7 @@ export class QueryRunner {
 
   /**
    * A runner outside any transaction: each query it runs commits on its own. Only for writes that
-   * are one statement (see `writeInOneStatement`).
+   * are one statement (see `inOneStatement` in update.ts).
    */
   static direct(query: QueryFunction, params: RequestParams): QueryRunner {
     return new QueryRunner(query, params, undefined);
