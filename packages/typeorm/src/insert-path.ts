@@ -1,5 +1,5 @@
 import type { InsertQueryBuilder, InsertResult, ObjectLiteral } from 'typeorm';
-import type { EntityPlan } from './entity-plan.js';
+import { type EntityPlan, rowIdOf } from './entity-plan.js';
 import { UnsupportedOperationError } from './errors.js';
 import type { Runtime } from './runtime.js';
 import { checkFits, copyValueSet, refuseRawSql, sealed } from './value-sets.js';
@@ -50,6 +50,12 @@ export async function sealInsert(runtime: Runtime, plan: EntityPlan, builder: In
       const managed = managedOf(plan, copy);
       Object.assign(originals[i] as ObjectLiteral, managed);
       result.generatedMaps[i] = { ...result.generatedMaps[i], ...managed };
+      // A later `update(id, …)` of this row can guess its key instead of reading it (a wrong
+      // guess, e.g. after a rollback, only misses the write's guard and is read again).
+      const rowId = rowIdOf(plan, result.identifiers[i]);
+      const dataKey = copy[plan.dataKey.property];
+      if (rowId !== undefined && typeof dataKey === 'string')
+        runtime.knownKeys.remember(plan.table, rowId, dataKey);
     });
   };
 }

@@ -54,12 +54,15 @@ export function rowPort(
   };
   const idOf = (id: ObjectLiteral) => rowIdOf(plan, id) as string | number;
   const tenantsRead = new Map<string, unknown>();
+  // The data-key column text each row had when read (or as known), to remember after a write.
+  const keysSeen = new Map<string, string | null>();
   const toRead = (row: ObjectLiteral): RowKeyRead<ObjectLiteral> => {
     const id: ObjectLiteral = {};
     primary.forEach((column, i) => {
       column.setEntityValue(id, driver.prepareHydratedValue(row[`fs_pk${i}`], column));
     });
     const dataKey = (row.fs_dk as string | null | undefined) ?? null;
+    keysSeen.set(String(idOf(id)), dataKey);
     if (!plan.tenant) return { id, dataKey };
     // The write is guarded on the tenant as read, too: one changed in between makes it miss.
     tenantsRead.set(String(idOf(id)), row.fs_tn ?? null);
@@ -72,13 +75,23 @@ export function rowPort(
     idOf,
     known() {
       // A tenant-scoped row is always read: its tenant is checked and bound as stored.
-      if (!saving || plan.tenant) return undefined;
+      if (plan.tenant) return undefined;
+      if (!saving) {
+        // `update(id, …)`: the row's key as last seen (loaded, inserted or written here) saves
+        // the key read; a stale guess misses the guard and the protocol reads the row.
+        const id = idOnlyCriteria(plan, builder);
+        const dataKey = id === undefined ? undefined : runtime.knownKeys.get(plan.table, idOf(id));
+        if (id === undefined || dataKey === undefined) return undefined;
+        keysSeen.set(String(idOf(id)), dataKey);
+        return [{ id, dataKey }];
+      }
       const rows: RowKeyRead<ObjectLiteral>[] = [];
       for (const entity of builder.expressionMap.whereEntities as ObjectLiteral[]) {
         const id = plan.metadata.getEntityIdMap(entity);
         const rowId = rowIdOf(plan, entity);
         const dataKey = rowId === undefined ? undefined : runtime.knownKeys.get(plan.table, rowId);
         if (!id || dataKey === undefined) return undefined;
+        keysSeen.set(String(rowId), dataKey);
         rows.push({ id, dataKey });
       }
       return rows;
@@ -139,6 +152,12 @@ export function rowPort(
         }
         const result = await update.execute();
         hits.push(result.affected === 1);
+        // The row holds this key now (a key identity never changes; rotation re-wraps it).
+        if (result.affected === 1 && write.guard.kind !== 'absent' && write.dataKey === undefined) {
+          const text = write.guard.kind === 'exact' ? write.guard.text : keysSeen.get(String(idOf(write.id)));
+          if (text !== undefined) runtime.knownKeys.remember(plan.table, idOf(write.id), text);
+        } else if (result.affected === 1 && write.dataKey !== undefined)
+          runtime.knownKeys.remember(plan.table, idOf(write.id), write.dataKey);
         if (result.affected === 1 && saving)
           generatedMaps.push({ ...result.generatedMaps[0], ...managedOf(plan, set) });
       }
@@ -151,6 +170,44 @@ export function rowPort(
       else await queryRunner.rollbackTransaction().catch(() => undefined);
     },
   };
+}
+
+/**
+ * The row id when the update's WHERE is exactly "primary key = value" as TypeORM builds it for
+ * `update(id, …)`, `update({ id }, …)` and `whereInIds(id)` (a single-column key); otherwise
+ * undefined (any other condition, several ids, a raw-string WHERE). Read from the builder's
+ * structured conditions, never from SQL text.
+ */
+function idOnlyCriteria(plan: EntityPlan, builder: UpdateBuilder): ObjectLiteral | undefined {
+  const primary = plan.metadata.primaryColumns;
+  const wheres = builder.expressionMap.wheres as unknown as readonly {
+    type?: unknown;
+    condition?: unknown;
+  }[];
+  if (primary.length !== 1 || wheres.length !== 1) return undefined;
+  const [where] = wheres;
+  if (where?.type !== 'simple' || !Array.isArray(where.condition) || where.condition.length !== 1)
+    return undefined;
+  const only = where.condition[0] as {
+    type?: unknown;
+    condition?: { operator?: unknown; parameters?: unknown };
+  };
+  const parameters = only.condition?.parameters;
+  if (only.type !== 'and' || only.condition?.operator !== 'equal' || !Array.isArray(parameters))
+    return undefined;
+  const column = primary[0] as (typeof primary)[number];
+  const [path, placeholder] = parameters as unknown[];
+  if (parameters.length !== 2 || (path !== column.propertyPath && path !== column.databaseName))
+    return undefined;
+  if (typeof placeholder !== 'string' || !placeholder.startsWith(':')) return undefined;
+  const all = builder.getParameters();
+  const name = placeholder.slice(1);
+  if (!Object.hasOwn(all, name)) return undefined;
+  const value = all[name];
+  if (typeof value !== 'number' && typeof value !== 'string' && typeof value !== 'bigint') return undefined;
+  const id: ObjectLiteral = {};
+  column.setEntityValue(id, value);
+  return id;
 }
 
 /** The update's plain columns plus this row's ciphertext (and new data key, if any). */

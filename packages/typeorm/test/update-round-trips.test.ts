@@ -9,7 +9,8 @@ import { type EncryptedDatabase, encryptedDatabase, rawRows } from './support/se
 import { placeholder } from './support/verify.js';
 
 // Issue 17: an update of one row by id is 2 statements (key read, guarded UPDATE), no
-// transaction and no lock. What the lock used to give must still hold without it: the
+// transaction and no lock; 1 when the DataSource has seen the row's key (saved, loaded or
+// written it): the guarded UPDATE alone, read again only if the guess misses. What the lock used to give must still hold without it: the
 // caller's WHERE is re-checked by the write, a re-wrapped key still matches, a re-keyed row is
 // re-read. Each race is injected between the key read and the write.
 describe.each(DIALECTS)('update round trips and races on %s', (dialect) => {
@@ -54,14 +55,63 @@ describe.each(DIALECTS)('update round trips and races on %s', (dialect) => {
     return text;
   };
 
-  it('update(id, { encrypted }) is one key read and one guarded UPDATE: no BEGIN, no lock', async () => {
-    const user = await users().save(users().create({ email: `rt-${dialect}@example.com`, ssn: 'before' }));
+  it('update(id, { encrypted }) of a row this DataSource has not seen is one key read and one guarded UPDATE: no BEGIN, no lock', async () => {
+    // Written by "another process": a copy, in SQL, of a row saved here (values and data key
+    // move together, so it opens), under a new id this DataSource never saw.
+    const saved = await users().save(users().create({ email: `rt-raw-${dialect}@example.com`, ssn: 'x' }));
+    const columns = ['name', 'email', 'ssn', 'dataKey'].map((c) => db.q(c)).join(', ');
+    await db.dataSource.query(
+      `INSERT INTO ${db.t('user')} (${columns}) SELECT 'copy', ${db.q('email')}, ${db.q('ssn')}, ${db.q('dataKey')} FROM ${db.t('user')} WHERE ${db.q('id')} = ${p(1)}`,
+      [saved.id],
+    );
+    const [row] = (await rawRows(db, 'user')).filter((r) => r.name === 'copy');
     capture.sent.length = 0;
-    const result = await users().update(user.id, { ssn: 'after' });
+    const result = await users().update(row?.id as number, { ssn: 'after' });
     expect(result.affected).toBe(1);
     expect(kinds()).toEqual(['SELECT', 'UPDATE']);
     expect(capture.sent[0]).not.toMatch(/FOR UPDATE/i);
-    expect((await users().findOneByOrFail({ id: user.id })).ssn).toBe('after');
+    expect((await users().findOneByOrFail({ id: row?.id as number })).ssn).toBe('after');
+  });
+
+  it('update(id, { encrypted }) of a row just saved, loaded or updated here is one guarded UPDATE', async () => {
+    const user = await users().save(users().create({ email: `rt-${dialect}@example.com`, ssn: 'before' }));
+    capture.sent.length = 0;
+    expect((await users().update(user.id, { ssn: 'after' })).affected).toBe(1);
+    expect(capture.sent).toHaveLength(1);
+    expect(capture.sent[0]).toMatch(guardedUpdate);
+    // Again (the key remembered from the write), by `{ id }`, and after a load.
+    capture.sent.length = 0;
+    expect((await users().update({ id: user.id }, { ssn: 'again' })).affected).toBe(1);
+    expect(kinds()).toEqual(['UPDATE']);
+    const loaded = await users().findOneByOrFail({ id: user.id });
+    expect(loaded.ssn).toBe('again');
+    capture.sent.length = 0;
+    expect((await users().update(user.id, { ssn: 'after load' })).affected).toBe(1);
+    expect(kinds()).toEqual(['UPDATE']);
+    // Any other WHERE reads the key first.
+    capture.sent.length = 0;
+    expect((await users().update({ id: user.id, name: '' }, { ssn: 'by id and name' })).affected).toBe(1);
+    expect(kinds()).toEqual(['SELECT', 'UPDATE']);
+    expect((await users().findOneByOrFail({ id: user.id })).ssn).toBe('by id and name');
+  });
+
+  it('a remembered key that went stale (row deleted and re-inserted under the same id elsewhere) misses its guard and is read again', async () => {
+    const user = await users().save(users().create({ email: `rt-stale-${dialect}@x.io`, ssn: 'before' }));
+    // Another process replaces the row: same id, another data key.
+    await db.dataSource.query(`DELETE FROM ${db.t('user')} WHERE ${db.q('id')} = ${p(1)}`, [user.id]);
+    const { identifiers } = await users().insert({ email: `rt-stale2-${dialect}@x.io`, ssn: 'other key' });
+    await db.dataSource.query(
+      `UPDATE ${db.t('user')} SET ${db.q('id')} = ${p(1)} WHERE ${db.q('id')} = ${p(2)}`,
+      [user.id, identifiers[0]?.id],
+    );
+    capture.sent.length = 0;
+    const result = await users().update(user.id, { ssn: 'after' });
+    expect(result.affected).toBe(1);
+    expect(kinds()).toEqual(['UPDATE', 'SELECT', 'UPDATE']);
+    expect(await users().findOneByOrFail({ id: user.id })).toMatchObject({
+      email: `rt-stale2-${dialect}@x.io`,
+      ssn: 'after',
+    });
   });
 
   it('several rows: one read, then every guarded UPDATE in one transaction (all or none)', async () => {
