@@ -111,6 +111,43 @@ describe.each(DIALECTS)('no error for a committed create on %s', (dialect) => {
     await expectRowInvariant(db, 'Post', kms.keyring);
   });
 
+  it('KMS down right after the INSERT: nested createMany and connectOrCreate return each new row its own plaintext', async () => {
+    const bodies = Array.from({ length: 5 }, (_, i) => ({ title: `cm${n}-${i}`, body: `body ${n}-${i}` }));
+    const made = (await caught(
+      failingAfterWrite().user.create({
+        data: { email: `cm${n}@x.io`, ssn: 'cm-ssn', posts: { createMany: { data: bodies } } },
+        include: { posts: { orderBy: { id: 'asc' } } },
+      }),
+    )) as { id: number; posts: { title: string; body: string }[] };
+    // Each post carries its own body (matched by the ciphertext written for that row), none swapped.
+    expect(made.posts?.map((post) => [post.title, post.body])).toEqual(bodies.map((b) => [b.title, b.body]));
+    const linked = (await caught(
+      failingAfterWrite().post.create({
+        data: {
+          title: `coc${n}`,
+          body: 'coc body',
+          author: {
+            connectOrCreate: {
+              where: { id: 2_000_000 + n },
+              create: { email: `coc${n}@x.io`, ssn: 'coc-ssn' },
+            },
+          },
+        },
+        include: { author: true },
+      }),
+    )) as { body: string; author: { email: string; ssn: string } };
+    expect(linked).toMatchObject({ body: 'coc body', author: { email: `coc${n}@x.io`, ssn: 'coc-ssn' } });
+    // What a later read returns, exactly.
+    const prisma = client();
+    expect(
+      await prisma.user.findUnique({
+        where: { id: made.id },
+        include: { posts: { orderBy: { id: 'asc' } } },
+      }),
+    ).toEqual(made);
+    await expectRowInvariant(db, 'Post', kms.keyring);
+  });
+
   it('KMS down right after the write: upsert (create branch) and a batch of creates return exact plaintext', async () => {
     const upserted = await caught(
       failingAfterWrite().user.upsert({
