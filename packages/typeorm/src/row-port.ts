@@ -152,12 +152,11 @@ export function rowPort(
         }
         const result = await update.execute();
         hits.push(result.affected === 1);
-        // The row holds this key now (a key identity never changes; rotation re-wraps it).
-        if (result.affected === 1 && write.guard.kind !== 'absent' && write.dataKey === undefined) {
-          const text = write.guard.kind === 'exact' ? write.guard.text : keysSeen.get(String(idOf(write.id)));
-          if (text !== undefined) runtime.knownKeys.remember(plan.table, idOf(write.id), text);
-        } else if (result.affected === 1 && write.dataKey !== undefined)
-          runtime.knownKeys.remember(plan.table, idOf(write.id), write.dataKey);
+        // The row now holds the key written with it, or the one it was read (or known) with.
+        if (result.affected === 1) {
+          const text = write.dataKey ?? keysSeen.get(String(idOf(write.id)));
+          if (typeof text === 'string') runtime.knownKeys.remember(plan.table, idOf(write.id), text);
+        }
         if (result.affected === 1 && saving)
           generatedMaps.push({ ...result.generatedMaps[0], ...managedOf(plan, set) });
       }
